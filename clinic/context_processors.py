@@ -1,0 +1,5 @@
+from django.conf import settings
+
+
+def clinic(request):
+    return {"clinic": settings.CLINIC}

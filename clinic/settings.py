@@ -1,0 +1,320 @@
+"""Clinic settings: one module, driven by environment variables with safe defaults.
+
+DEBUG is off unless DJANGO_DEBUG says otherwise; with DEBUG off a real
+DJANGO_SECRET_KEY is required. `make run` turns DEBUG on for local work.
+"""
+
+import os
+import tempfile
+from pathlib import Path
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
+from django.utils.translation import gettext_lazy as _
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def env_bool(name, default=False):
+    value = os.environ.get(name)
+    if value is None or value.strip() == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_list(name, default=""):
+    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+def env_int(name, default):
+    value = os.environ.get(name, "").strip()
+    return int(value) if value else default
+
+
+DEBUG = env_bool("DJANGO_DEBUG", False)
+
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
+if not SECRET_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "DJANGO_SECRET_KEY is not set. Set it to a long random value, e.g. "
+            "`python -c 'import secrets; print(secrets.token_urlsafe(50))'`, "
+            "or set DJANGO_DEBUG=true for local development."
+        )
+    SECRET_KEY = "insecure-local-development-key-do-not-use-in-production"  # noqa: S105
+
+ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" if DEBUG else "")
+CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django.contrib.sitemaps",
+    "django.contrib.humanize",
+    "bootstrap",
+    "crispy_forms",
+    "crispy_bootstrap5",
+    "axes",
+    "education",
+    "consultations",
+]
+
+MIDDLEWARE = [
+    "clinic.logging.RequestIdMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",
+]
+
+ROOT_URLCONF = "clinic.urls"
+WSGI_APPLICATION = "clinic.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.csp",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "clinic.context_processors.clinic",
+            ],
+        },
+    },
+]
+
+# --- Database -----------------------------------------------------------------
+DATABASES = {
+    "default": dj_database_url.parse(
+        os.environ.get("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
+        conn_max_age=env_int("DJANGO_CONN_MAX_AGE", 60),
+        conn_health_checks=True,
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Several writers (threads, gunicorn workers) share one file: WAL lets readers
+    # go on while one writes, IMMEDIATE takes the write lock at BEGIN so two
+    # transactions never deadlock upgrading a read lock, and the busy timeout makes
+    # a writer wait for the lock instead of failing with "database is locked".
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": (
+            "PRAGMA journal_mode=WAL;PRAGMA synchronous=NORMAL;PRAGMA busy_timeout=20000;PRAGMA foreign_keys=ON;"
+        ),
+    }
+    # Tests that race threads need a real file (an in-memory database has no WAL).
+    DATABASES["default"]["TEST"] = {"NAME": str(Path(tempfile.gettempdir()) / "clinic-test.sqlite3")}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Cache --------------------------------------------------------------------
+REDIS_URL = os.environ.get("REDIS_URL", "")
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+else:
+    # The database cache is shared by every process on the machine, so the rate
+    # limit and cached pages hold under gunicorn without running Redis.
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "clinic_cache",
+        }
+    }
+CACHE_MIDDLEWARE_SECONDS = env_int("CLINIC_PAGE_CACHE_SECONDS", 600)
+
+# --- Auth ---------------------------------------------------------------------
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "admin:login"
+AXES_FAILURE_LIMIT = env_int("CLINIC_LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = env_int("CLINIC_LOGIN_COOLOFF_MINUTES", 30) / 60  # hours
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "admin/lockout.html"
+AXES_SENSITIVE_PARAMETERS = ["password"]
+AXES_VERBOSE = False
+
+# --- Internationalisation -------------------------------------------------------
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", _("English"))]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = os.environ.get("CLINIC_TIME_ZONE") or os.environ.get("TIME_ZONE") or "America/New_York"
+USE_I18N = True
+USE_TZ = True
+
+# --- Static and media ---------------------------------------------------------
+STATIC_URL = "/static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Patient photos: a private directory that no URL maps to. Staff reach them
+    # only through a permission-checked view.
+    "private": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {
+            "location": os.environ.get("CLINIC_PRIVATE_MEDIA_ROOT") or str(BASE_DIR / "private-media"),
+            "base_url": None,
+        },
+    },
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
+}
+WHITENOISE_MAX_AGE = 31536000 if not DEBUG else 0
+FILE_UPLOAD_PERMISSIONS = 0o600
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+
+# --- Email and tasks ------------------------------------------------------------
+EMAIL_URL = os.environ.get("EMAIL_URL", "consolemail://")
+
+
+def parse_email_url(url):
+    """A MAILERS entry from smtp://user:pass@host:587 (smtps:// for implicit TLS,
+    ?tls=false to skip STARTTLS), consolemail://, filemail:///absolute/dir,
+    locmem:// or dummymail://."""
+    parts = urlsplit(url)
+    backends = {
+        "consolemail": "console",
+        "filemail": "filebased",
+        "locmem": "locmem",
+        "dummymail": "dummy",
+        "smtp": "smtp",
+        "smtps": "smtp",
+    }
+    if parts.scheme not in backends:
+        raise ImproperlyConfigured(f"EMAIL_URL scheme {parts.scheme!r} is not one of {', '.join(backends)}.")
+    options = {}
+    if parts.scheme == "filemail":
+        options["file_path"] = unquote(parts.path) or str(BASE_DIR / "sent-mail")
+    if parts.scheme in {"smtp", "smtps"}:
+        query = dict(parse_qsl(parts.query))
+        options = {
+            "host": parts.hostname or "localhost",
+            "port": parts.port or (465 if parts.scheme == "smtps" else 587),
+            "username": unquote(parts.username or ""),
+            "password": unquote(parts.password or ""),
+            "use_ssl": parts.scheme == "smtps",
+            "use_tls": parts.scheme == "smtp" and query.get("tls", "true").lower() != "false",
+            "timeout": 10,
+        }
+    return {"BACKEND": f"django.core.mail.backends.{backends[parts.scheme]}.EmailBackend", "OPTIONS": options}
+
+
+MAILERS = {"default": parse_email_url(EMAIL_URL)}
+DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "Clinic <no-reply@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+CLINIC_STAFF_EMAIL = os.environ.get("CLINIC_STAFF_EMAIL", "staff@localhost")
+
+TASKS = {
+    "default": {"BACKEND": os.environ.get("CLINIC_TASKS_BACKEND", "django.tasks.backends.immediate.ImmediateBackend")}
+}
+
+# --- The clinic ---------------------------------------------------------------
+CLINIC = {
+    "NAME": os.environ.get("CLINIC_NAME", "Riverside Aesthetic Clinic"),
+    "STREET": os.environ.get("CLINIC_STREET", "120 Harbor Street, Suite 4"),
+    "CITY": os.environ.get("CLINIC_CITY", "Portland"),
+    "REGION": os.environ.get("CLINIC_REGION", "ME"),
+    "POSTAL_CODE": os.environ.get("CLINIC_POSTAL_CODE", "04101"),
+    "COUNTRY": os.environ.get("CLINIC_COUNTRY", "US"),
+    "PHONE": os.environ.get("CLINIC_PHONE", "+1 207 555 0134"),
+    "EMAIL": os.environ.get("CLINIC_EMAIL", "hello@example.com"),
+    "HOURS": os.environ.get("CLINIC_HOURS", "Mon–Fri 9:00–17:00"),
+    # schema.org openingHours syntax for JSON-LD.
+    "OPENING_HOURS": os.environ.get("CLINIC_OPENING_HOURS", "Mo-Fr 09:00-17:00"),
+    "PHONE_REGION": os.environ.get("CLINIC_PHONE_REGION", "US"),
+}
+CLINIC_SITE_URL = os.environ.get("CLINIC_SITE_URL", "").rstrip("/")
+
+# --- Security -----------------------------------------------------------------
+SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", not DEBUG)
+if os.environ.get("DJANGO_SECURE_PROXY_SSL_HEADER"):
+    # e.g. "HTTP_X_FORWARDED_PROTO,https" behind a TLS-terminating proxy.
+    SECURE_PROXY_SSL_HEADER = tuple(os.environ["DJANGO_SECURE_PROXY_SSL_HEADER"].split(",", 1))
+SECURE_HSTS_SECONDS = env_int("DJANGO_SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
+SECURE_HSTS_PRELOAD = not DEBUG
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_SECURE = not DEBUG
+CSRF_COOKIE_SECURE = not DEBUG
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+CSRF_FAILURE_VIEW = "clinic.views.csrf_failure"
+# Staff sessions end after this much inactivity (the session is renewed on each request).
+SESSION_COOKIE_AGE = env_int("CLINIC_STAFF_SESSION_MINUTES", 30) * 60
+SESSION_SAVE_EVERY_REQUEST = True
+
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF, CSP.NONCE],
+    "style-src": [CSP.SELF],
+    "img-src": [CSP.SELF, "data:"],
+    "font-src": [CSP.SELF],
+    "connect-src": [CSP.SELF],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+    "form-action": [CSP.SELF],
+}
+PERMISSIONS_POLICY = {
+    feature: []
+    for feature in (
+        "accelerometer", "autoplay", "camera", "display-capture", "encrypted-media", "fullscreen",
+        "geolocation", "gyroscope", "magnetometer", "microphone", "midi", "payment", "usb",
+        "screen-wake-lock", "xr-spatial-tracking",
+    )
+}  # fmt: skip
+
+CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
+CRISPY_TEMPLATE_PACK = "bootstrap5"
+
+# --- Logging: structured lines with a request id, never request bodies -------------
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"request_id": {"()": "clinic.logging.RequestIdFilter"}},
+    "formatters": {
+        "kv": {"format": "time=%(asctime)s level=%(levelname)s logger=%(name)s request_id=%(request_id)s %(message)s"}
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "kv", "filters": ["request_id"]}},
+    "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}

@@ -1,0 +1,18 @@
+from django.contrib import admin
+from django.contrib.sitemaps.views import sitemap
+from django.urls import include, path
+
+from education.sitemaps import sitemaps
+
+from . import views
+
+handler500 = "clinic.views.server_error"
+
+urlpatterns = [
+    path("", include("education.urls")),
+    path("consultations/", include("consultations.urls")),
+    path("admin/", admin.site.urls),
+    path("healthz", views.healthz, name="healthz"),
+    path("robots.txt", views.robots_txt, name="robots_txt"),
+    path("sitemap.xml", sitemap, {"sitemaps": sitemaps}, name="sitemap"),
+]

@@ -1,0 +1,27 @@
+from django.contrib.sitemaps import Sitemap
+from django.urls import reverse
+
+from .models import Treatment
+
+
+class StaticSitemap(Sitemap):
+    changefreq = "monthly"
+
+    def items(self):
+        return ["education:home", "education:treatment_list", "consultations:new"]
+
+    def location(self, item):
+        return reverse(item)
+
+
+class TreatmentSitemap(Sitemap):
+    changefreq = "monthly"
+
+    def items(self):
+        return Treatment.objects.published()
+
+    def lastmod(self, treatment):
+        return treatment.updated_at
+
+
+sitemaps = {"pages": StaticSitemap, "treatments": TreatmentSitemap}
