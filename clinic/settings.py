@@ -318,3 +318,15 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# --- Consultations ------------------------------------------------------------------
+CLINIC_LINK_MAX_AGE_DAYS = env_int("CLINIC_LINK_MAX_AGE_DAYS", 60)
+CLINIC_RETENTION_DAYS = env_int("CLINIC_RETENTION_DAYS", 730)
+CLINIC_MIN_FILL_SECONDS = env_int("CLINIC_MIN_FILL_SECONDS", 3)
+CLINIC_SUBMISSION_RATE = os.environ.get("CLINIC_SUBMISSION_RATE", "10/h")
+CLINIC_CONSULTATION_MINUTES = env_int("CLINIC_CONSULTATION_MINUTES", 30)
+CLINIC_BUFFER_MINUTES = env_int("CLINIC_BUFFER_MINUTES", 10)
+CLINIC_BOOKING_WEEKS = env_int("CLINIC_BOOKING_WEEKS", 4)
+CLINIC_BOOKING_LEAD_HOURS = env_int("CLINIC_BOOKING_LEAD_HOURS", 12)
+CLINIC_MAX_RESCHEDULES = env_int("CLINIC_MAX_RESCHEDULES", 2)
+CLINIC_REMINDER_HOURS = env_int("CLINIC_REMINDER_HOURS", 24)

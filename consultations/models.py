@@ -1,0 +1,531 @@
+"""Consultation requests: what a prospective patient sends, and the clinic's work on it.
+
+The patient's answers are protected health information. They are stored as a
+snapshot (question text, answer, flag kind) so that editing the education
+content later never changes what a patient said. Nothing here logs them.
+"""
+
+import hashlib
+import secrets
+
+from django.conf import settings
+from django.db import models, transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.functional import cached_property
+from django.utils.translation import gettext_lazy as _
+
+from education.models import Precaution, Treatment
+
+# No 0/O, 1/I/L, 2/Z, 5/S, 8/B: a reference read out over the phone is never misheard.
+REFERENCE_ALPHABET = "ACDEFGHJKMNPQRTUVWXY34679"
+REFERENCE_LENGTH = 8
+
+
+def new_reference():
+    return "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(REFERENCE_LENGTH))
+
+
+class FlagKind(models.TextChoices):
+    """Same values as education.Precaution.Kind; ordered from most to least serious."""
+
+    DO_NOT_TREAT = Precaution.Kind.DO_NOT_TREAT.value, _("Do not treat")
+    POSTPONE = Precaution.Kind.POSTPONE.value, _("Postpone")
+    DISCUSS = Precaution.Kind.DISCUSS.value, _("Discuss")
+
+    @classmethod
+    def severity(cls, kind):
+        return {cls.DO_NOT_TREAT: 3, cls.POSTPONE: 2, cls.DISCUSS: 1}.get(kind, 0)
+
+
+class PrivacyNotice(models.Model):
+    """Versioned privacy notice text; the newest published version is the one shown."""
+
+    version = models.CharField(_("version"), max_length=20, unique=True)
+    text = models.TextField(_("text"), help_text=_("Markdown."))
+    published_at = models.DateTimeField(_("published"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-published_at"]
+        get_latest_by = "published_at"
+        verbose_name = _("privacy notice")
+        verbose_name_plural = _("privacy notices")
+
+    def __str__(self):
+        return f"Privacy notice {self.version}"
+
+    @property
+    def sha256(self):
+        return hashlib.sha256(self.text.encode("utf-8")).hexdigest()
+
+    @classmethod
+    def current(cls):
+        return cls.objects.filter(published_at__lte=timezone.now()).latest()
+
+
+class Provider(models.Model):
+    """A staff user who sees patients, with the hours they can be booked."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="provider")
+    display_name = models.CharField(_("display name"), max_length=120)
+    credentials = models.CharField(_("credentials"), max_length=120, blank=True)
+    active = models.BooleanField(_("takes bookings"), default=True)
+
+    class Meta:
+        ordering = ["display_name"]
+        verbose_name = _("provider")
+        verbose_name_plural = _("providers")
+
+    def __str__(self):
+        return ", ".join(part for part in (self.display_name, self.credentials) if part)
+
+
+class WorkingHours(models.Model):
+    class Weekday(models.IntegerChoices):
+        MONDAY = 0, _("Monday")
+        TUESDAY = 1, _("Tuesday")
+        WEDNESDAY = 2, _("Wednesday")
+        THURSDAY = 3, _("Thursday")
+        FRIDAY = 4, _("Friday")
+        SATURDAY = 5, _("Saturday")
+        SUNDAY = 6, _("Sunday")
+
+    provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="working_hours")
+    weekday = models.PositiveSmallIntegerField(_("weekday"), choices=Weekday.choices)
+    start = models.TimeField(_("from"))
+    end = models.TimeField(_("until"))
+
+    class Meta:
+        ordering = ["provider", "weekday", "start"]
+        verbose_name = _("working hours")
+        verbose_name_plural = _("working hours")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(end__gt=models.F("start")), name="working_hours_end_after_start")
+        ]
+
+    def __str__(self):
+        return f"{self.get_weekday_display()} {self.start:%H:%M}–{self.end:%H:%M}"
+
+
+class AvailabilityException(models.Model):
+    """A day (or part of one) off, or extra hours on a given date."""
+
+    class Kind(models.TextChoices):
+        OFF = "off", _("Not available")
+        EXTRA = "extra", _("Extra hours")
+
+    provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="exceptions")
+    date = models.DateField(_("date"))
+    kind = models.CharField(_("kind"), max_length=5, choices=Kind.choices, default=Kind.OFF)
+    start = models.TimeField(_("from"), null=True, blank=True, help_text=_("Empty with “Not available” means the whole day."))
+    end = models.TimeField(_("until"), null=True, blank=True)
+    note = models.CharField(_("note"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["date", "start"]
+        verbose_name = _("availability exception")
+        verbose_name_plural = _("availability exceptions")
+        constraints = [
+            models.CheckConstraint(
+                condition=(models.Q(start__isnull=True, end__isnull=True) & models.Q(kind="off"))
+                | models.Q(start__isnull=False, end__isnull=False, end__gt=models.F("start")),
+                name="exception_times_make_sense",
+                violation_error_message=_("Give both times (end after start), or none for a whole day off."),
+            )
+        ]
+
+    def __str__(self):
+        when = f"{self.start:%H:%M}–{self.end:%H:%M}" if self.start else _("all day")
+        return f"{self.date} {self.get_kind_display()} {when}"
+
+
+class Status(models.TextChoices):
+    NEW = "new", _("New")
+    TRIAGED = "triaged", _("Triaged")
+    NEEDS_INFO = "needs_info", _("Needs information")
+    APPROVED = "approved", _("Approved / booked")
+    COMPLETED = "completed", _("Completed")
+    NO_SHOW = "no_show", _("No-show")
+    DECLINED = "declined", _("Declined")
+    CANCELLED = "cancelled", _("Cancelled")
+    EXPIRED = "expired", _("Expired")
+
+
+# Requests in these states hold their time: no one else can be given it.
+ACTIVE_STATUSES = [Status.NEW, Status.TRIAGED, Status.NEEDS_INFO, Status.APPROVED]
+CLOSED_STATUSES = [Status.COMPLETED, Status.NO_SHOW, Status.DECLINED, Status.CANCELLED, Status.EXPIRED]
+
+# Which state may follow which. Declined/cancelled are reachable from any open state.
+TRANSITIONS = {
+    Status.NEW: {Status.TRIAGED, Status.NEEDS_INFO, Status.APPROVED, Status.DECLINED, Status.CANCELLED, Status.EXPIRED},
+    Status.TRIAGED: {Status.NEEDS_INFO, Status.APPROVED, Status.DECLINED, Status.CANCELLED, Status.EXPIRED},
+    Status.NEEDS_INFO: {Status.TRIAGED, Status.APPROVED, Status.DECLINED, Status.CANCELLED, Status.EXPIRED},
+    Status.APPROVED: {Status.COMPLETED, Status.NO_SHOW, Status.CANCELLED, Status.DECLINED},
+}
+
+
+class DeclineReason(models.TextChoices):
+    NOT_SUITABLE = "not_suitable", _("The treatment is not suitable based on the answers")
+    POSTPONE = "postpone", _("Treatment should wait for now")
+    NEEDS_IN_PERSON = "in_person", _("Needs an in-person assessment first")
+    NOT_OFFERED = "not_offered", _("We do not offer what was asked for")
+    DUPLICATE = "duplicate", _("Duplicate request")
+    OTHER = "other", _("Other reason (the clinic will explain by phone)")
+
+
+class InvalidTransition(Exception):
+    """Raised when a status change is not allowed from the request's current state."""
+
+
+class ConsultationRequestQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(status__in=ACTIVE_STATUSES)
+
+    def closed(self):
+        return self.filter(status__in=CLOSED_STATUSES)
+
+    def flagged(self):
+        return self.exclude(worst_flag="")
+
+    def holding(self):
+        """Requests that hold a time right now."""
+        return self.active().filter(slot_start__isnull=False)
+
+    def for_queue(self):
+        """The staff work queue: flagged and oldest new first, related rows loaded in one query."""
+        severity = models.Case(
+            *(models.When(worst_flag=kind, then=FlagKind.severity(kind)) for kind in FlagKind.values),
+            default=0,
+            output_field=models.IntegerField(),
+        )
+        is_new = models.Case(models.When(status=Status.NEW, then=1), default=0, output_field=models.IntegerField())
+        return (
+            self.select_related("treatment", "provider", "assigned_to")
+            .annotate(flag_severity=severity, is_new=is_new)
+            .order_by("-is_new", "-flag_severity", "created_at")
+        )
+
+
+class ConsultationRequest(models.Model):
+    reference = models.CharField(_("reference"), max_length=REFERENCE_LENGTH, unique=True, editable=False)
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.NEW, db_index=True)
+    # One per rendered form: a second POST of the same form (double click, back button)
+    # finds the first request instead of creating another.
+    submission_token = models.UUIDField(unique=True, editable=False)
+    created_at = models.DateTimeField(_("received"), auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    status_changed_at = models.DateTimeField(_("status changed"), default=timezone.now)
+
+    # About you
+    first_name = models.CharField(_("first name"), max_length=80)
+    last_name = models.CharField(_("last name"), max_length=80)
+    email = models.EmailField(_("email"), max_length=254)
+    phone = models.CharField(_("mobile phone"), max_length=20, help_text=_("E.164, e.g. +12075550134"))
+    date_of_birth = models.DateField(_("date of birth"))
+
+    # Your goals
+    treatment = models.ForeignKey(Treatment, on_delete=models.PROTECT, related_name="consultation_requests")
+    areas = models.JSONField(_("areas of concern"), default=list, blank=True, help_text=_("Names as shown to the patient."))
+    goals = models.TextField(_("goals"), max_length=2000)
+    previous_treatments = models.TextField(_("previous aesthetic treatments"), max_length=2000, blank=True)
+
+    # Health (the per-question screening lives in ScreeningAnswer)
+    medications = models.TextField(_("current medications and supplements"), max_length=2000, blank=True)
+    allergies = models.TextField(_("allergies"), max_length=2000, blank=True)
+    pregnancy = models.CharField(_("pregnant or breastfeeding"), max_length=8, blank=True)
+
+    # Consent to the privacy notice, exactly as shown.
+    consent_version = models.CharField(_("privacy notice version"), max_length=20)
+    consent_sha256 = models.CharField(_("privacy notice SHA-256"), max_length=64)
+    consented_at = models.DateTimeField(_("consented at"))
+
+    # The held (or booked) time. Null means "no preference / call me".
+    provider = models.ForeignKey(
+        Provider, on_delete=models.PROTECT, null=True, blank=True, related_name="requests", verbose_name=_("provider")
+    )
+    slot_start = models.DateTimeField(_("requested time"), null=True, blank=True, db_index=True)
+    slot_end = models.DateTimeField(_("requested time ends"), null=True, blank=True)
+    reschedule_count = models.PositiveSmallIntegerField(_("times rescheduled"), default=0)
+    reminder_sent_at = models.DateTimeField(_("reminder sent"), null=True, blank=True)
+
+    # Staff work
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="assigned_requests",
+        verbose_name=_("assigned to"),
+    )
+    worst_flag = models.CharField(_("flag"), max_length=15, choices=FlagKind.choices, blank=True, db_index=True)
+    decline_reason = models.CharField(_("decline reason"), max_length=12, choices=DeclineReason.choices, blank=True)
+
+    objects = ConsultationRequestQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("consultation request")
+        verbose_name_plural = _("consultation requests")
+        permissions = [
+            ("view_health_data", _("Can see patients' health answers")),
+            ("view_photos", _("Can see patients' photos")),
+            ("export_requests", _("Can export consultation requests")),
+            ("change_status", _("Can move requests through the workflow")),
+            ("decide_request", _("Can approve or decline requests")),
+        ]
+        constraints = [
+            # The guarantee behind booking: one active request per provider and start time.
+            models.UniqueConstraint(
+                fields=["provider", "slot_start"],
+                condition=models.Q(status__in=ACTIVE_STATUSES) & models.Q(slot_start__isnull=False),
+                name="one_active_request_per_slot",
+                violation_error_message=_("This time has just been taken."),
+            ),
+            models.CheckConstraint(
+                condition=models.Q(slot_start__isnull=True) | models.Q(provider__isnull=False, slot_end__gt=models.F("slot_start")),
+                name="held_time_has_provider_and_end",
+            ),
+        ]
+
+    def __str__(self):
+        return self.reference
+
+    def save(self, *args, **kwargs):
+        if not self.reference:
+            self.reference = self._unused_reference()
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        return reverse("admin:consultations_consultationrequest_change", args=[self.pk])
+
+    @staticmethod
+    def _unused_reference():
+        # 25^8 ≈ 1.5e11 codes: a clash is rare, but checked rather than assumed.
+        while True:
+            reference = new_reference()
+            if not ConsultationRequest.objects.filter(reference=reference).exists():
+                return reference
+
+    @property
+    def full_name(self):
+        return f"{self.first_name} {self.last_name}"
+
+    @property
+    def is_active(self):
+        return self.status in ACTIVE_STATUSES
+
+    @property
+    def holds_time(self):
+        return self.is_active and self.slot_start is not None
+
+    def age_on(self, day):
+        dob = self.date_of_birth
+        return day.year - dob.year - ((day.month, day.day) < (dob.month, dob.day))
+
+    @cached_property
+    def sorted_flags(self):
+        return sorted(self.flags.all(), key=lambda flag: -FlagKind.severity(flag.kind))
+
+    def allowed_transitions(self):
+        return TRANSITIONS.get(self.status, set())
+
+    # --- Workflow ---------------------------------------------------------------
+    # Each transition checks the current state under a row lock, records who did it
+    # and when, and releases the held time when the request closes. Emails go out
+    # from consultations.services, after the transaction commits.
+
+    @transaction.atomic
+    def transition(self, to, *, by=None, reason="", note=""):
+        locked = type(self).objects.select_for_update().get(pk=self.pk)
+        if to not in TRANSITIONS.get(locked.status, set()):
+            raise InvalidTransition(
+                _("A request that is “%(current)s” cannot become “%(target)s”.")
+                % {"current": locked.get_status_display(), "target": Status(to).label}
+            )
+        previous = locked.status
+        self.status = to
+        self.status_changed_at = timezone.now()
+        fields = ["status", "status_changed_at", "updated_at"]
+        if to == Status.DECLINED:
+            self.decline_reason = reason
+            fields.append("decline_reason")
+        self.save(update_fields=fields)
+        StatusChange.objects.create(request=self, from_status=previous, to_status=to, by=by, note=note[:500])
+        return previous
+
+
+class ScreeningAnswer(models.Model):
+    class Answer(models.TextChoices):
+        YES = "yes", _("Yes")
+        NO = "no", _("No")
+        UNSURE = "unsure", _("Not sure")
+
+    request = models.ForeignKey(ConsultationRequest, on_delete=models.CASCADE, related_name="answers")
+    precaution = models.ForeignKey(Precaution, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    question = models.CharField(_("question as asked"), max_length=300)
+    answer = models.CharField(_("answer"), max_length=6, choices=Answer.choices)
+    flag_kind = models.CharField(_("kind if yes"), max_length=15, choices=FlagKind.choices, blank=True)
+    order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["order", "pk"]
+        verbose_name = _("screening answer")
+        verbose_name_plural = _("screening answers")
+
+    def __str__(self):
+        return self.question
+
+
+class Flag(models.Model):
+    request = models.ForeignKey(ConsultationRequest, on_delete=models.CASCADE, related_name="flags")
+    kind = models.CharField(_("kind"), max_length=15, choices=FlagKind.choices)
+    reason = models.CharField(_("reason"), max_length=300, help_text=_("The contraindication or precaution it came from."))
+
+    class Meta:
+        ordering = ["pk"]
+        verbose_name = _("flag")
+        verbose_name_plural = _("flags")
+
+    def __str__(self):
+        return f"{self.get_kind_display()}: {self.reason}"
+
+
+def photo_path(instance, filename):
+    # Random names: nothing about the patient or the upload in the path.
+    return f"photos/{timezone.now():%Y/%m}/{secrets.token_hex(16)}.{filename.rsplit('.', 1)[-1]}"
+
+
+def private_storage():
+    from django.core.files.storage import storages
+
+    return storages["private"]
+
+
+class Photo(models.Model):
+    request = models.ForeignKey(ConsultationRequest, on_delete=models.CASCADE, related_name="photos")
+    image = models.FileField(_("image"), storage=private_storage, upload_to=photo_path, max_length=200)
+    content_type = models.CharField(max_length=20)
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["pk"]
+        verbose_name = _("photo")
+        verbose_name_plural = _("photos")
+
+    def __str__(self):
+        return f"Photo {self.pk} of {self.request_id}"
+
+    def delete(self, *args, **kwargs):
+        self.image.delete(save=False)
+        return super().delete(*args, **kwargs)
+
+
+class StatusChange(models.Model):
+    """Who moved a request from which state to which, and when."""
+
+    request = models.ForeignKey(ConsultationRequest, on_delete=models.CASCADE, related_name="status_changes")
+    from_status = models.CharField(max_length=12, choices=Status.choices)
+    to_status = models.CharField(max_length=12, choices=Status.choices)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+    note = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
+        verbose_name = _("status change")
+        verbose_name_plural = _("status changes")
+
+    def __str__(self):
+        return f"{self.from_status} → {self.to_status}"
+
+
+class ImmutableModel(models.Model):
+    """Rows that are written once: notes and audit events are never edited or removed one by one."""
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not self._state.adding:
+            raise PermissionError(f"{type(self).__name__} rows cannot be changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError(f"{type(self).__name__} rows cannot be deleted.")
+
+
+class Note(ImmutableModel):
+    """An internal staff note. Append-only; never shown to the patient."""
+
+    request = models.ForeignKey(ConsultationRequest, on_delete=models.CASCADE, related_name="notes")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    text = models.TextField(_("note"), max_length=4000)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        verbose_name = _("internal note")
+        verbose_name_plural = _("internal notes")
+
+    def __str__(self):
+        return f"Note by {self.author} at {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class AuditEvent(ImmutableModel):
+    """Every look at or change to a request's data. Django's LogEntry records changes only."""
+
+    class Action(models.TextChoices):
+        VIEW = "view", _("Viewed request")
+        PHOTO_VIEW = "photo_view", _("Viewed photo")
+        CHANGE = "change", _("Changed request")
+        TRANSITION = "transition", _("Changed status")
+        NOTE = "note", _("Added note")
+        EXPORT = "export", _("Exported")
+        DELETE = "delete", _("Deleted")
+
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
+    action = models.CharField(max_length=12, choices=Action.choices)
+    request = models.ForeignKey(ConsultationRequest, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    # Kept when a request is purged, so the trail still says which one it was.
+    reference = models.CharField(max_length=REFERENCE_LENGTH, blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    detail = models.CharField(max_length=200, blank=True, help_text=_("Never health data: e.g. the new status."))
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
+
+    def __str__(self):
+        return f"{self.at:%Y-%m-%d %H:%M} {self.user} {self.get_action_display()} {self.reference}"
+
+    @classmethod
+    def record(cls, http_request, action, consultation=None, detail=""):
+        user = getattr(http_request, "user", None)
+        return cls.objects.create(
+            user=user if user is not None and user.is_authenticated else None,
+            action=action,
+            request=consultation,
+            reference=consultation.reference if consultation else "",
+            ip=http_request.META.get("REMOTE_ADDR") or None,
+            detail=detail[:200],
+        )
+
+
+class AdditionalInfo(models.Model):
+    """Information the patient added through their self-service link after staff asked for it."""
+
+    request = models.ForeignKey(ConsultationRequest, on_delete=models.CASCADE, related_name="additional_info")
+    text = models.TextField(_("information"), max_length=4000)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        verbose_name = _("information added by the patient")
+        verbose_name_plural = _("information added by the patient")
+
+    def __str__(self):
+        return f"Added {self.created_at:%Y-%m-%d %H:%M}"

@@ -1,0 +1,21 @@
+"""Background work through django.tasks, so a slow mail server never slows a patient's request.
+
+Task arguments are JSON: ids and rendered, PHI-free text only.
+"""
+
+import base64
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.tasks import task
+
+
+@task
+def send_email(to, subject, text, html="", attachments=()):
+    """attachments: [filename, base64 content, mimetype] triples (JSON-serialisable)."""
+    message = EmailMultiAlternatives(subject=subject, body=text, from_email=settings.DEFAULT_FROM_EMAIL, to=to)
+    if html:
+        message.attach_alternative(html, "text/html")
+    for filename, content, mimetype in attachments:
+        message.attach(filename, base64.b64decode(content), mimetype)
+    message.send()
