@@ -22,7 +22,7 @@ help:
 	@echo "make run     - set up .venv, migrate, load demo data, serve on 127.0.0.1:$(PORT) (DEBUG on)"
 	@echo "make test    - the whole test suite, browser tests included"
 	@echo "make serve   - production-like server (needs DJANGO_SECRET_KEY and DJANGO_ALLOWED_HOSTS)"
-	@echo "make check   - ruff, makemigrations --check, manage.py check"
+	@echo "make check   - ruff, makemigrations --check, manage.py check, check --deploy (production env)"
 
 $(VENV)/.installed: requirements.txt
 	@PYTHON="$$($(find_python))"; \
@@ -45,14 +45,57 @@ run: $(VENV)/.installed
 	DJANGO_DEBUG=$${DJANGO_DEBUG:-true} $(MANAGE) seed_demo
 	DJANGO_DEBUG=$${DJANGO_DEBUG:-true} $(MANAGE) runserver 127.0.0.1:$(PORT)
 
+# Production-like: no seeding, DEBUG forced off, static files collected and hashed,
+# the schema and the cache table brought up to date, then gunicorn (gunicorn.conf.py).
+serve: export DJANGO_DEBUG = false
+serve: $(VENV)/.installed
+	@if [ -z "$${DJANGO_SECRET_KEY:-}" ]; then \
+	  echo "ERROR: DJANGO_SECRET_KEY is not set. make serve runs with DEBUG off and needs a long random secret:" >&2; \
+	  echo "  export DJANGO_SECRET_KEY=\"\$$(python3 -c 'import secrets; print(secrets.token_urlsafe(50))')\"" >&2; \
+	  echo "Keep the same value across restarts: it signs sessions and patients' self-service links." >&2; exit 1; \
+	fi
+	@if [ -z "$${DJANGO_ALLOWED_HOSTS:-}" ]; then \
+	  echo "ERROR: DJANGO_ALLOWED_HOSTS is not set: the host names this site answers to, comma-separated, e.g." >&2; \
+	  echo "  export DJANGO_ALLOWED_HOSTS=clinic.example.com   (or localhost,127.0.0.1 to try it on this machine;" >&2; \
+	  echo "  add DJANGO_SECURE_SSL_REDIRECT=false there, as gunicorn itself speaks plain HTTP)" >&2; exit 1; \
+	fi
+	@# Shown, not enforced: a local try without TLS or SMTP is allowed to warn.
+	$(MANAGE) check --deploy --fail-level CRITICAL
+	$(MANAGE) collectstatic --noinput --verbosity 0
+	$(MANAGE) migrate --noinput
+	$(MANAGE) createcachetable
+	PORT=$(PORT) exec $(VENV)/bin/gunicorn --config gunicorn.conf.py
+
 test: $(VENV)/.installed
 	bash tests/run.sh
+
+# The environment `check --deploy` must pass in with no warnings: what a deployment sets.
+DEPLOY_ENV = DJANGO_DEBUG=false DJANGO_ALLOWED_HOSTS=clinic.example.com DJANGO_SECURE_SSL_REDIRECT=true \
+	EMAIL_URL=smtp://mail.example.com:587 \
+	DJANGO_SECRET_KEY="$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))')"
 
 check: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	DJANGO_DEBUG=true $(MANAGE) makemigrations --check --dry-run
 	DJANGO_DEBUG=true $(MANAGE) check
+	$(DEPLOY_ENV) $(MANAGE) check --deploy --fail-level WARNING
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache
+
+# --- Quality gates and speed: npm tools, Lighthouse, benchmark ------------------
+# axe-core and vnu-jar (used by `make test`) and Lighthouse, exactly as package-lock.json pins
+# them. --ignore-scripts: vnu-jar's install script would fetch a Java runtime; Debian's java is used.
+node_modules/.installed: package.json package-lock.json
+	@command -v npm >/dev/null || { echo "ERROR: npm is missing: apt-get install -y nodejs npm" >&2; exit 1; }
+	npm ci --ignore-scripts --no-audit --no-fund
+	@touch $@
+
+test: node_modules/.installed
+
+lighthouse: $(VENV)/.installed node_modules/.installed
+	$(PY) scripts/lighthouse.py
+
+bench: $(VENV)/.installed node_modules/.installed
+	$(PY) scripts/bench.py

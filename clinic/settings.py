@@ -4,6 +4,7 @@ DEBUG is off unless DJANGO_DEBUG says otherwise; with DEBUG off a real
 DJANGO_SECRET_KEY is required. `make run` turns DEBUG on for local work.
 """
 
+import datetime
 import os
 import tempfile
 from pathlib import Path
@@ -62,14 +63,19 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "axes",
+    "django_tasks_db",
     "education",
     "consultations",
 ]
 
 MIDDLEWARE = [
     "clinic.logging.RequestIdMiddleware",
+    "clinic.middleware.DatabaseUnavailableMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Pages (not static files: WhiteNoise serves those pre-compressed). Django adds random
+    # bytes to each gzip response against BREACH, and CSRF tokens are masked per response.
+    "django.middleware.gzip.GZipMiddleware",
     "django_permissions_policy.PermissionsPolicyMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -115,16 +121,19 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # go on while one writes, IMMEDIATE takes the write lock at BEGIN so two
     # transactions never deadlock upgrading a read lock, and the busy timeout makes
     # a writer wait for the lock instead of failing with "database is locked".
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # After the busy timeout the request gets the friendly 503 page (clinic.middleware).
+    sqlite_timeout = env_int("CLINIC_SQLITE_TIMEOUT_SECONDS", 20)
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
-        "timeout": 20,
+        "timeout": sqlite_timeout,
         "init_command": (
-            "PRAGMA journal_mode=WAL;PRAGMA synchronous=NORMAL;PRAGMA busy_timeout=20000;PRAGMA foreign_keys=ON;"
+            "PRAGMA journal_mode=WAL;PRAGMA synchronous=NORMAL;"
+            f"PRAGMA busy_timeout={sqlite_timeout * 1000};PRAGMA foreign_keys=ON;"
         ),
     }
-    # Tests that race threads need a real file (an in-memory database has no WAL).
-    DATABASES["default"]["TEST"] = {"NAME": str(Path(tempfile.gettempdir()) / "clinic-test.sqlite3")}
+    # Tests that race threads need a real file (an in-memory database has no WAL);
+    # one per test process, so two test runs on one machine never share it.
+    DATABASES["default"]["TEST"] = {"NAME": str(Path(tempfile.gettempdir()) / f"clinic-test-{os.getpid()}.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache --------------------------------------------------------------------
@@ -155,10 +164,11 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 LOGIN_URL = "admin:login"
 AXES_FAILURE_LIMIT = env_int("CLINIC_LOGIN_FAILURE_LIMIT", 5)
-AXES_COOLOFF_TIME = env_int("CLINIC_LOGIN_COOLOFF_MINUTES", 30) / 60  # hours
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=env_int("CLINIC_LOGIN_COOLOFF_MINUTES", 30))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_TEMPLATE = "admin/lockout.html"
+# Renders templates/admin/lockout.html (status 429) with the wait in minutes.
+AXES_LOCKOUT_CALLABLE = "clinic.views.login_locked_out"
 AXES_SENSITIVE_PARAMETERS = ["password"]
 AXES_VERBOSE = False
 
@@ -172,7 +182,7 @@ USE_TZ = True
 
 # --- Static and media ---------------------------------------------------------
 STATIC_URL = "/static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(os.environ.get("DJANGO_STATIC_ROOT") or BASE_DIR / "staticfiles")
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -238,9 +248,19 @@ DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "Clinic <no-rep
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 CLINIC_STAFF_EMAIL = os.environ.get("CLINIC_STAFF_EMAIL", "staff@localhost")
 
-TASKS = {
-    "default": {"BACKEND": os.environ.get("CLINIC_TASKS_BACKEND", "django.tasks.backends.immediate.ImmediateBackend")}
+# "immediate" runs a task (an email) right after the request's transaction commits;
+# "database" stores it for `manage.py db_worker` (django-tasks-db), so a slow mail
+# server never holds up a patient's page.
+TASK_BACKENDS = {
+    "immediate": "django.tasks.backends.immediate.ImmediateBackend",
+    "database": "django_tasks_db.DatabaseBackend",
 }
+_task_backend = os.environ.get("CLINIC_TASKS_BACKEND", "immediate")
+if _task_backend not in TASK_BACKENDS:
+    raise ImproperlyConfigured(
+        f"CLINIC_TASKS_BACKEND must be one of {', '.join(TASK_BACKENDS)}, not {_task_backend!r}."
+    )
+TASKS = {"default": {"BACKEND": TASK_BACKENDS[_task_backend]}}
 
 # --- The clinic ---------------------------------------------------------------
 CLINIC = {
@@ -261,9 +281,27 @@ CLINIC_SITE_URL = os.environ.get("CLINIC_SITE_URL", "").rstrip("/")
 
 # --- Security -----------------------------------------------------------------
 SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", not DEBUG)
-if os.environ.get("DJANGO_SECURE_PROXY_SSL_HEADER"):
-    # e.g. "HTTP_X_FORWARDED_PROTO,https" behind a TLS-terminating proxy.
-    SECURE_PROXY_SSL_HEADER = tuple(os.environ["DJANGO_SECURE_PROXY_SSL_HEADER"].split(",", 1))
+# A monitoring probe on the loopback interface talks plain HTTP to gunicorn.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+
+
+def parse_proxy_ssl_header(value):
+    """("HTTP_X_FORWARDED_PROTO", "https") from "X-Forwarded-Proto,https" or "HTTP_X_FORWARDED_PROTO,https".
+
+    Set it only behind a proxy that overwrites the header: a client that can set it
+    could otherwise pass a plain-HTTP request off as HTTPS.
+    """
+    header, _sep, expected = (part.strip() for part in value.partition(","))
+    if not header or not expected:
+        raise ImproperlyConfigured(
+            f"DJANGO_SECURE_PROXY_SSL_HEADER={value!r} should look like 'X-Forwarded-Proto,https'."
+        )
+    header = header.upper().replace("-", "_")
+    return (header if header.startswith("HTTP_") else f"HTTP_{header}", expected)
+
+
+if os.environ.get("DJANGO_SECURE_PROXY_SSL_HEADER", "").strip():
+    SECURE_PROXY_SSL_HEADER = parse_proxy_ssl_header(os.environ["DJANGO_SECURE_PROXY_SSL_HEADER"])
 SECURE_HSTS_SECONDS = env_int("DJANGO_SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = not DEBUG
@@ -277,6 +315,9 @@ SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
+LANGUAGE_COOKIE_SECURE = not DEBUG
+LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 CSRF_FAILURE_VIEW = "clinic.views.csrf_failure"
 # Staff sessions end after this much inactivity (the session is renewed on each request).
 SESSION_COOKIE_AGE = env_int("CLINIC_STAFF_SESSION_MINUTES", 30) * 60
@@ -285,7 +326,9 @@ SESSION_SAVE_EVERY_REQUEST = True
 SECURE_CSP = {
     "default-src": [CSP.SELF],
     "script-src": [CSP.SELF, CSP.NONCE],
-    "style-src": [CSP.SELF],
+    # The nonce lets Django's admin keep its one inline <style> (change lists without
+    # actions); style attributes stay blocked, and scripts never get 'unsafe-inline'.
+    "style-src": [CSP.SELF, CSP.NONCE],
     "img-src": [CSP.SELF, "data:"],
     "font-src": [CSP.SELF],
     "connect-src": [CSP.SELF],
@@ -294,12 +337,18 @@ SECURE_CSP = {
     "frame-ancestors": [CSP.NONE],
     "form-action": [CSP.SELF],
 }
+# Deny every powerful browser feature; the site needs none of them. Only names that
+# current Chromium recognises: an unknown name is a console warning on every page
+# (tests/e2e/test_admin_csp.py checks).
+# (Photo upload uses a file input, which needs no camera permission.)
 PERMISSIONS_POLICY = {
     feature: []
     for feature in (
-        "accelerometer", "autoplay", "camera", "display-capture", "encrypted-media", "fullscreen",
-        "geolocation", "gyroscope", "magnetometer", "microphone", "midi", "payment", "usb",
-        "screen-wake-lock", "xr-spatial-tracking",
+        "accelerometer", "autoplay", "browsing-topics", "camera",
+        "clipboard-read", "compute-pressure", "display-capture", "encrypted-media", "fullscreen",
+        "geolocation", "gyroscope", "hid", "idle-detection", "local-fonts", "magnetometer", "microphone",
+        "midi", "otp-credentials", "payment", "picture-in-picture", "publickey-credentials-get",
+        "screen-wake-lock", "serial", "usb", "window-management", "xr-spatial-tracking",
     )
 }  # fmt: skip
 
@@ -307,6 +356,9 @@ CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
 # --- Logging: structured lines with a request id, never request bodies -------------
+# Error reports hide every POST value, local variable and upload name (clinic/reporting.py).
+DEFAULT_EXCEPTION_REPORTER = "clinic.reporting.PatientSafeExceptionReporter"
+DEFAULT_EXCEPTION_REPORTER_FILTER = "clinic.reporting.PatientSafeExceptionReporterFilter"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

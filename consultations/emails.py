@@ -33,5 +33,9 @@ def queue(name, to, context, attachments=()):
     attachments: (filename, bytes, mimetype) triples.
     """
     subject, text, html = compose(name, context)
-    encoded = [[filename, base64.b64encode(content).decode("ascii"), mimetype] for filename, content, mimetype in attachments]
-    transaction.on_commit(lambda: send_email.enqueue(to=[to], subject=subject, text=text, html=html, attachments=encoded))
+    encoded = [
+        [filename, base64.b64encode(content).decode("ascii"), mimetype] for filename, content, mimetype in attachments
+    ]
+    transaction.on_commit(
+        lambda: send_email.enqueue(to=[to], subject=subject, text=text, html=html, attachments=encoded)
+    )

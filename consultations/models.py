@@ -117,7 +117,9 @@ class AvailabilityException(models.Model):
     provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="exceptions")
     date = models.DateField(_("date"))
     kind = models.CharField(_("kind"), max_length=5, choices=Kind.choices, default=Kind.OFF)
-    start = models.TimeField(_("from"), null=True, blank=True, help_text=_("Empty with “Not available” means the whole day."))
+    start = models.TimeField(
+        _("from"), null=True, blank=True, help_text=_("Empty with “Not available” means the whole day.")
+    )
     end = models.TimeField(_("until"), null=True, blank=True)
     note = models.CharField(_("note"), max_length=200, blank=True)
 
@@ -225,7 +227,9 @@ class ConsultationRequest(models.Model):
 
     # Your goals
     treatment = models.ForeignKey(Treatment, on_delete=models.PROTECT, related_name="consultation_requests")
-    areas = models.JSONField(_("areas of concern"), default=list, blank=True, help_text=_("Names as shown to the patient."))
+    areas = models.JSONField(
+        _("areas of concern"), default=list, blank=True, help_text=_("Names as shown to the patient.")
+    )
     goals = models.TextField(_("goals"), max_length=2000)
     previous_treatments = models.TextField(_("previous aesthetic treatments"), max_length=2000, blank=True)
 
@@ -282,7 +286,8 @@ class ConsultationRequest(models.Model):
                 violation_error_message=_("This time has just been taken."),
             ),
             models.CheckConstraint(
-                condition=models.Q(slot_start__isnull=True) | models.Q(provider__isnull=False, slot_end__gt=models.F("slot_start")),
+                condition=models.Q(slot_start__isnull=True)
+                | models.Q(provider__isnull=False, slot_end__gt=models.F("slot_start")),
                 name="held_time_has_provider_and_end",
             ),
         ]
@@ -379,7 +384,9 @@ class ScreeningAnswer(models.Model):
 class Flag(models.Model):
     request = models.ForeignKey(ConsultationRequest, on_delete=models.CASCADE, related_name="flags")
     kind = models.CharField(_("kind"), max_length=15, choices=FlagKind.choices)
-    reason = models.CharField(_("reason"), max_length=300, help_text=_("The contraindication or precaution it came from."))
+    reason = models.CharField(
+        _("reason"), max_length=300, help_text=_("The contraindication or precaution it came from.")
+    )
 
     class Meta:
         ordering = ["pk"]

@@ -5,5 +5,17 @@ from . import views
 app_name = "consultations"
 urlpatterns = [
     path("new/", views.request_new, name="new"),
+    path("submitted/", views.confirmation, name="confirmation"),
+    path("thank-you/", views.thanks, name="thanks"),
+    path("privacy/", views.privacy, name="privacy"),
 ]
-urlpatterns += [path("privacy/", views.privacy, name="privacy")]
+
+# Patient self-service through the signed link in their emails (issue 6).
+from . import selfservice  # noqa: E402
+
+urlpatterns += [
+    path("manage/<str:token>/", selfservice.manage, name="manage"),
+    path("manage/<str:token>/cancel/", selfservice.cancel, name="manage_cancel"),
+    path("manage/<str:token>/move/", selfservice.move, name="manage_move"),
+    path("manage/<str:token>/info/", selfservice.add_info, name="manage_info"),
+]

@@ -1,10 +1,118 @@
-from django.shortcuts import render
+"""Public consultation pages: the intake form, its confirmation, the privacy notice.
+
+None of these put health data in a URL: the confirmation page finds the request
+through the session of the browser that sent it.
+"""
+
+import markdown
+import nh3
+from django.db import IntegrityError
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.safestring import mark_safe
+from django.views.decorators.cache import cache_control, never_cache
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_GET, require_http_methods
+
+from education.models import Treatment
+from education.rendering import ALLOWED_ATTRIBUTES, ALLOWED_TAGS
+
+from . import booking, ratelimit, services
+from .forms import IntakeForm
+from .models import ConsultationRequest, PrivacyNotice
+
+SESSION_KEY = "consultations.submitted"
 
 
+def _treatment_for(request):
+    """The treatment whose questions the form shows: the one chosen, else the one rendered, else the first."""
+    published = Treatment.objects.published()
+    source = request.POST if request.method == "POST" else request.GET
+    slugs = [slug for slug in (source.get("treatment"), source.get("rendered_for")) if slug]
+    by_slug = {treatment.slug: treatment for treatment in published.filter(slug__in=slugs)}
+    for slug in slugs:
+        if slug in by_slug:
+            return by_slug[slug]
+    return published.first()
+
+
+def _confirm(request, consultation):
+    request.session[SESSION_KEY] = consultation.pk
+    return redirect("consultations:confirmation")
+
+
+@sensitive_post_parameters()
+# Private and revalidated, but not no-store: the back button must bring back this very page
+# (with its submission token) so a second send is recognised as a duplicate.
+@cache_control(private=True, max_age=0)
+@require_http_methods(["GET", "POST"])
 def request_new(request):
-    # Placeholder until the intake form lands (issue 5).
-    return render(request, "consultations/request_form.html")
+    treatment = _treatment_for(request)
+    if treatment is None:
+        return render(request, "consultations/request_form.html", {"form": None})
+    if request.method == "POST":
+        if not ratelimit.hit(request, "intake"):
+            return render(request, "consultations/rate_limited.html", status=429)
+        form = IntakeForm(request.POST, request.FILES, treatment=treatment)
+        # The same form sent again (double click, back button): show what the first send created.
+        if existing := form.existing_request():
+            return _confirm(request, existing)
+        if form.is_valid():
+            if form.is_bot():
+                # Looks like success to the bot; nothing is stored or sent.
+                return redirect("consultations:thanks")
+            try:
+                consultation = services.submit_request(form)
+            except booking.BookingError:
+                # Someone else got the time between our check and our write: nothing was
+                # stored; keep every answer and offer the times that are open now.
+                form.time_taken()
+            except IntegrityError:
+                # Two sends of one form raced; the other one stored it.
+                consultation = form.existing_request()
+                if consultation is None:
+                    raise
+                return _confirm(request, consultation)
+            else:
+                return _confirm(request, consultation)
+    else:
+        form = IntakeForm(treatment=treatment)
+    return render(request, "consultations/request_form.html", {"form": form, "treatment": treatment})
 
 
+@never_cache
+@require_GET
+def confirmation(request):
+    consultation = ConsultationRequest.objects.filter(pk=request.session.get(SESSION_KEY) or 0).first()
+    if consultation is None:
+        # Another browser, an expired session, or a shared link: nothing to show.
+        return render(request, "consultations/confirmation_unavailable.html", status=404)
+    return render(request, "consultations/confirmation.html", {"consultation": consultation})
+
+
+@require_GET
+def thanks(request):
+    return render(request, "consultations/thanks.html")
+
+
+@require_GET
 def privacy(request):
-    return render(request, "consultations/privacy.html")
+    try:
+        notice = PrivacyNotice.current()
+    except PrivacyNotice.DoesNotExist:
+        raise Http404 from None
+    return render(request, "consultations/privacy.html", {"notice": notice, "html": _notice_html(notice.text)})
+
+
+def _notice_html(text):
+    # As education.rendering.render_markdown, plus <h2>: the notice's "##" sections sit directly
+    # under the page's <h1>, whereas treatment sections bring their own <h2>.
+    html = markdown.markdown(text, extensions=["tables", "sane_lists"], output_format="html")
+    cleaned = nh3.clean(
+        html,
+        tags=ALLOWED_TAGS | {"h2"},
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes={"https", "http", "mailto", "tel"},
+        link_rel="noopener noreferrer",
+    )
+    return mark_safe(cleaned)  # noqa: S308  (sanitised by nh3)

@@ -1,20 +1,100 @@
+import gzip
+import re
+from functools import wraps
+
+from django.conf import settings
+from django.contrib.messages.storage.cookie import CookieStorage
+from django.core.cache import cache
+from django.http import HttpResponse
+from django.middleware.csp import get_nonce
 from django.shortcuts import get_object_or_404, render
+from django.utils.cache import patch_vary_headers
+from django.utils.translation import get_language
 
 from clinic import seo
 
 from .models import Treatment
+from .signals import VERSION_KEY, content_version
+
+ACCEPTS_GZIP = re.compile(r"\bgzip\b")
 
 
+def cached_for_anonymous(view):
+    """Serve the rendered page from the cache to visitors without a session.
+
+    Only the HTML is cached (plain and gzipped): each response still goes through
+    the middleware, so security headers are fresh. A visitor with a session or a
+    pending message (staff previewing drafts, a patient after a form) is never
+    served from the cache, nor are query strings (they would let anyone fill the
+    cache) or pages that used a CSRF token or the CSP nonce. Each entry carries the content version
+    it was rendered under; an editor's save starts a new version (education.signals),
+    so every worker re-renders on its next request. Version and page come in one
+    cache read: one query with the database cache.
+    """
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        cacheable = (
+            request.method in ("GET", "HEAD")
+            and not request.GET
+            and settings.SESSION_COOKIE_NAME not in request.COOKIES
+            and CookieStorage.cookie_name not in request.COOKIES
+        )
+        if not cacheable:
+            return view(request, *args, **kwargs)
+        # Scheme and host are in the key: canonical links and JSON-LD are absolute URLs.
+        key = f"page:{get_language()}:{request.scheme}://{request.get_host()}{request.path}"
+        found = cache.get_many([VERSION_KEY, key])
+        version, entry = found.get(VERSION_KEY), found.get(key)
+        if version is not None and entry is not None and entry[0] == version:
+            return _cached_response(request, *entry[1:])
+        version = version or content_version()
+        response = view(request, *args, **kwargs)
+        if (
+            response.status_code == 200
+            and not response.cookies
+            and not request.META.get("CSRF_COOKIE_NEEDS_UPDATE")
+            # A page that used this response's CSP nonce cannot be sent with another response's header.
+            and not get_nonce(request)
+            and not response.has_header("Content-Encoding")
+        ):
+            # Compressed once here rather than on every request. No random padding is needed
+            # against BREACH: a page shared by all visitors holds no secret.
+            gzipped = gzip.compress(response.content, compresslevel=9, mtime=0)
+            entry = (version, response["Content-Type"], response.content, gzipped)
+            cache.set(key, entry, settings.CACHE_MIDDLEWARE_SECONDS)
+        return response
+
+    return wrapper
+
+
+def _cached_response(request, content_type, content, gzipped):
+    response = HttpResponse(content_type=content_type)
+    if ACCEPTS_GZIP.search(request.META.get("HTTP_ACCEPT_ENCODING", "")) and len(gzipped) < len(content):
+        response.content = gzipped
+        response["Content-Encoding"] = "gzip"
+    else:
+        response.content = content
+    response["Content-Length"] = str(len(response.content))
+    # The headers a fresh render gets: GZipMiddleware's, and SessionMiddleware's (the template
+    # reads the empty message storage).
+    patch_vary_headers(response, ["Accept-Encoding", "Cookie"])
+    return response
+
+
+@cached_for_anonymous
 def home(request):
     treatments = Treatment.objects.published()
     return render(request, "education/home.html", {"treatments": treatments, "jsonld": seo.clinic_page(request)})
 
 
+@cached_for_anonymous
 def treatment_list(request):
     treatments = Treatment.objects.published()
     return render(request, "education/treatment_list.html", {"treatments": treatments})
 
 
+@cached_for_anonymous
 def treatment_detail(request, slug):
     treatment = get_object_or_404(Treatment.objects.visible_to(request.user).with_content(), slug=slug)
     page = treatment.page()

@@ -8,7 +8,7 @@ import pytest
 
 
 @pytest.fixture(autouse=True)
-def _test_settings(settings, tmp_path):
+def _test_settings(settings, tmp_path, monkeypatch):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.STORAGES = {
         **settings.STORAGES,
@@ -18,6 +18,13 @@ def _test_settings(settings, tmp_path):
             "OPTIONS": {"location": str(tmp_path / "private")},
         },
     }
+    # Photo.image bound its storage when the model loaded, before this override: point it
+    # at the test's own private directory too.
+    from django.core.files.storage import storages
+
+    from consultations.models import Photo
+
+    monkeypatch.setattr(Photo._meta.get_field("image"), "storage", storages["private"])
     settings.CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": str(tmp_path)}
     }
@@ -33,3 +40,10 @@ def staff_client(client, django_user_model):
     client.force_login(user)
     client.user = user
     return client
+
+
+@pytest.fixture(autouse=True)
+def django_db_serialized_rollback():
+    """Transactional tests (browser, races) end by emptying the database; with this, every one
+    of them puts back what the migrations created (content, roles, privacy notice) for the next."""
+    return True

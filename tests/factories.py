@@ -39,3 +39,120 @@ def make_area(treatment, name="Nasolabial folds", status=TreatmentArea.Status.FD
 
 def make_side_effect(treatment, name="Swelling", frequency=SideEffect.Frequency.COMMON, **kwargs):
     return SideEffect.objects.create(treatment=treatment, name=name, frequency=frequency, **kwargs)
+
+
+def make_request(treatment=None, *, answers=None, pregnancy="no", **kwargs):
+    """A stored ConsultationRequest as the intake form would leave it: answers, flags and worst flag.
+
+    answers: {precaution or its pk: "yes" | "no" | "unsure"}; every other question of the
+    treatment is answered "no". Flags follow from the answers, the age and pregnancy.
+    """
+    import uuid
+
+    from django.utils import timezone
+
+    from consultations.forms import age_on
+    from consultations.models import ConsultationRequest, PrivacyNotice, ScreeningAnswer
+    from consultations.services import screening_flags, worst_kind
+
+    treatment = treatment or Treatment.objects.published().first() or make_treatment()
+    notice = PrivacyNotice.objects.order_by("-published_at").first()
+    defaults = {
+        "first_name": "Ada",
+        "last_name": "Patient",
+        "email": "ada.patient@example.com",
+        "phone": "+12077741234",
+        "date_of_birth": datetime.date(1990, 4, 21),
+        "goals": "Softer lines around my mouth.",
+        "submission_token": uuid.uuid4(),
+        "consent_version": notice.version if notice else "test",
+        "consent_sha256": notice.sha256 if notice else "0" * 64,
+        "consented_at": timezone.now(),
+    }
+    consultation = ConsultationRequest(treatment=treatment, pregnancy=pregnancy, **{**defaults, **kwargs})
+    chosen = {getattr(key, "pk", key): value for key, value in (answers or {}).items()}
+    pairs = [(p, chosen.get(p.pk, "no")) for p in treatment.precautions.exclude(question="")]
+    flags = screening_flags(
+        age=age_on(timezone.localdate(), consultation.date_of_birth), pregnancy=pregnancy, answers=pairs
+    )
+    consultation.worst_flag = worst_kind(flags)
+    consultation.save()
+    ScreeningAnswer.objects.bulk_create(
+        ScreeningAnswer(
+            request=consultation, precaution=p, question=p.question, answer=answer, flag_kind=p.kind, order=order
+        )
+        for order, (p, answer) in enumerate(pairs)
+    )
+    for flag in flags:
+        flag.request = consultation
+        flag.save()
+    return consultation
+
+
+def intake_post_data(treatment, /, **overrides):
+    """A complete, valid POST for the intake form of `treatment`; an override of None drops the field."""
+    from consultations.forms import IntakeForm, make_submission_token
+    from consultations.models import PrivacyNotice
+
+    data = {
+        "first_name": "Ada",
+        "last_name": "Quillfeather",
+        "email": "ada.quillfeather@example.com",
+        "phone": "(207) 774-1234",
+        "date_of_birth": "1990-04-21",
+        "treatment": treatment.slug,
+        "goals": "Softer smile lines before my sister's wedding.",
+        "previous_treatments": "",
+        "pregnancy": "no",
+        "medications": "",
+        "allergies": "",
+        "preferred_time": "",
+        "consent": "on",
+        "website": "",
+        "submission_token": make_submission_token(),
+        "rendered_for": treatment.slug,
+        "notice_version": PrivacyNotice.current().version,
+    }
+    for precaution in treatment.precautions.exclude(question=""):
+        data[IntakeForm.question_name(precaution)] = "no"
+    data.update(overrides)
+    return {key: value for key, value in data.items() if value is not None}
+
+
+def make_staff(role=None, username=None, **kwargs):
+    """A staff user, optionally in one of the roles from consultations/migrations/0003_roles.py:
+    "Front desk", "Provider" or "Content editor"."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+
+    username = username or (role or "staff").lower().replace(" ", "-")
+    user = get_user_model().objects.create_user(
+        username, f"{username}@clinic.test", "a-long-test-password", is_staff=True, **kwargs
+    )
+    if role:
+        user.groups.add(Group.objects.get(name=role))
+    return user
+
+
+def make_provider(user=None, display_name="Dr Quinn", **kwargs):
+    """A Provider (and its staff user in the Provider role, unless one is given)."""
+    from consultations.models import Provider
+
+    user = user or make_staff("Provider", username=display_name.lower().replace(" ", "-"))
+    return Provider.objects.create(user=user, display_name=display_name, **kwargs)
+
+
+def make_photo(consultation, size=(4, 3)):
+    """A tiny real PNG stored as a photo of the request (in the Photo field's private storage)."""
+    import io
+
+    from django.core.files.base import ContentFile
+    from PIL import Image
+
+    from consultations.models import Photo
+
+    buffer = io.BytesIO()
+    Image.new("RGB", size, "pink").save(buffer, "PNG")
+    photo = Photo(request=consultation, content_type="image/png", width=size[0], height=size[1])
+    photo.image.save("photo.png", ContentFile(buffer.getvalue()), save=True)
+    return photo

@@ -21,6 +21,27 @@ def browser_type_launch_args(browser_type_launch_args):
     return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
 
 
+@pytest.fixture(scope="session")
+def _serialized_test_data(django_db_setup):
+    """The data migrations' rows that serialized_rollback restores, read before Playwright starts."""
+    from django.db import connections
+
+    return {alias: getattr(connections[alias], "_test_serialized_contents", None) for alias in connections}
+
+
+@pytest.fixture(scope="session")
+def browser(_serialized_test_data, browser):
+    # Playwright's sync API keeps an asyncio loop running in this thread, and from then on Django
+    # hands out a second set of connections (asgiref Local). Without the serialized data on them,
+    # every browser test after the first one in a worker would start on an empty database.
+    from django.db import connections
+
+    for alias, contents in _serialized_test_data.items():
+        if contents is not None and not hasattr(connections[alias], "_test_serialized_contents"):
+            connections[alias]._test_serialized_contents = contents
+    return browser
+
+
 @pytest.fixture
 def phone(browser, live_server):
     """A phone-sized page (iPhone 13 viewport) pointed at the live server."""

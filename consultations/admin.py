@@ -1,0 +1,473 @@
+"""The staff workspace: a work queue, a read-only request page with workflow buttons, roles.
+
+Patients create requests and staff never edit what a patient said: the change form
+edits the assignment only, status moves through the workflow buttons
+(staff_views.py), and every look at a request is written to the audit trail.
+What a user sees follows their permissions (see migrations/0003_roles.py).
+"""
+
+import datetime
+import re
+
+from django.conf import settings
+from django.contrib import admin
+from django.contrib.admin.utils import unquote
+from django.contrib.admin.views.main import ChangeList
+from django.contrib.auth import get_user_model
+from django.contrib.humanize.templatetags.humanize import naturaltime
+from django.db.models import Count, Exists, OuterRef, Q
+from django.urls import path, reverse
+from django.utils import formats, timezone
+from django.utils.html import format_html
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
+
+from . import staff_views, workflow
+from .availability import clinic_tz
+from .models import (
+    ACTIVE_STATUSES,
+    AuditEvent,
+    AvailabilityException,
+    ConsultationRequest,
+    Flag,
+    FlagKind,
+    PrivacyNotice,
+    Provider,
+    ScreeningAnswer,
+    Status,
+    WorkingHours,
+)
+
+admin.site.site_header = format_lazy("{} · {}", settings.CLINIC["NAME"], _("staff"))
+admin.site.site_title = format_lazy("{} {}", settings.CLINIC["NAME"], _("staff"))
+admin.site.index_title = _("Work queue and content")
+
+CHANGELIST = "admin:consultations_consultationrequest_changelist"
+
+
+def day_start(day):
+    """Midnight at the clinic on that day, as an aware datetime."""
+    return datetime.datetime.combine(day, datetime.time.min, tzinfo=clinic_tz())
+
+
+def day_range(day):
+    """[start, end) of a day at the clinic."""
+    return day_start(day), day_start(day + datetime.timedelta(days=1))
+
+
+def clinic_today():
+    return timezone.localdate(timezone=clinic_tz())
+
+
+def queue_counts():
+    """The admin home's numbers, one query, each with the filtered queue it links to."""
+    today_start, today_end = day_range(clinic_today())
+    counts = ConsultationRequest.objects.aggregate(
+        new=Count("pk", filter=Q(status=Status.NEW)),
+        flagged=Count("pk", filter=Q(status__in=ACTIVE_STATUSES) & ~Q(worst_flag="")),
+        needs_info=Count("pk", filter=Q(status=Status.NEEDS_INFO)),
+        today=Count(
+            "pk",
+            filter=Q(status__in=ACTIVE_STATUSES, slot_start__gte=today_start, slot_start__lt=today_end),
+        ),
+    )
+    queue = reverse(CHANGELIST)
+    return [
+        {"key": "new", "label": _("New requests"), "count": counts["new"], "url": f"{queue}?status=new"},
+        {
+            "key": "flagged",
+            "label": _("Flagged and open"),
+            "count": counts["flagged"],
+            "url": f"{queue}?status=open&flag=any",
+        },
+        {
+            "key": "needs_info",
+            "label": _("Awaiting information"),
+            "count": counts["needs_info"],
+            "url": f"{queue}?status=needs_info",
+        },
+        {
+            "key": "today",
+            "label": _("Today's consultations"),
+            "count": counts["today"],
+            "url": f"{queue}?status=open&slot=today",
+        },
+    ]
+
+
+# --- Queue filters -------------------------------------------------------------------------
+
+
+class StatusFilter(admin.SimpleListFilter):
+    title = _("status")
+    parameter_name = "status"
+
+    def lookups(self, request, model_admin):
+        return [("open", _("Open (not closed)")), *Status.choices]
+
+    def queryset(self, request, queryset):
+        if self.value() == "open":
+            return queryset.active()
+        if self.value() in Status.values:
+            return queryset.filter(status=self.value())
+        return queryset
+
+
+class FlagFilter(admin.SimpleListFilter):
+    title = _("flag")
+    parameter_name = "flag"
+
+    def lookups(self, request, model_admin):
+        return [("any", _("Any flag")), *FlagKind.choices, ("none", _("No flag"))]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value == "any":
+            return queryset.flagged()
+        if value == "none":
+            return queryset.filter(worst_flag="")
+        if value in FlagKind.values:
+            # Any flag of this kind, not only the worst one.
+            return queryset.filter(Exists(Flag.objects.filter(request=OuterRef("pk"), kind=value)))
+        return queryset
+
+
+class AssignedFilter(admin.SimpleListFilter):
+    title = _("assigned")
+    parameter_name = "assigned"
+
+    def lookups(self, request, model_admin):
+        return [("me", _("Assigned to me")), ("nobody", _("Not assigned"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "me":
+            return queryset.filter(assigned_to=request.user)
+        if self.value() == "nobody":
+            return queryset.filter(assigned_to__isnull=True)
+        return queryset
+
+
+class AppointmentFilter(admin.SimpleListFilter):
+    title = _("appointment date")
+    parameter_name = "slot"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("today", _("Today")),
+            ("tomorrow", _("Tomorrow")),
+            ("week", _("Next 7 days")),
+            ("past", _("Past")),
+            ("none", _("No time chosen")),
+        ]
+
+    def queryset(self, request, queryset):
+        today = clinic_today()
+        day = datetime.timedelta(days=1)
+        ranges = {
+            "today": day_range(today),
+            "tomorrow": day_range(today + day),
+            "week": (timezone.now(), day_start(today + 8 * day)),
+        }
+        value = self.value()
+        if value in ranges:
+            start, end = ranges[value]
+            return queryset.filter(slot_start__gte=start, slot_start__lt=end)
+        if value == "past":
+            return queryset.filter(slot_start__lt=timezone.now())
+        if value == "none":
+            return queryset.filter(slot_start__isnull=True)
+        return queryset
+
+
+class QueueChangeList(ChangeList):
+    """Orders by default as ConsultationRequest.objects.for_queue() does: new, flagged, oldest first.
+
+    Set here rather than in ModelAdmin.get_ordering(), which other admins also apply to plain
+    querysets (foreign-key choices), where the queue's annotations do not exist.
+    """
+
+    def _get_default_ordering(self):
+        return list(self.model.objects.for_queue().query.order_by)
+
+
+def when(value):
+    """A time as the clinic reads it, e.g. "Tue 1 Dec, 09:40", in the clinic's time zone."""
+    return formats.date_format(value.astimezone(clinic_tz()), "D j M Y, H:i") if value else ""
+
+
+def provider_name(user):
+    if user is None:
+        return ""
+    provider = getattr(user, "provider", None)
+    return str(provider) if provider else (user.get_full_name() or user.get_username())
+
+
+# --- Consultation requests -----------------------------------------------------------------
+
+
+@admin.register(ConsultationRequest)
+class ConsultationRequestAdmin(admin.ModelAdmin):
+    list_display = ["reference", "received", "treatment", "status_badge", "flag_badge", "requested_time", "assigned"]
+    list_display_links = ["reference"]
+    list_filter = [StatusFilter, "treatment", FlagFilter, AssignedFilter, AppointmentFilter]
+    search_fields = ["reference", "first_name", "last_name", "email", "phone"]
+    search_help_text = _("Reference, name, email or phone number.")
+    list_per_page = 50
+    # The form edits the assignment only; the rest of the page is the read-only template.
+    fieldsets = [(_("Assignment"), {"fields": ["assigned_to"]})]
+    view_on_site = False
+    save_as_continue = False
+
+    # --- queue ---
+
+    def get_queryset(self, request):
+        return self.model.objects.for_queue().select_related("assigned_to__provider")
+
+    def get_changelist(self, request, **kwargs):
+        return QueueChangeList
+
+    @admin.display(description=_("received"), ordering="created_at")
+    def received(self, obj):
+        return format_html(
+            '<time datetime="{}" title="{}">{}</time>',
+            obj.created_at.isoformat(),
+            when(obj.created_at),
+            naturaltime(obj.created_at),
+        )
+
+    @admin.display(description=_("status"), ordering="status")
+    def status_badge(self, obj):
+        return format_html('<span class="clinic-badge status-{}">{}</span>', obj.status, obj.get_status_display())
+
+    @admin.display(description=_("flag"), ordering="flag_severity")
+    def flag_badge(self, obj):
+        if not obj.worst_flag:
+            return ""
+        return format_html('<span class="clinic-badge flag-{}">{}</span>', obj.worst_flag, obj.get_worst_flag_display())
+
+    @admin.display(description=_("requested time"), ordering="slot_start")
+    def requested_time(self, obj):
+        return when(obj.slot_start) or _("No time chosen")
+
+    @admin.display(description=_("assigned to"), ordering="assigned_to")
+    def assigned(self, obj):
+        return provider_name(obj.assigned_to)
+
+    def get_search_results(self, request, queryset, search_term):
+        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        # Phone numbers are stored as +12075550134; staff type them as (207) 555-0134.
+        digits = re.sub(r"\D", "", search_term)
+        if len(digits) >= 4 and re.fullmatch(r"[\d\s().+-]+", search_term.strip()):
+            results |= queryset.filter(phone__contains=digits)
+        return results, may_have_duplicates
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {**(extra_context or {}), "can_export": request.user.has_perm(staff_views.EXPORT)}
+        return super().changelist_view(request, extra_context)
+
+    # --- permissions: patients create requests, only superusers delete them ---
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_superuser
+
+    # --- the request page ---
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "assigned_to":
+            kwargs["queryset"] = (
+                get_user_model()
+                .objects.filter(provider__isnull=False, is_active=True)
+                .select_related("provider")
+                .order_by("provider__display_name")
+            )
+            field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+            field.label_from_instance = provider_name
+            return field
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        consultation = self.get_object(request, unquote(object_id))
+        if consultation is not None and self.has_view_permission(request, consultation):
+            extra_context = {**(extra_context or {}), **self.request_page(request, consultation)}
+        response = super().change_view(request, object_id, form_url, extra_context)
+        if request.method == "GET" and response.status_code == 200 and consultation is not None:
+            shown = "with health data" if request.user.has_perm(staff_views.VIEW_HEALTH) else "without health data"
+            AuditEvent.record(request, AuditEvent.Action.VIEW, consultation, detail=shown)
+        return response
+
+    def request_page(self, request, consultation):
+        """What the read-only request page shows this user: health data and photos by permission only."""
+        user = request.user
+        can_see_health = user.has_perm(staff_views.VIEW_HEALTH)
+        can_see_photos = user.has_perm(staff_views.VIEW_PHOTOS)
+        actions = [
+            {
+                "name": action.name,
+                "label": self.action_label(action, consultation),
+                "form": staff_views.action_form(action.name),
+            }
+            for action in workflow.available_actions(consultation, user)
+        ]
+        return {
+            "can_see_health": can_see_health,
+            "can_see_photos": can_see_photos,
+            "can_export": can_see_health and user.has_perm(staff_views.EXPORT),
+            "flags": consultation.sorted_flags if can_see_health else [],
+            "answers": list(consultation.answers.all()) if can_see_health else [],
+            "additional_info": list(consultation.additional_info.all()) if can_see_health else [],
+            "photos": list(consultation.photos.all()) if can_see_photos else [],
+            "notes": list(consultation.notes.select_related("author")),
+            "history": list(consultation.status_changes.select_related("by")),
+            "workflow_actions": actions,
+            "note_form": staff_views.NoteForm() if user.has_perm(staff_views.ADD_NOTE) else None,
+            "requested_time": when(consultation.slot_start),
+            "slot_end": formats.time_format(consultation.slot_end.astimezone(clinic_tz()), "H:i")
+            if consultation.slot_end
+            else "",
+            "patient_age": consultation.age_on(clinic_today()),
+            "decline_reason": consultation.get_decline_reason_display(),
+            "pregnancy": dict(ScreeningAnswer.Answer.choices).get(consultation.pregnancy, consultation.pregnancy),
+        }
+
+    @staticmethod
+    def action_label(action, consultation):
+        if action.name == "approve":
+            if consultation.slot_start:
+                return format_lazy("{} {}", _("Approve and confirm"), when(consultation.slot_start))
+            return _("Approve (no time chosen: call the patient to book)")
+        return action.label
+
+    def save_model(self, request, obj, form, change):
+        if "assigned_to" in form.changed_data:
+            workflow.assign(obj, form.cleaned_data["assigned_to"], by=request.user)
+            who = obj.assigned_to.get_username() if obj.assigned_to else "nobody"
+            AuditEvent.record(request, AuditEvent.Action.CHANGE, obj, detail=f"assigned to {who}")
+
+    def delete_model(self, request, obj):
+        AuditEvent.record(request, AuditEvent.Action.DELETE, obj, detail="deleted in the admin")
+        workflow.delete_with_photos(ConsultationRequest.objects.filter(pk=obj.pk))
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:
+            AuditEvent.record(request, AuditEvent.Action.DELETE, obj, detail="deleted in the admin")
+        workflow.delete_with_photos(queryset)
+
+    # --- staff views under this admin's URLs ---
+
+    def get_urls(self):
+        wrap = self.admin_site.admin_view
+        name = f"{self.opts.app_label}_{self.opts.model_name}"
+        return [
+            path("export.csv", wrap(self.export_csv_view), name=f"{name}_export"),
+            path("<int:object_id>/export.json", wrap(self.export_json_view), name=f"{name}_export_json"),
+            path("<int:object_id>/workflow/<slug:action>/", wrap(self.transition_view), name=f"{name}_transition"),
+            path("<int:object_id>/notes/", wrap(self.note_view), name=f"{name}_note"),
+            path("<int:object_id>/photos/<int:photo_id>/", wrap(self.photo_view), name=f"{name}_photo"),
+            *super().get_urls(),
+        ]
+
+    def export_csv_view(self, request):
+        return staff_views.export_csv(request, self)
+
+    def export_json_view(self, request, object_id):
+        return staff_views.export_json(request, self, object_id)
+
+    def transition_view(self, request, object_id, action):
+        return staff_views.transition(request, self, object_id, action)
+
+    def note_view(self, request, object_id):
+        return staff_views.add_note(request, self, object_id)
+
+    def photo_view(self, request, object_id, photo_id):
+        return staff_views.photo(request, self, object_id, photo_id)
+
+
+# --- Providers and their hours ---------------------------------------------------------------
+
+
+class WorkingHoursInline(admin.TabularInline):
+    model = WorkingHours
+    extra = 0
+
+
+class AvailabilityExceptionInline(admin.TabularInline):
+    model = AvailabilityException
+    extra = 0
+    verbose_name_plural = _("days off and extra hours (from today)")
+
+    def get_queryset(self, request):
+        # Past exceptions change nothing any more; listing years of them hides the next one.
+        return super().get_queryset(request).filter(date__gte=clinic_today())
+
+
+@admin.register(Provider)
+class ProviderAdmin(admin.ModelAdmin):
+    list_display = ["display_name", "credentials", "user", "active"]
+    list_filter = ["active"]
+    list_select_related = ["user"]
+    search_fields = ["display_name", "user__username"]
+    inlines = [WorkingHoursInline, AvailabilityExceptionInline]
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "user":
+            kwargs["queryset"] = get_user_model().objects.filter(is_staff=True)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+# --- Privacy notices ------------------------------------------------------------------------
+
+
+@admin.register(PrivacyNotice)
+class PrivacyNoticeAdmin(admin.ModelAdmin):
+    list_display = ["version", "published_at"]
+    fields = ["version", "published_at", "text"]
+
+    def get_readonly_fields(self, request, obj=None):
+        # Patients consented to this exact text (its SHA-256 is stored with each request):
+        # a change is a new version, never an edit.
+        return self.fields if obj is not None else []
+
+    def has_delete_permission(self, request, obj=None):
+        if not request.user.is_superuser:
+            return False
+        return obj is None or not ConsultationRequest.objects.filter(consent_version=obj.version).exists()
+
+
+# --- Audit trail ----------------------------------------------------------------------------
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    """Read-only, and for superusers only: the record of who looked at what."""
+
+    list_display = ["at", "user", "action", "request_link", "ip", "detail"]
+    list_filter = ["action"]
+    list_select_related = ["user"]
+    search_fields = ["reference", "user__username"]
+    search_help_text = _("Reference or username.")
+    date_hierarchy = "at"
+
+    @admin.display(description=_("request"), ordering="reference")
+    def request_link(self, event):
+        if event.request_id is None:
+            return event.reference  # purged or deleted since; the reference stays
+        url = reverse("admin:consultations_consultationrequest_change", args=[event.request_id])
+        return format_html('<a href="{}">{}</a>', url, event.reference)
+
+    def has_module_permission(self, request):
+        return request.user.is_active and request.user.is_superuser
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_superuser
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,448 @@
+"""The patient intake form.
+
+The form is built for one treatment: its areas become checkboxes and each of its
+precautions with a screening question becomes a Yes/No/Not sure radio group, the
+same records the treatment page shows. Hidden fields carry what the page was
+rendered with (treatment, privacy notice version, a signed submission token), so
+a change in between is noticed instead of silently saved.
+"""
+
+import time
+import uuid
+
+import phonenumbers
+from django import forms
+from django.conf import settings
+from django.core import signing
+from django.core.exceptions import ValidationError
+from django.core.validators import MinLengthValidator
+from django.forms.utils import ErrorDict
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from education.models import Treatment
+
+from . import availability, photos
+from .availability import Slot
+from .models import ConsultationRequest, PrivacyNotice, Provider, ScreeningAnswer
+
+SLOT_TAKEN = _(
+    "Sorry, that time was just taken by someone else. Please choose another time; the list shows the times still open."
+)
+
+SALT = "consultations.intake"
+HONEYPOT = "website"
+MIN_AGE = 18
+# Belotero's labeling: safety and effectiveness are not established under 21.
+LABELED_AGE = 21
+OLDEST_AGE = 120
+
+
+def make_submission_token():
+    """A signed (id, time the form was rendered) pair: the id stops duplicates, the time stops bots."""
+    return signing.dumps({"id": uuid.uuid4().hex, "at": int(time.time())}, salt=SALT)
+
+
+def read_submission_token(value):
+    """(UUID, rendered-at timestamp), or None for a missing or tampered token."""
+    try:
+        payload = signing.loads(value or "", salt=SALT)
+        return uuid.UUID(payload["id"]), float(payload["at"])
+    except (signing.BadSignature, KeyError, TypeError, ValueError):
+        return None
+
+
+def age_on(day, birth_date):
+    return day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))
+
+
+class MultipleFileInput(forms.FileInput):
+    allow_multiple_selected = True
+
+
+class PhotosField(forms.FileField):
+    """Up to three photos, each checked and re-encoded; cleans to a list of photos.CleanPhoto."""
+
+    widget = MultipleFileInput
+
+    def clean(self, data, initial=None):
+        uploads = [upload for upload in (data or []) if upload]
+        if not uploads:
+            return []
+        if len(uploads) > photos.MAX_FILES:
+            raise ValidationError(
+                _("Please choose at most %(max)d photos (you chose %(count)d)."),
+                code="too_many",
+                params={"max": photos.MAX_FILES, "count": len(uploads)},
+            )
+        cleaned, errors = [], []
+        for upload in uploads:
+            try:
+                super().clean(upload)
+                cleaned.append(photos.clean_photo(upload))
+            except ValidationError as error:
+                errors.extend(error.error_list)
+        if errors:
+            raise ValidationError(errors)
+        return cleaned
+
+
+class SlotChoiceField(forms.ChoiceField):
+    """Offers the open times, but accepts any well-formed time: one taken since the page was
+    rendered then gets a clear "just taken" message instead of "not one of the choices"."""
+
+    def valid_value(self, value):
+        if value == "":
+            return True
+        try:
+            Slot.from_key(value)
+        except ValueError:
+            return False
+        return True
+
+
+class IntakeForm(forms.ModelForm):
+    # Server-side validation only: the browser's own bubbles are not announced consistently and
+    # cannot be styled; every error is shown in the summary and next to its field instead.
+    use_required_attribute = False
+
+    treatment = forms.ModelChoiceField(
+        label=_("Treatment you are interested in"),
+        queryset=Treatment.objects.published(),
+        to_field_name="slug",
+        empty_label=None,
+        help_text=_(
+            "The areas and health questions below are for this treatment. If you change it, we show you "
+            "the new treatment's questions before your request is sent."
+        ),
+        error_messages={
+            "required": _("Please choose a treatment."),
+            "invalid_choice": _("Please choose one of the treatments in the list."),
+        },
+    )
+    areas = forms.ModelMultipleChoiceField(
+        label=_("Areas of concern (optional)"),
+        queryset=None,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Tick any that apply. Your provider will talk them through with you."),
+        error_messages={
+            "invalid_choice": _("Please choose areas from the list."),
+            "invalid_pk_value": _("Please choose areas from the list."),
+        },
+    )
+    pregnancy = forms.ChoiceField(
+        label=_("Are you pregnant, could you be pregnant, or are you breastfeeding?"),
+        choices=ScreeningAnswer.Answer.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Please answer this question.")},
+    )
+    photos = PhotosField(
+        label=_("Photos of the areas of concern (optional)"),
+        required=False,
+        widget=MultipleFileInput(attrs={"accept": photos.ACCEPT}),
+        help_text=_(
+            "Up to 3 photos, JPEG, PNG or WebP, 10 MB each at most. We remove location and camera "
+            "details from them. Only the clinic's providers can see them."
+        ),
+    )
+    preferred_time = SlotChoiceField(
+        label=_("Preferred time"),
+        required=False,
+        help_text=_(
+            "Choose a time and we hold it for you while a provider reviews your answers. "
+            "Times are in the clinic's time zone. If none suits you, choose “No preference” and we will call you."
+        ),
+    )
+    consent = forms.BooleanField(
+        label=_("I have read the privacy notice and agree that the clinic may use my answers to assess my request."),
+        error_messages={"required": _("Please confirm that you have read the privacy notice.")},
+    )
+    # Honeypot: hidden from people by CSS and skipped by the keyboard; bots fill every field.
+    website = forms.CharField(label=_("Leave this empty"), required=False)
+
+    class Meta:
+        model = ConsultationRequest
+        fields = [
+            "first_name",
+            "last_name",
+            "email",
+            "phone",
+            "date_of_birth",
+            "treatment",
+            "goals",
+            "previous_treatments",
+            "pregnancy",
+            "medications",
+            "allergies",
+        ]
+        labels = {
+            "first_name": _("First name"),
+            "last_name": _("Last name"),
+            "email": _("Email address"),
+            "phone": _("Mobile phone number"),
+            "date_of_birth": _("Date of birth"),
+            "goals": _("What would you like to change or achieve?"),
+            "previous_treatments": _("Previous aesthetic treatments (optional)"),
+            "medications": _("Current medicines and supplements (optional)"),
+            "allergies": _("Allergies (optional)"),
+        }
+        help_texts = {
+            "email": _("We send your reference code here. Our emails never contain your health information."),
+            "phone": _("We may call or text you about your appointment."),
+            "date_of_birth": _("You need to be 18 or older."),
+            "goals": _("In your own words, 10 to 2000 characters."),
+            "previous_treatments": _("Which treatments, roughly when, and any complications."),
+            "medications": _(
+                "Include blood thinners (such as warfarin), aspirin, anti-inflammatory painkillers (NSAIDs such as "
+                "ibuprofen or naproxen) and supplements (such as fish oil, vitamin E or ginkgo)."
+            ),
+            "allergies": _("For example to medicines, lidocaine or other numbing injections, or latex."),
+        }
+        widgets = {
+            "first_name": forms.TextInput(attrs={"autocomplete": "given-name"}),
+            "last_name": forms.TextInput(attrs={"autocomplete": "family-name"}),
+            "email": forms.EmailInput(attrs={"autocomplete": "email"}),
+            "date_of_birth": forms.DateInput(attrs={"type": "date", "autocomplete": "bday"}, format="%Y-%m-%d"),
+            "goals": forms.Textarea(attrs={"rows": 4}),
+            "previous_treatments": forms.Textarea(attrs={"rows": 3}),
+            "medications": forms.Textarea(attrs={"rows": 3}),
+            "allergies": forms.Textarea(attrs={"rows": 2}),
+        }
+        error_messages = {
+            "first_name": {"required": _("Please enter your first name.")},
+            "last_name": {"required": _("Please enter your last name.")},
+            "email": {
+                "required": _("Please enter your email address."),
+                "invalid": _("Please enter an email address like name@example.com."),
+            },
+            "phone": {"required": _("Please enter your mobile phone number.")},
+            "date_of_birth": {
+                "required": _("Please enter your date of birth."),
+                "invalid": _("Please enter a real date of birth, for example 1990-04-21."),
+            },
+            "goals": {"required": _("Please tell us what you would like to change or achieve.")},
+        }
+
+    def __init__(self, data=None, files=None, *, treatment, **kwargs):
+        super().__init__(data, files, **kwargs)
+        self.treatment = treatment
+        self.notice = PrivacyNotice.current()
+        self.fields["treatment"].initial = treatment
+        self.fields["areas"].queryset = treatment.areas.all()
+        # People type phone numbers with spaces, brackets and extensions: allow that much, store E.164.
+        self.fields["phone"] = forms.CharField(
+            label=self.fields["phone"].label,
+            help_text=self.fields["phone"].help_text,
+            max_length=40,
+            widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel", "inputmode": "tel"}),
+            error_messages={"required": _("Please enter your mobile phone number.")},
+        )
+        self.fields["goals"].validators.append(
+            MinLengthValidator(10, _("Please tell us a little more (at least %(limit_value)d characters)."))
+        )
+        self.fields["preferred_time"].choices = self._time_choices()
+        self.fields["preferred_time"].initial = ""
+        self.fields[HONEYPOT].widget.attrs.update({"tabindex": "-1", "autocomplete": "off"})
+
+        self.precautions = list(treatment.precautions.exclude(question=""))
+        for precaution in self.precautions:
+            self.fields[self.question_name(precaution)] = forms.ChoiceField(
+                label=precaution.question,
+                choices=ScreeningAnswer.Answer.choices,
+                widget=forms.RadioSelect,
+                error_messages={"required": _("Please answer this question.")},
+            )
+
+        token = read_submission_token(self.data.get("submission_token")) if self.is_bound else None
+        self.token_invalid = self.is_bound and token is None
+        # A tampered or missing token gets a fresh one, so the re-rendered form can be sent.
+        self.submission_token_value = self.data["submission_token"] if token else make_submission_token()
+        self.submission_token, self.started_at = token or read_submission_token(self.submission_token_value)
+        # The patient answered the questions of the treatment the page was rendered for.
+        rendered_for = self.data.get("rendered_for") if self.is_bound else None
+        self.treatment_changed = bool(rendered_for) and rendered_for != treatment.slug
+        self.notice_changed = self.is_bound and self.data.get("notice_version") != self.notice.version
+        # Browsers never re-send a chosen file, so a re-rendered form must say so.
+        self.photos_lost = bool(self.is_bound and self.files and self.files.get("photos"))
+        questions = [self.question_name(precaution) for precaution in self.precautions]
+        self.order_fields(self.BEFORE_QUESTIONS + questions + self.AFTER_QUESTIONS)
+        self._style_widgets()
+
+    # Field order on the page, so the error summary lists problems top to bottom;
+    # the treatment's own screening questions come first in "Health screening".
+    BEFORE_QUESTIONS = [
+        *("first_name", "last_name", "email", "phone", "date_of_birth"),
+        *("treatment", "areas", "goals", "previous_treatments"),
+    ]
+    AFTER_QUESTIONS = ["pregnancy", "medications", "allergies", "photos", "preferred_time", "consent"]
+
+    def _time_choices(self):
+        """The open times grouped by day (a <select> with one group a day keeps four weeks of
+        times short on a phone). "" means no preference: the clinic calls to arrange a time."""
+        slots = availability.open_slots()
+        providers = dict(Provider.objects.filter(active=True).values_list("pk", "display_name"))
+        tz = availability.clinic_tz()
+
+        def label(slot):
+            time_label = f"{slot.start.astimezone(tz):%H:%M}"
+            return f"{time_label} – {providers.get(slot.provider_id, '')}" if len(providers) > 1 else time_label
+
+        return [("", _("No preference / please call me"))] + [
+            (availability.day_label(day), [(slot.key, label(slot)) for slot in day_slots])
+            for day, day_slots in availability.grouped_by_day(slots)
+        ]
+
+    def time_taken(self):
+        """After losing a race for the chosen time: say so at the field and offer what is open now."""
+        self.add_error("preferred_time", ValidationError(SLOT_TAKEN, code="slot_taken"))
+        self.fields["preferred_time"].widget.attrs["class"] += " is-invalid"
+        self.fields["preferred_time"].choices = self._time_choices()
+
+    @staticmethod
+    def question_name(precaution):
+        return f"precaution_{precaution.pk}"
+
+    # --- Groups for the template --------------------------------------------------
+
+    def screening_fields(self):
+        return [self[self.question_name(precaution)] for precaution in self.precautions]
+
+    def error_summary(self):
+        """(link target id or "", message) for every error, in page order."""
+        items = []
+        for error in self.non_field_errors():
+            items.append(("screening" if self.treatment_changed else "", error))
+        for bound in self:
+            for error in bound.errors:
+                # "Please answer this question." needs the question; other messages name their field.
+                if bound.use_fieldset:
+                    separator = " " if str(bound.label)[-1:] in "?." else ": "
+                    error = f"{bound.label}{separator}{error}"
+                items.append((self.target_id(bound), error))
+        return items
+
+    @staticmethod
+    def target_id(bound):
+        # Radio and checkbox groups: link to the first option, which takes the focus.
+        return f"{bound.auto_id}_0" if bound.use_fieldset else bound.auto_id
+
+    def _style_widgets(self):
+        for field in self.fields.values():
+            widget = field.widget
+            if isinstance(widget, (forms.RadioSelect, forms.CheckboxSelectMultiple, forms.CheckboxInput)):
+                css = "form-check-input"
+            elif isinstance(widget, forms.Select):
+                css = "form-select"
+            else:
+                css = "form-control"
+            widget.attrs["class"] = css
+
+    # --- Validation -------------------------------------------------------------------
+
+    def clean_first_name(self):
+        return self.cleaned_data["first_name"].strip()
+
+    def clean_last_name(self):
+        return self.cleaned_data["last_name"].strip()
+
+    def clean_phone(self):
+        value = self.cleaned_data["phone"]
+        invalid = ValidationError(
+            _("Please enter a mobile number we can call, for example (207) 555-0134."), code="invalid_phone"
+        )
+        try:
+            number = phonenumbers.parse(value, settings.CLINIC["PHONE_REGION"])
+        except phonenumbers.NumberParseException:
+            raise invalid from None
+        if not phonenumbers.is_valid_number(number):
+            raise invalid
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+    def clean_date_of_birth(self):
+        born = self.cleaned_data["date_of_birth"]
+        today = timezone.localdate()
+        if born > today:
+            raise ValidationError(_("Your date of birth cannot be in the future."), code="future")
+        age = age_on(today, born)
+        if age > OLDEST_AGE:
+            raise ValidationError(_("Please check the year of your date of birth."), code="too_old")
+        if age < MIN_AGE:
+            raise ValidationError(
+                _("Sorry, we can only see adults: you need to be 18 or older to ask for a consultation."),
+                code="under_age",
+            )
+        return born
+
+    def clean_preferred_time(self):
+        key = self.cleaned_data["preferred_time"]
+        if not key:
+            return None
+        slot = Slot.from_key(key)
+        # Checked here for a clear message; the database constraint settles a race at save time.
+        if not availability.is_open(slot):
+            raise ValidationError(SLOT_TAKEN, code="slot_taken")
+        return slot
+
+    def clean_consent(self):
+        if self.notice_changed:
+            raise ValidationError(
+                _("Our privacy notice changed after you opened this form. Please read it again and tick the box."),
+                code="notice_changed",
+            )
+        return self.cleaned_data["consent"]
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.token_invalid:
+            raise ValidationError(
+                _("This form could not be checked. Please look over your answers and send it again."),
+                code="bad_token",
+            )
+        return cleaned
+
+    def full_clean(self):
+        super().full_clean()
+        if self.notice_changed:
+            # Consent to a text the patient has not seen is no consent: show the box unticked.
+            self.data = self.data.copy()
+            self.data.pop("consent", None)
+        if self.is_bound and self.treatment_changed:
+            # Answers to another treatment's questions are no use, and not the patient's mistake:
+            # drop the field errors and ask only for the new questions.
+            self._errors = ErrorDict(renderer=self.renderer)
+            self.add_error(
+                None,
+                ValidationError(
+                    _("Please answer the health questions for %(treatment)s."),
+                    code="treatment_changed",
+                    params={"treatment": self.treatment.name},
+                ),
+            )
+        for name in self.errors:
+            if name in self.fields:
+                self.fields[name].widget.attrs["class"] += " is-invalid"
+        if self.photos_lost and self._errors:
+            auto_id = self["photos"].auto_id
+            described_by = [f"{auto_id}_helptext", f"{auto_id}_lost"]
+            if "photos" in self._errors:
+                described_by.append(f"{auto_id}_error")
+            self.fields["photos"].widget.attrs["aria-describedby"] = " ".join(described_by)
+
+    # --- Results -----------------------------------------------------------------------
+
+    def is_bot(self):
+        """Honeypot filled in, or sent faster than a person can read and fill the form."""
+        if self.data.get(HONEYPOT):
+            return True
+        return time.time() - self.started_at < settings.CLINIC_MIN_FILL_SECONDS
+
+    def existing_request(self):
+        """The request this very form (same submission token) already created, if any."""
+        if self.token_invalid:
+            return None
+        return ConsultationRequest.objects.filter(submission_token=self.submission_token).first()
+
+    def screening_answers(self):
+        """(precaution, answer) pairs in the order asked; call after is_valid()."""
+        return [(precaution, self.cleaned_data[self.question_name(precaution)]) for precaution in self.precautions]

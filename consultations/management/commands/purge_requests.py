@@ -1,0 +1,49 @@
+"""Delete closed requests past the retention period, with their photos. Safe to run from cron.
+
+The audit trail stays: its rows lose the link to the request but keep the reference,
+and one "deleted" event per purged request records when and why it went.
+"""
+
+import datetime
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+
+from consultations import workflow
+from consultations.models import AuditEvent, ConsultationRequest, Photo
+
+
+class Command(BaseCommand):
+    help = "Delete closed consultation requests (and their photos) older than CLINIC_RETENTION_DAYS."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--dry-run", action="store_true", help="Only count what would be deleted.")
+
+    def handle(self, *args, dry_run=False, **options):
+        days = settings.CLINIC_RETENTION_DAYS
+        cutoff = timezone.now() - datetime.timedelta(days=days)
+        expired = ConsultationRequest.objects.closed().filter(status_changed_at__lt=cutoff)
+        if dry_run:
+            requests = expired.count()
+            photos = Photo.objects.filter(request__in=expired).count()
+            self.stdout.write(
+                f"Dry run: would delete {requests} request(s) and {photos} photo(s) closed more than {days} days ago."
+            )
+            return
+        with transaction.atomic():
+            references = list(expired.select_for_update().values_list("pk", "reference"))
+            AuditEvent.objects.bulk_create(
+                AuditEvent(
+                    action=AuditEvent.Action.DELETE,
+                    request_id=pk,
+                    reference=reference,
+                    detail=f"purged: closed more than {days} days ago",
+                )
+                for pk, reference in references
+            )
+            requests, photos = workflow.delete_with_photos(
+                ConsultationRequest.objects.filter(pk__in=[pk for pk, _reference in references])
+            )
+        self.stdout.write(f"Deleted {requests} request(s) and {photos} photo(s) closed more than {days} days ago.")

@@ -1,0 +1,191 @@
+"""The patient's self-service page, reached by the signed link in their emails (no account).
+
+The page shows the reference, the treatment, the time and the status in plain
+words, and nothing about the patient's health: anyone who sees the email can
+open the link. Every change is a POST (CSRF-protected) followed by a redirect.
+"""
+
+import functools
+
+from django import forms
+from django.contrib import messages
+from django.core import signing
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST
+
+from . import booking, links
+from .availability import Slot, grouped_by_day, open_slots
+from .models import ConsultationRequest, InvalidTransition, Provider, Status
+
+STATUS_WORDS = {
+    Status.NEW: _("We have your request. A provider will review it soon."),
+    Status.TRIAGED: _("A provider is reviewing your request."),
+    Status.NEEDS_INFO: _("We need a little more information from you before we can go on. Please add it below."),
+    Status.APPROVED: _("Your consultation is booked."),
+    Status.COMPLETED: _("Your consultation has taken place. Thank you for visiting us."),
+    Status.NO_SHOW: _("We missed you at your consultation. Call us if you would like a new time."),
+    Status.DECLINED: _("We cannot offer this consultation. The clinic will explain why by phone."),
+    Status.CANCELLED: _("This request is cancelled. The time is free for someone else."),
+    Status.EXPIRED: _("This request expired because its time passed before it could be confirmed."),
+}
+
+
+class MoveForm(forms.Form):
+    slot = forms.CharField(
+        label=_("New time"), error_messages={"required": _("Choose a new time from the list.")}, max_length=100
+    )
+
+    def clean_slot(self):
+        try:
+            return Slot.from_key(self.cleaned_data["slot"])
+        except ValueError:
+            raise forms.ValidationError(_("Choose a new time from the list."), code="invalid") from None
+
+
+class InfoForm(forms.Form):
+    text = forms.CharField(
+        label=_("The information we asked for"),
+        widget=forms.Textarea(attrs={"rows": 6, "autocomplete": "off"}),
+        max_length=4000,
+        strip=True,
+        error_messages={"required": _("Write the information we asked for, or call us.")},
+    )
+
+
+def with_consultation(view):
+    """Resolve the token to the request, or answer with a clear page: never a 500."""
+
+    @functools.wraps(view)
+    @never_cache
+    def wrapper(request, token, *args, **kwargs):
+        try:
+            reference = links.read_token(token)
+        except signing.SignatureExpired:
+            return _link_problem(request, "expired", status=400)
+        except signing.BadSignature:
+            return _link_problem(request, "invalid", status=400)
+        consultation = ConsultationRequest.objects.select_related("treatment").filter(reference=reference).first()
+        if consultation is None:
+            return _link_problem(request, "missing", status=404)
+        return view(request, token, consultation, *args, **kwargs)
+
+    return wrapper
+
+
+def _link_problem(request, problem, status):
+    response = render(request, "consultations/manage_invalid.html", {"problem": problem}, status=status)
+    response["X-Robots-Tag"] = "noindex"
+    return response
+
+
+def _actions(consultation, now=None):
+    can_change = booking.can_change(consultation, now)
+    return {
+        "can_cancel": can_change and Status.CANCELLED in consultation.allowed_transitions(),
+        # A booking agreed by phone without a time is changed by phone too.
+        "can_move": can_change and not (consultation.status == Status.APPROVED and consultation.slot_start is None),
+        "can_add_info": consultation.status == Status.NEEDS_INFO,
+        "moves_left": booking.reschedules_left(consultation),
+    }
+
+
+def _page(request, template, consultation, token, status=200, **context):
+    response = render(
+        request,
+        template,
+        {
+            "consultation": consultation,
+            "token": token,
+            "held": Slot.of(consultation),
+            "status_words": STATUS_WORDS[consultation.status],
+            **_actions(consultation),
+            **context,
+        },
+        status=status,
+    )
+    response["X-Robots-Tag"] = "noindex"
+    return response
+
+
+@require_http_methods(["GET", "HEAD"])
+@with_consultation
+def manage(request, token, consultation):
+    return _page(request, "consultations/manage.html", consultation, token, info_form=InfoForm())
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@with_consultation
+def cancel(request, token, consultation):
+    if not _actions(consultation)["can_cancel"]:
+        messages.info(request, _("This request can no longer be cancelled online. Please call us."))
+        return redirect("consultations:manage", token=token)
+    if request.method == "POST":
+        try:
+            booking.cancel_by_patient(consultation)
+        except InvalidTransition:
+            messages.info(request, _("This request can no longer be cancelled online. Please call us."))
+        else:
+            messages.success(request, _("Your request is cancelled. We have sent you an email to confirm."))
+        return redirect("consultations:manage", token=token)
+    return _page(request, "consultations/manage_cancel.html", consultation, token)
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@with_consultation
+def move(request, token, consultation):
+    actions = _actions(consultation)
+    if not actions["can_move"]:
+        messages.info(request, _("This request can no longer be moved online. Please call us."))
+        return redirect("consultations:manage", token=token)
+    if consultation.slot_start is not None and actions["moves_left"] == 0:
+        return _page(request, "consultations/manage_move.html", consultation, token, limit_reached=True)
+    form = MoveForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        slot = form.cleaned_data["slot"]
+        try:
+            if consultation.slot_start is None:
+                booking.hold(consultation, slot)  # No time yet: choosing one is not a move.
+            else:
+                booking.reschedule(consultation, slot, by_patient=True)
+        except booking.BookingError as error:
+            form.add_error("slot", forms.ValidationError(str(error), code=type(error).__name__))
+        else:
+            messages.success(request, _("Done. Your new time is %(when)s.") % {"when": slot.label})
+            return redirect("consultations:manage", token=token)
+    return _move_page(request, consultation, token, form)
+
+
+def _move_page(request, consultation, token, form):
+    slots = [slot for slot in open_slots() if slot != Slot.of(consultation)]
+    provider_ids = {slot.provider_id for slot in slots}
+    # Name the provider only when a time could mean more than one of them.
+    names = {p.pk: str(p) for p in Provider.objects.filter(pk__in=provider_ids)} if len(provider_ids) > 1 else {}
+    chosen = form["slot"].value() or ""
+    groups = grouped_by_day(slots)
+    # The day with the chosen time is open; otherwise the first day (details work without JavaScript).
+    open_index = next((i for i, (_day, day_slots) in enumerate(groups) if any(s.key == chosen for s in day_slots)), 0)
+    days = [
+        (day, [(slot, names.get(slot.provider_id, "")) for slot in day_slots], i == open_index)
+        for i, (day, day_slots) in enumerate(groups)
+    ]
+    return _page(request, "consultations/manage_move.html", consultation, token, form=form, days=days, chosen=chosen)
+
+
+@require_POST
+@with_consultation
+def add_info(request, token, consultation):
+    if not _actions(consultation)["can_add_info"]:
+        messages.info(request, _("We are not waiting for information on this request any more."))
+        return redirect("consultations:manage", token=token)
+    form = InfoForm(request.POST)
+    if form.is_valid():
+        try:
+            booking.add_information(consultation, form.cleaned_data["text"])
+        except InvalidTransition:
+            messages.info(request, _("We are not waiting for information on this request any more."))
+        else:
+            messages.success(request, _("Thank you. We have your information and will be in touch."))
+        return redirect("consultations:manage", token=token)
+    return _page(request, "consultations/manage.html", consultation, token, info_form=form)

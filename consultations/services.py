@@ -1,0 +1,123 @@
+"""Actions that write several models or send mail. Views call these; nothing else does the writing."""
+
+import logging
+
+from django.conf import settings
+from django.db import transaction
+from django.urls import NoReverseMatch
+from django.utils import timezone
+from django.utils.translation import gettext
+from django.views.decorators.debug import sensitive_variables
+
+from . import booking, emails, links
+from .forms import LABELED_AGE, age_on
+from .models import Flag, FlagKind, Photo, ScreeningAnswer
+
+logger = logging.getLogger(__name__)
+
+FLAG_REASON_LENGTH = Flag._meta.get_field("reason").max_length
+
+
+def screening_flags(*, age, pregnancy, answers):
+    """Unsaved Flags for a set of answers. answers: (precaution, "yes" | "no" | "unsure") pairs.
+
+    "Yes" raises the precaution's own kind; "Not sure" always asks the provider to discuss it.
+    """
+    flags = []
+    if age < LABELED_AGE:
+        flags.append(
+            Flag(
+                kind=FlagKind.DISCUSS,
+                reason=gettext("Age %(age)d: safety and effectiveness are not established under 21 in the labeling.")
+                % {"age": age},
+            )
+        )
+    if pregnancy in (ScreeningAnswer.Answer.YES, ScreeningAnswer.Answer.UNSURE):
+        flags.append(Flag(kind=FlagKind.DISCUSS, reason=gettext("Pregnancy or breastfeeding: safety not established")))
+    for precaution, answer in answers:
+        if answer == ScreeningAnswer.Answer.YES:
+            flags.append(Flag(kind=precaution.kind, reason=precaution.description[:FLAG_REASON_LENGTH]))
+        elif answer == ScreeningAnswer.Answer.UNSURE:
+            reason = gettext("Not sure: %(precaution)s") % {"precaution": precaution.description}
+            flags.append(Flag(kind=FlagKind.DISCUSS, reason=reason[:FLAG_REASON_LENGTH]))
+    return flags
+
+
+def worst_kind(flags):
+    return max((flag.kind for flag in flags), key=FlagKind.severity, default="")
+
+
+@sensitive_variables()
+@transaction.atomic
+def submit_request(form):
+    """Store a valid intake form as a new request with its answers, flags and photos; queue the two emails.
+
+    Raises IntegrityError when the same form (submission token) was already stored, and
+    booking.SlotTaken / SlotUnavailable when the chosen time went to someone else first.
+    """
+    data = form.cleaned_data
+    consultation = form.save(commit=False)
+    consultation.submission_token = form.submission_token
+    consultation.areas = [area.name for area in data["areas"]]
+    consultation.consent_version = form.notice.version
+    consultation.consent_sha256 = form.notice.sha256
+    consultation.consented_at = timezone.now()
+
+    answers = form.screening_answers()
+    flags = screening_flags(
+        age=age_on(timezone.localdate(), consultation.date_of_birth), pregnancy=consultation.pregnancy, answers=answers
+    )
+    consultation.worst_flag = worst_kind(flags)
+    if data.get("preferred_time"):
+        # Inserts the request holding the time; raises booking.SlotTaken when someone else
+        # got it first, which rolls back everything this function wrote.
+        booking.hold(consultation, data["preferred_time"])
+    else:
+        consultation.save()
+
+    ScreeningAnswer.objects.bulk_create(
+        ScreeningAnswer(
+            request=consultation,
+            precaution=precaution,
+            question=precaution.question,
+            answer=answer,
+            flag_kind=precaution.kind,
+            order=order,
+        )
+        for order, (precaution, answer) in enumerate(answers)
+    )
+    for flag in flags:
+        flag.request = consultation
+    Flag.objects.bulk_create(flags)
+    for photo in data["photos"]:
+        Photo.objects.create(
+            request=consultation,
+            image=photo.as_file(),
+            content_type=photo.content_type,
+            width=photo.width,
+            height=photo.height,
+        )
+
+    notify_received(consultation)
+    logger.info("consultation request received reference=%s flagged=%s", consultation.reference, bool(flags))
+    return consultation
+
+
+def notify_received(consultation):
+    """The patient's receipt and the staff alert: reference and links only, never health data."""
+    try:
+        manage_url = emails.site_url(links.manage_path(consultation))
+    except NoReverseMatch:  # the self-service pages are not there yet
+        manage_url = ""
+    emails.queue(
+        "request_received", consultation.email, {"reference": consultation.reference, "manage_url": manage_url}
+    )
+    emails.queue(
+        "staff_new_request",
+        settings.CLINIC_STAFF_EMAIL,
+        {
+            "reference": consultation.reference,
+            "flagged": bool(consultation.worst_flag),
+            "admin_url": emails.site_url(consultation.get_absolute_url()),
+        },
+    )

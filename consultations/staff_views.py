@@ -1,0 +1,311 @@
+"""Staff-only views behind the admin: workflow buttons, notes, photos and exports.
+
+They are routed through ConsultationRequestAdmin.get_urls() and wrapped in
+admin_site.admin_view (active staff only, CSRF, never cached). Each one checks its
+own permission, and every look at or change to a request is written to the audit
+trail. Audit details and messages never carry health data.
+"""
+
+import csv
+import json
+
+from django import forms
+from django.contrib import messages
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.core.exceptions import PermissionDenied
+from django.core.serializers.json import DjangoJSONEncoder
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
+
+from . import workflow
+from .models import AuditEvent, DeclineReason, InvalidTransition, Note
+
+VIEW_HEALTH = "consultations.view_health_data"
+VIEW_PHOTOS = "consultations.view_photos"
+EXPORT = "consultations.export_requests"
+ADD_NOTE = "consultations.add_note"
+
+# Served as images only if they are what the upload check let in; anything else is a download.
+IMAGE_TYPES = {"image/jpeg", "image/png", "image/webp"}
+
+
+class ActionForm(forms.Form):
+    """The extra input a workflow button needs; arguments() is what the workflow function takes."""
+
+    def arguments(self):
+        return self.cleaned_data
+
+
+class DeclineForm(ActionForm):
+    reason = forms.ChoiceField(
+        label=_("Reason"),
+        choices=[("", _("Choose a reason…")), *DeclineReason.choices],
+        help_text=_("Kept in the clinic's records; the patient is told by phone, never by email."),
+        error_messages={"required": _("Choose why the request is declined.")},
+    )
+
+
+class RequestInfoForm(ActionForm):
+    topic = forms.ChoiceField(
+        label=_("What is needed"),
+        choices=workflow.InfoTopic.choices,
+        help_text=_("The patient's email says this and links to a private page to add it."),
+    )
+
+
+class CancelForm(ActionForm):
+    # One click would otherwise free a booked time and email the patient: ask once.
+    confirm = forms.BooleanField(
+        label=_("Yes, cancel it and email the patient"),
+        error_messages={"required": _("Tick the box to confirm the cancellation.")},
+    )
+
+    def arguments(self):
+        return {}
+
+
+class NoteForm(forms.ModelForm):
+    class Meta:
+        model = Note
+        fields = ["text"]
+        labels = {"text": _("Add an internal note")}
+        help_texts = {"text": _("Seen by clinic staff only, never by the patient. Notes cannot be edited later.")}
+        widgets = {"text": forms.Textarea(attrs={"rows": 3, "maxlength": 4000})}
+
+
+ACTION_FORMS = {"decline": DeclineForm, "request_info": RequestInfoForm, "cancel": CancelForm}
+
+
+def action_form(action_name, data=None):
+    form_class = ACTION_FORMS.get(action_name)
+    return form_class(data, prefix=action_name) if form_class else None
+
+
+def get_viewable(request, model_admin, object_id):
+    """The request if this user may open it: 404 if there is none, 403 if they may not."""
+    consultation = model_admin.get_object(request, object_id)
+    if consultation is None:
+        raise Http404
+    if not model_admin.has_view_permission(request, consultation):
+        raise PermissionDenied
+    return consultation
+
+
+def change_url(consultation, anchor=""):
+    return reverse("admin:consultations_consultationrequest_change", args=[consultation.pk]) + anchor
+
+
+@require_POST
+def transition(request, model_admin, object_id, action_name):
+    consultation = get_viewable(request, model_admin, object_id)
+    action = workflow.ACTIONS.get(action_name)
+    if action is None:
+        raise Http404
+    if not request.user.has_perm(action.permission):
+        raise PermissionDenied
+    form = action_form(action_name, request.POST)
+    if form is not None and not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return redirect(change_url(consultation, "#workflow"))
+    try:
+        previous = getattr(workflow, action.name)(consultation, request.user, **(form.arguments() if form else {}))
+    except InvalidTransition as error:
+        # Someone else moved it first, or a stale page: say so, change nothing.
+        messages.error(request, str(error))
+        return redirect(change_url(consultation, "#workflow"))
+    AuditEvent.record(
+        request, AuditEvent.Action.TRANSITION, consultation, detail=f"{previous} -> {consultation.status}"
+    )
+    messages.success(
+        request,
+        _("%(reference)s is now “%(status)s”.")
+        % {"reference": consultation.reference, "status": consultation.get_status_display()},
+    )
+    return redirect(change_url(consultation))
+
+
+@require_POST
+def add_note(request, model_admin, object_id):
+    consultation = get_viewable(request, model_admin, object_id)
+    if not request.user.has_perm(ADD_NOTE):
+        raise PermissionDenied
+    form = NoteForm(request.POST)
+    if not form.is_valid() or not form.cleaned_data["text"].strip():
+        messages.error(request, _("Write the note before adding it."))
+        return redirect(change_url(consultation, "#notes"))
+    note = workflow.add_note(consultation, request.user, form.cleaned_data["text"])
+    AuditEvent.record(request, AuditEvent.Action.NOTE, consultation, detail=f"note {note.pk}")
+    messages.success(request, _("Note added."))
+    return redirect(change_url(consultation, "#notes"))
+
+
+def photo(request, model_admin, object_id, photo_id):
+    consultation = get_viewable(request, model_admin, object_id)
+    if not request.user.has_perm(VIEW_PHOTOS):
+        raise PermissionDenied
+    image = get_object_or_404(consultation.photos, pk=photo_id)
+    try:
+        handle = image.image.open("rb")
+    except FileNotFoundError:
+        raise Http404 from None
+    content_type = image.content_type if image.content_type in IMAGE_TYPES else "application/octet-stream"
+    response = FileResponse(handle, content_type=content_type)
+    # No file name: even the random stored name is nobody's business.
+    response["Content-Disposition"] = "inline"
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    AuditEvent.record(request, AuditEvent.Action.PHOTO_VIEW, consultation, detail=f"photo {image.pk}")
+    return response
+
+
+CSV_COLUMNS = [
+    ("reference", _("Reference")),
+    ("received", _("Received")),
+    ("status", _("Status")),
+    ("treatment", _("Treatment")),
+    ("flag", _("Flag")),
+    ("requested_time", _("Requested time")),
+    ("provider", _("Provider")),
+    ("assigned_to", _("Assigned to")),
+    ("first_name", _("First name")),
+    ("last_name", _("Last name")),
+    ("email", _("Email")),
+    ("phone", _("Phone")),
+]
+
+
+def spreadsheet_safe(value):
+    """Patients type names; a cell starting with = + - @ would run as a formula in a spreadsheet."""
+    value = "" if value is None else str(value)
+    if value[:1] in ("=", "+", "-", "@", "\t", "\r") and not value[1:].isdigit():
+        return "'" + value
+    return value
+
+
+def _local(value):
+    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if value else ""
+
+
+def csv_row(consultation):
+    assigned = consultation.assigned_to
+    return {
+        "reference": consultation.reference,
+        "received": _local(consultation.created_at),
+        "status": consultation.get_status_display(),
+        "treatment": consultation.treatment.name,
+        "flag": consultation.get_worst_flag_display(),
+        "requested_time": _local(consultation.slot_start),
+        "provider": str(consultation.provider) if consultation.provider else "",
+        "assigned_to": assigned.get_username() if assigned else "",
+        "first_name": consultation.first_name,
+        "last_name": consultation.last_name,
+        "email": consultation.email,
+        "phone": consultation.phone,
+    }
+
+
+def export_csv(request, model_admin):
+    """The queue as the user has filtered and searched it, as CSV; each exported request is audited."""
+    if not request.user.has_perm(EXPORT):
+        raise PermissionDenied
+    try:
+        changelist = model_admin.get_changelist_instance(request)
+    except IncorrectLookupParameters:
+        return redirect(reverse("admin:consultations_consultationrequest_changelist") + "?e=1")
+    rows = list(changelist.queryset)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = (
+        f'attachment; filename="consultation-requests-{timezone.localdate():%Y-%m-%d}.csv"'
+    )
+    response["Cache-Control"] = "private, no-store"
+    response.write("\ufeff")  # so spreadsheet programs read the file as UTF-8
+    writer = csv.writer(response)
+    writer.writerow([str(label) for _key, label in CSV_COLUMNS])
+    for consultation in rows:
+        row = csv_row(consultation)
+        writer.writerow([spreadsheet_safe(row[key]) for key, _label in CSV_COLUMNS])
+    audit_many(request, AuditEvent.Action.EXPORT, rows, detail="CSV export of the queue")
+    return response
+
+
+def audit_many(request, action, consultations, detail):
+    """One audit row per request, so "who has seen my data" finds exports too."""
+    user = request.user if request.user.is_authenticated else None
+    ip = request.META.get("REMOTE_ADDR") or None
+    AuditEvent.objects.bulk_create(
+        AuditEvent(user=user, action=action, request=c, reference=c.reference, ip=ip, detail=detail)
+        for c in consultations
+    )
+
+
+def export_json(request, model_admin, object_id):
+    """Everything the clinic holds about one request, for a patient's access request."""
+    consultation = get_viewable(request, model_admin, object_id)
+    if not (request.user.has_perm(EXPORT) and request.user.has_perm(VIEW_HEALTH)):
+        raise PermissionDenied
+    data = access_request_data(consultation)
+    response = HttpResponse(
+        json.dumps(data, cls=DjangoJSONEncoder, indent=2, ensure_ascii=False),
+        content_type="application/json; charset=utf-8",
+    )
+    response["Content-Disposition"] = f'attachment; filename="consultation-{consultation.reference}.json"'
+    response["Cache-Control"] = "private, no-store"
+    AuditEvent.record(request, AuditEvent.Action.EXPORT, consultation, detail="JSON export (access request)")
+    return response
+
+
+def access_request_data(consultation):
+    # Internal staff notes and the audit trail are the clinic's working records and are
+    # never shown to the patient; photos are listed here and handed over as image files.
+    return {
+        "reference": consultation.reference,
+        "exported_at": timezone.now(),
+        "received": consultation.created_at,
+        "status": consultation.status,
+        "status_changed_at": consultation.status_changed_at,
+        "contact": {
+            "first_name": consultation.first_name,
+            "last_name": consultation.last_name,
+            "email": consultation.email,
+            "phone": consultation.phone,
+            "date_of_birth": consultation.date_of_birth,
+        },
+        "treatment": consultation.treatment.name,
+        "areas": consultation.areas,
+        "goals": consultation.goals,
+        "previous_treatments": consultation.previous_treatments,
+        "medications": consultation.medications,
+        "allergies": consultation.allergies,
+        "pregnancy": consultation.pregnancy,
+        "screening": [{"question": answer.question, "answer": answer.answer} for answer in consultation.answers.all()],
+        "flags": [{"kind": flag.kind, "reason": flag.reason} for flag in consultation.flags.all()],
+        "information_added": [
+            {"at": info.created_at, "text": info.text} for info in consultation.additional_info.all()
+        ],
+        "photos": [
+            {"uploaded_at": p.uploaded_at, "content_type": p.content_type, "width": p.width, "height": p.height}
+            for p in consultation.photos.all()
+        ],
+        "consent": {
+            "privacy_notice_version": consultation.consent_version,
+            "privacy_notice_sha256": consultation.consent_sha256,
+            "consented_at": consultation.consented_at,
+        },
+        "appointment": {
+            "provider": str(consultation.provider) if consultation.provider else None,
+            "start": consultation.slot_start,
+            "end": consultation.slot_end,
+            "times_rescheduled": consultation.reschedule_count,
+        },
+        "decline_reason": consultation.decline_reason,
+        "status_history": [
+            {"from": change.from_status, "to": change.to_status, "at": change.at}
+            for change in consultation.status_changes.all()
+        ],
+    }

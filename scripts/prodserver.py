@@ -1,0 +1,150 @@
+"""Start Clinic the way `make serve` does, on a throwaway database and static root, to measure it.
+
+Shared by scripts/lighthouse.py and scripts/bench.py. DEBUG is off, static files are
+collected (hashed and compressed) into a temporary directory, a fresh database is
+migrated and given the demo data, and gunicorn (gunicorn.conf.py) listens on a free
+loopback port. Everything is removed afterwards; nothing touches db.sqlite3.
+
+With a PostgreSQL DATABASE_URL, a new database is created beside the one named
+(the role needs CREATEDB) and dropped afterwards: benchmark requests never land in
+real data.
+"""
+
+# ruff: noqa: S603, S607 - the commands are fixed local tools (manage.py, gunicorn, wrk, lighthouse), not input.
+
+import contextlib
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+
+
+@dataclass
+class Server:
+    url: str
+    env: dict
+    static_root: Path
+    log: Path
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def server_env(tmp, database_url, extra=None):
+    return {
+        **os.environ,
+        "DJANGO_DEBUG": "false",
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "DJANGO_SECURE_SSL_REDIRECT": "false",
+        "DATABASE_URL": database_url,
+        "DJANGO_STATIC_ROOT": str(tmp / "static"),
+        # Mail would go to the console by default; the figures are about the web server.
+        "EMAIL_URL": "dummymail://",
+        **(extra or {}),
+    }
+
+
+def manage(env, *args):
+    subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
+
+
+def prepare(env):
+    """What `make serve` does before gunicorn, plus the demo data (content, a provider, hours)."""
+    manage(env, "migrate", "--noinput")
+    manage(env, "createcachetable")
+    manage(env, "collectstatic", "--noinput", "--verbosity", "0")
+    manage(env, "seed_demo")
+
+
+def wait_until_up(url, process, log, timeout=60):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            sys.exit(f"gunicorn exited with {process.returncode}; its log:\n{log.read_text()}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 (loopback only)
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(0.2)
+    sys.exit(f"gunicorn did not answer {url} within {timeout} s; its log:\n{log.read_text()}")
+
+
+@contextlib.contextmanager
+def throwaway_postgres(url):
+    """A fresh database on the server DATABASE_URL points at, dropped afterwards."""
+    import psycopg
+
+    parts = urlsplit(url)
+    name = f"clinic_bench_{secrets.token_hex(4)}"
+    admin_url = urlunsplit(parts._replace(path="/" + (parts.path.lstrip("/") or "postgres")))
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield urlunsplit(parts._replace(path="/" + name))
+    finally:
+        with psycopg.connect(admin_url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@contextlib.contextmanager
+def database(kind):
+    """A database URL for `kind` ("sqlite" or "postgresql") that lives as long as the block."""
+    if kind == "sqlite":
+        with tempfile.TemporaryDirectory(prefix="clinic-db-") as tmp:
+            yield f"sqlite:///{Path(tmp) / 'db.sqlite3'}"
+    else:
+        with throwaway_postgres(os.environ["DATABASE_URL"]) as url:
+            yield url
+
+
+@contextlib.contextmanager
+def production_server(database_url, extra_env=None, before_start=None):
+    """Yield a running Server; before_start(env, static_root) may add files before gunicorn starts."""
+    with tempfile.TemporaryDirectory(prefix="clinic-serve-") as tmp:
+        tmp = Path(tmp)
+        port = free_port()
+        env = server_env(tmp, database_url, {"PORT": str(port), **(extra_env or {})})
+        env.pop("GUNICORN_BIND", None)
+        prepare(env)
+        if before_start:
+            before_start(env, tmp / "static")
+        log = tmp / "gunicorn.log"
+        with log.open("wb") as log_file:
+            process = subprocess.Popen(
+                [str(BIN / "gunicorn"), "--config", "gunicorn.conf.py"],
+                cwd=ROOT,
+                env=env,
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        url = f"http://127.0.0.1:{port}"
+        try:
+            wait_until_up(url + "/healthz", process, log)
+            yield Server(url=url, env=env, static_root=tmp / "static", log=log)
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()

@@ -1,0 +1,81 @@
+import datetime
+import re
+import uuid
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core import mail
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from consultations import booking
+from consultations.availability import Slot, grouped_by_day, open_slots
+from consultations.models import ConsultationRequest, Provider, Status, WorkingHours
+from tests.factories import make_treatment
+
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+
+
+@pytest.fixture(autouse=True)
+def _rules(settings):
+    settings.TIME_ZONE = "America/New_York"
+    settings.CLINIC_BOOKING_WEEKS = 2
+    settings.CLINIC_MAX_RESCHEDULES = 2
+
+
+def make_booked_request():
+    user = get_user_model().objects.create_user(f"p-{uuid.uuid4().hex[:8]}", is_staff=True)
+    provider = Provider.objects.create(user=user, display_name="Dr Test")
+    WorkingHours.objects.bulk_create(
+        WorkingHours(provider=provider, weekday=day, start=datetime.time(9), end=datetime.time(17)) for day in range(7)
+    )
+    first = open_slots()[0]
+    return ConsultationRequest.objects.create(
+        status=Status.APPROVED,
+        submission_token=uuid.uuid4(),
+        first_name="Ann",
+        last_name="Patient",
+        email="ann@example.com",
+        phone="+12075550100",
+        date_of_birth=datetime.date(1990, 1, 1),
+        treatment=make_treatment(slug="belotero-e2e", name="Belotero Balance"),
+        goals="Smoother lines",
+        consent_version="v1",
+        consent_sha256="0" * 64,
+        consented_at=timezone.now(),
+        provider=provider,
+        slot_start=first.start,
+        slot_end=first.end,
+    )
+
+
+def test_patient_moves_a_booking_through_the_emailed_link(phone, live_server):
+    consultation = make_booked_request()
+    booking.send_confirmation(consultation)
+    (confirmation,) = mail.outbox
+    link = re.search(r"https?://\S+(/consultations/manage/\S+/)", confirmation.body).group(1)
+
+    phone.goto(link)
+    expect(phone.get_by_test_id("reference")).to_have_text(consultation.reference)
+    expect(phone.get_by_test_id("held-time")).to_have_text(Slot.of(consultation).label)
+
+    phone.get_by_role("link", name="Move to another time").click()
+    expect(phone.get_by_role("heading", level=1)).to_have_text("Move to another time")
+    # Pick the first time on the second day offered: open that day, then choose its first time.
+    (day, times) = grouped_by_day(open_slots())[1]
+    target = times[0]
+    day_group = phone.locator("details").nth(1)
+    day_group.locator("summary").click()
+    day_group.get_by_text(timezone.localtime(target.start).strftime("%H:%M"), exact=True).click()
+    phone.get_by_role("button", name="Move to this time").click()
+
+    expect(phone.get_by_role("status")).to_contain_text(f"Your new time is {target.label}")
+    expect(phone.get_by_test_id("held-time")).to_have_text(target.label)
+    expect(phone.get_by_test_id("moves-left")).to_have_text("You can move it once more online.")
+    consultation.refresh_from_db()
+    assert Slot.of(consultation) == target
+    # The patient is told by email too, with an updated calendar entry.
+    moved = mail.outbox[-1]
+    assert consultation.reference in moved.subject
+    assert moved.attachments[0].filename == "consultation.ics"
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390

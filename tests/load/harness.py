@@ -1,0 +1,255 @@
+"""A real gunicorn on loopback, the production settings, a throwaway database, and an HTTP client.
+
+Everything stays on 127.0.0.1 and every wait is bounded, so a hung server fails
+the test instead of hanging the suite.
+"""
+
+import contextlib
+import http.client
+import os
+import re
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass, field
+from http.cookies import SimpleCookie
+from pathlib import Path
+from urllib.parse import urlencode, urlsplit
+
+ROOT = Path(__file__).resolve().parents[2]
+GUNICORN = Path(sys.executable).with_name("gunicorn")
+SECRET_KEY = "load-test-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz"
+REQUEST_TIMEOUT = 60
+
+
+def base_env(static_root, tmp):
+    """The production environment (DEBUG off, manifest static files), nothing inherited from the test run."""
+    env = {key: os.environ[key] for key in ("PATH", "HOME", "LANG", "TMPDIR") if key in os.environ}
+    return {
+        **env,
+        "DJANGO_DEBUG": "false",
+        "DJANGO_SECRET_KEY": SECRET_KEY,
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
+        # gunicorn speaks plain HTTP here; production terminates TLS in front of it.
+        "DJANGO_SECURE_SSL_REDIRECT": "false",
+        "DJANGO_STATIC_ROOT": str(static_root),
+        "CLINIC_PRIVATE_MEDIA_ROOT": str(tmp / "private-media"),
+        "EMAIL_URL": "dummymail://",
+        "CLINIC_SUBMISSION_RATE": "off",
+        "CLINIC_MIN_FILL_SECONDS": "0",
+        "PYTHONDONTWRITEBYTECODE": "1",
+    }
+
+
+def manage(env, *args, timeout=180):
+    result = subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout
+    )
+    if result.returncode != 0:
+        raise AssertionError(f"manage.py {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+    return result
+
+
+# --- Databases ------------------------------------------------------------------------
+
+
+@dataclass
+class SqliteDatabase:
+    path: Path
+
+    @property
+    def url(self):
+        return f"sqlite:///{self.path}"
+
+    def query(self, sql):
+        with contextlib.closing(sqlite3.connect(self.path, timeout=30)) as connection:
+            return connection.execute(sql).fetchall()
+
+    @contextlib.contextmanager
+    def write_locked(self):
+        """Hold SQLite's write lock from another connection, as a long migration or backup would."""
+        connection = sqlite3.connect(self.path, isolation_level=None, timeout=30)
+        try:
+            connection.execute("BEGIN EXCLUSIVE")
+            yield
+        finally:
+            connection.execute("ROLLBACK")
+            connection.close()
+
+    def drop(self):
+        pass
+
+
+@dataclass
+class PostgresDatabase:
+    """A fresh database next to the one CLINIC_TEST_POSTGRES_URL names (the role may create databases)."""
+
+    admin_url: str
+    name: str = field(default_factory=lambda: f"clinic_load_{uuid.uuid4().hex[:10]}")
+
+    @property
+    def url(self):
+        return urlsplit(self.admin_url)._replace(path=f"/{self.name}").geturl()
+
+    def _admin(self):
+        import psycopg
+
+        return psycopg.connect(self.admin_url, autocommit=True)
+
+    def create(self):
+        with self._admin() as connection:
+            connection.execute(f'CREATE DATABASE "{self.name}"')
+
+    def query(self, sql):
+        import psycopg
+
+        with psycopg.connect(self.url) as connection:
+            return connection.execute(sql).fetchall()
+
+    def drop(self):
+        """After the server has stopped. Not WITH (FORCE): that needs rights over autovacuum
+        workers the test role lacks; PostgreSQL stops those itself, so a short retry is enough."""
+        import psycopg
+
+        for attempt in range(20):
+            try:
+                with self._admin() as connection:
+                    connection.execute(f'DROP DATABASE IF EXISTS "{self.name}"')
+                return
+            except psycopg.errors.ObjectInUse:
+                if attempt == 19:
+                    raise
+                time.sleep(0.5)
+
+
+# --- The server -----------------------------------------------------------------------
+
+
+@dataclass
+class Server:
+    process: subprocess.Popen
+    log_path: Path
+    database: object
+    port: int = 0
+
+    host = "127.0.0.1"
+
+    def log(self):
+        return self.log_path.read_text(errors="replace")
+
+    def worker_pids(self):
+        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children").read_text().split()
+        return sorted(int(pid) for pid in children)
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                # Only the group this harness started (start_new_session below).
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout=10)
+
+    # HTTP, one connection per request: like many separate browsers.
+    def request(self, method, path, body=None, headers=None):
+        connection = http.client.HTTPConnection(self.host, self.port, timeout=REQUEST_TIMEOUT)
+        try:
+            connection.request(method, path, body=body, headers=headers or {})
+            response = connection.getresponse()
+            return response.status, dict(response.getheaders()), response.read().decode("utf-8", "replace")
+        finally:
+            connection.close()
+
+
+def start_server(env, database, log_path, *, workers=3, threads=4):
+    """gunicorn with the project's gunicorn.conf.py on a free loopback port; waits until /healthz answers."""
+    log = log_path.open("w")
+    process = subprocess.Popen(
+        [GUNICORN, "--config", "gunicorn.conf.py", "--bind", "127.0.0.1:0"]
+        + ["--workers", str(workers), "--threads", str(threads)],
+        cwd=ROOT,
+        env={**env, "DATABASE_URL": database.url},
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    log.close()
+    server = Server(process=process, log_path=log_path, database=database)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"gunicorn exited:\n{server.log()}")
+        if not server.port and (match := re.search(r"Listening at: http://127\.0\.0\.1:(\d+)", server.log())):
+            server.port = int(match.group(1))
+        if server.port and len(server.worker_pids()) == workers:
+            with contextlib.suppress(OSError):
+                status, _headers, _body = server.request("GET", "/healthz")
+                if status in (200, 503):
+                    return server
+        time.sleep(0.2)
+    server.stop()
+    raise AssertionError(f"gunicorn did not come up within 60 s:\n{server.log()}")
+
+
+# --- A patient's browser ----------------------------------------------------------------
+
+
+def cookies_from(headers, jar=None):
+    jar = dict(jar or {})
+    for name, value in headers.items():
+        if name.lower() == "set-cookie":
+            for morsel in SimpleCookie(value).values():
+                jar[morsel.key] = morsel.value
+    return jar
+
+
+def cookie_header(jar):
+    return "; ".join(f"{name}={value}" for name, value in jar.items())
+
+
+@dataclass
+class Submission:
+    """One patient's filled-in form: sent, maybe sent again, and what came back."""
+
+    email: str
+    action: str
+    pairs: list
+    cookies: dict
+    status: object = None  # an HTTP status, or the exception text when the connection broke
+    location: str = ""
+    headers: dict = field(default_factory=dict)
+    body: str = ""
+
+    @property
+    def succeeded(self):
+        return self.status == 302 and self.location.endswith("/consultations/submitted/")
+
+    def send(self, server):
+        headers = {"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie_header(self.cookies)}
+        try:
+            self.status, self.headers, self.body = server.request("POST", self.action, urlencode(self.pairs), headers)
+        except (OSError, http.client.HTTPException) as error:
+            self.status, self.headers, self.body = f"{type(error).__name__}: {error}", {}, ""
+        self.location = self.headers.get("Location", "")
+        return self
+
+
+def open_form(server, email):
+    """GET the form like a browser (CSRF cookie, hidden fields) and fill it in for one patient."""
+    from .formdata import PATIENT, intake_post_data
+
+    status, headers, html = server.request("GET", "/consultations/new/")
+    assert status == 200, html[:500]
+    action, pairs = intake_post_data(html, {**PATIENT, "email": email})
+    return Submission(email=email, action=action or "/consultations/new/", pairs=pairs, cookies=cookies_from(headers))
+
+
+def stored_emails(database, emails):
+    """{email: number of stored requests} for the given emails."""
+    rows = database.query("SELECT email, COUNT(*) FROM consultations_consultationrequest GROUP BY email")
+    counts = dict(rows)
+    return {email: counts.get(email, 0) for email in emails}

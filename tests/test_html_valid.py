@@ -1,0 +1,81 @@
+"""Every public page is valid HTML according to the Nu HTML Checker (vnu.jar from npm, run by java).
+
+Pages are rendered with Django's test client into a temporary folder and checked in
+one java run (the JVM start is most of the cost). Any error fails, listed by page.
+"""
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from consultations import links
+from consultations.models import Status
+from consultations.views import SESSION_KEY
+from education.models import Treatment
+
+from .factories import intake_post_data, make_request
+
+pytestmark = pytest.mark.django_db
+
+VNU = Path(__file__).resolve().parents[1] / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
+
+
+def public_pages(client):
+    """(name, HTML) for every public page, in the states a patient meets them."""
+    pages = [("home", client.get("/")), ("treatments", client.get("/treatments/"))]
+    treatments = list(Treatment.objects.published())
+    assert len(treatments) >= 2  # the shipped guides: Belotero and dermal fillers
+    pages += [(f"treatment-{t.slug}", client.get(t.get_absolute_url())) for t in treatments]
+    pages.append(("form", client.get("/consultations/new/")))
+    invalid = intake_post_data(treatments[0], email="not-an-email", goals="")
+    pages.append(("form-with-errors", client.post("/consultations/new/", invalid)))
+    pages.append(("privacy", client.get("/consultations/privacy/")))
+    pages.append(("not-found", client.get("/no-such-page/")))
+
+    consultation = make_request()
+    session = client.session
+    session[SESSION_KEY] = consultation.pk
+    session.save()
+    pages.append(("confirmation", client.get("/consultations/submitted/")))
+    pages.append(("self-service", client.get(links.manage_path(consultation))))
+    pages.append(("self-service-time", client.get(links.manage_path(consultation) + "move/")))
+    needs_info = make_request(status=Status.NEEDS_INFO)
+    pages.append(("self-service-needs-info", client.get(links.manage_path(needs_info))))
+
+    expected_status = {"form-with-errors": 200, "not-found": 404}
+    for name, response in pages:
+        assert response.status_code == expected_status.get(name, 200), name
+    return [(name, response.content) for name, response in pages]
+
+
+def vnu_errors(folder):
+    java = shutil.which("java")
+    assert java, "java is missing: `apt-get install -y default-jre-headless`"
+    assert VNU.exists(), f"{VNU} is missing: run `make node_modules/.installed` (npm ci)"
+    files = sorted(folder.glob("*.html"))
+    result = subprocess.run(
+        [java, "-jar", str(VNU), "--format", "json", "--errors-only", "--stdout", *map(str, files)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    messages = json.loads(result.stdout)["messages"]
+    # vnu exits 1 when it found errors; anything else without messages is a broken run.
+    assert result.returncode in (0, 1) and (result.returncode == 0 or messages), result.stderr
+    return messages
+
+
+def test_public_pages_are_valid_html(client, tmp_path):
+    pages = public_pages(client)
+    for name, html in pages:
+        (tmp_path / f"{name}.html").write_bytes(html)
+    errors = [message for message in vnu_errors(tmp_path) if message["type"] != "info"]
+    lines = [
+        f"{Path(message.get('url', '?')).name}:{message.get('lastLine', '?')}: {message['message']}\n"
+        f"    {message.get('extract', '').strip()[:200]}"
+        for message in errors
+    ]
+    assert not errors, f"{len(errors)} HTML error(s) in {len(pages)} pages:\n" + "\n".join(lines)

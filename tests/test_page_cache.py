@@ -1,0 +1,225 @@
+"""Anonymous treatment pages and the home page come from the cache until an editor changes content."""
+
+import gzip
+
+import pytest
+from django.core.cache import cache
+from django.core.management import call_command
+from django.db import connection
+from django.http import HttpResponse
+from django.middleware.csrf import get_token
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils.csp import LazyNonce
+
+from education.models import Section, SideEffect, Treatment
+from education.views import cached_for_anonymous
+
+from .factories import make_section, make_side_effect, make_source, make_treatment
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def treatment():
+    treatment = make_treatment("cachefill", name="Cachefill")
+    make_section(treatment, sources=[make_source()])
+    make_section(treatment, Section.Kind.SIDE_EFFECTS)
+    make_side_effect(treatment, name="Bruising")
+    return treatment
+
+
+@pytest.fixture
+def editor(django_user_model):
+    """A logged-in staff browser, separate from the anonymous `client`."""
+    user = django_user_model.objects.create_superuser("editor", "editor@example.com", "a-long-test-password")
+    browser = Client()
+    browser.force_login(user)
+    return browser
+
+
+def rendered_fresh(client, url):
+    """Whether the page was rendered (it ran queries) rather than served from the cache."""
+    with CaptureQueriesContext(connection) as queries:
+        client.get(url)
+    return len(queries) > 0
+
+
+def test_treatment_page_second_visit_runs_no_query(client, treatment, django_assert_num_queries):
+    first = client.get(treatment.get_absolute_url())
+    with django_assert_num_queries(0):
+        second = client.get(treatment.get_absolute_url())
+    assert second.status_code == 200
+    assert second.content == first.content
+
+
+@pytest.mark.parametrize("url", ["/", "/treatments/"])
+def test_home_and_list_second_visit_runs_no_query(client, treatment, url, django_assert_num_queries):
+    client.get(url)
+    with django_assert_num_queries(0):
+        response = client.get(url)
+    assert "Cachefill" in response.text
+
+
+def test_cached_page_costs_one_query_on_the_database_cache(client, treatment, settings, django_assert_num_queries):
+    # Production without Redis: the content version and the page in one query, however long the page.
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "page_cache"}}
+    call_command("createcachetable", verbosity=0)
+    client.get(treatment.get_absolute_url())
+    with django_assert_num_queries(1):
+        short = client.get(treatment.get_absolute_url())
+    for i in range(10):
+        make_side_effect(treatment, name=f"Effect {i}")
+    client.get(treatment.get_absolute_url())
+    with django_assert_num_queries(1):
+        long = client.get(treatment.get_absolute_url())
+    assert long.text.count("<tr>") > short.text.count("<tr>")
+
+
+@pytest.mark.parametrize("url", ["/", "/treatments/"])
+def test_list_pages_query_count_is_constant_as_treatments_grow(client, url, django_assert_num_queries):
+    make_treatment("first")
+    with django_assert_num_queries(1) as few:
+        client.get(url)
+    for i in range(8):
+        make_treatment(f"more{i}")
+    cache.clear()
+    with django_assert_num_queries(len(few.captured_queries)):
+        response = client.get(url)
+    assert "More7" in response.text
+
+
+def test_saving_a_treatment_updates_the_cached_home_page(client, treatment):
+    assert "Cachefill" in client.get("/").text
+    treatment.name = "Renamedfill"
+    treatment.save()
+    html = client.get("/").text
+    assert "Renamedfill" in html
+    assert "Cachefill" not in html
+
+
+def test_editor_saving_a_source_in_the_admin_updates_the_cached_page(client, editor, treatment):
+    source = treatment.sections.get(kind=Section.Kind.OVERVIEW).sources.get()
+    assert "Test label" in client.get(treatment.get_absolute_url()).text
+    response = editor.post(
+        reverse("admin:education_source_change", args=[source.pk]),
+        {"key": source.key, "title": "Revised label 2026", "publisher": source.publisher, "url": source.url},
+    )
+    assert response.status_code == 302
+    html = client.get(treatment.get_absolute_url()).text
+    assert "Revised label 2026" in html
+    assert "Test label" not in html
+
+
+def test_citing_another_source_updates_the_cached_page(client, treatment):
+    client.get(treatment.get_absolute_url())
+    treatment.sections.get(kind=Section.Kind.OVERVIEW).sources.add(make_source("new-study", title="A new study"))
+    assert "A new study" in client.get(treatment.get_absolute_url()).text
+
+
+def test_deleting_a_side_effect_updates_the_cached_page(client, treatment):
+    assert "Bruising" in client.get(treatment.get_absolute_url()).text
+    SideEffect.objects.filter(treatment=treatment).delete()
+    assert "Bruising" not in client.get(treatment.get_absolute_url()).text
+
+
+def test_unpublishing_removes_the_cached_page_at_once(client, treatment):
+    assert client.get(treatment.get_absolute_url()).status_code == 200
+    treatment.published = False
+    treatment.save()
+    assert client.get(treatment.get_absolute_url()).status_code == 404
+
+
+def test_staff_preview_is_never_cached_for_the_public(client, editor, treatment):
+    draft = make_treatment("draftfill", published=False)
+    make_section(draft, Section.Kind.OVERVIEW)
+    assert "Draft preview" in editor.get(draft.get_absolute_url()).text
+    assert client.get(draft.get_absolute_url()).status_code == 404
+    # A published page that staff looked at was rendered for them, not stored for everyone.
+    editor.get(treatment.get_absolute_url())
+    assert rendered_fresh(client, treatment.get_absolute_url())
+
+
+def test_staff_never_get_a_cached_page(client, editor, treatment):
+    client.get(treatment.get_absolute_url())
+    # Rows changed behind the cache's back (no signal): only a fresh render shows the new name.
+    Treatment.objects.filter(pk=treatment.pk).update(name="Quietly renamed")
+    assert "Quietly renamed" in editor.get(treatment.get_absolute_url()).text
+    assert "Quietly renamed" not in client.get(treatment.get_absolute_url()).text
+
+
+def test_query_string_is_never_served_from_the_cache(client, treatment):
+    client.get(treatment.get_absolute_url() + "?utm_source=x")
+    assert rendered_fresh(client, treatment.get_absolute_url() + "?utm_source=x")
+
+
+def test_visitor_with_a_pending_message_is_not_served_from_the_cache(client, treatment):
+    client.get("/")
+    client.cookies["messages"] = "anything"
+    assert rendered_fresh(client, "/")
+
+
+def test_cached_page_still_gets_fresh_security_headers(client, treatment):
+    first = client.get(treatment.get_absolute_url())
+    second = client.get(treatment.get_absolute_url())
+    for header in ("Content-Security-Policy", "X-Frame-Options", "Referrer-Policy", "Content-Type"):
+        assert second[header] == first[header]
+    assert set(second["Vary"].split(", ")) == set(first["Vary"].split(", "))
+
+
+def test_page_that_uses_a_csrf_token_is_not_cached(rf):
+    renders = []
+
+    @cached_for_anonymous
+    def form_page(request):
+        renders.append(1)
+        return HttpResponse(f"<form>{get_token(request)}</form>")
+
+    form_page(rf.get("/form/"))
+    form_page(rf.get("/form/"))
+    assert len(renders) == 2
+
+
+def test_page_that_uses_the_csp_nonce_is_not_cached(rf):
+    renders = []
+
+    @cached_for_anonymous
+    def page_with_inline_script(request):
+        renders.append(1)
+        return HttpResponse(f'<script nonce="{request._csp_nonce}"></script>')
+
+    for _ in range(2):
+        request = rf.get("/nonce/")
+        request._csp_nonce = LazyNonce()
+        page_with_inline_script(request)
+    assert len(renders) == 2
+
+
+def test_error_pages_are_not_cached(rf):
+    renders = []
+
+    @cached_for_anonymous
+    def missing(request):
+        renders.append(1)
+        return HttpResponse("gone", status=404)
+
+    missing(rf.get("/nothing/"))
+    missing(rf.get("/nothing/"))
+    assert len(renders) == 2
+
+
+def test_cache_key_separates_hosts(rf):
+    @cached_for_anonymous
+    def page(request):
+        return HttpResponse(request.get_host())
+
+    page(rf.get("/p/", HTTP_HOST="localhost"))
+    assert page(rf.get("/p/", HTTP_HOST="127.0.0.1")).content == b"127.0.0.1"
+
+
+def test_cached_page_is_sent_gzipped_to_browsers_that_accept_it(client, treatment):
+    client.get(treatment.get_absolute_url())
+    response = client.get(treatment.get_absolute_url(), headers={"accept-encoding": "gzip, deflate"})
+    assert response["Content-Encoding"] == "gzip"
+    assert gzip.decompress(response.content).decode().count("Cachefill") >= 1

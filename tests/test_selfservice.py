@@ -1,0 +1,392 @@
+import datetime
+import time
+import uuid
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core import signing
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from consultations import links
+from consultations.availability import Slot, open_slots
+from consultations.models import AdditionalInfo, ConsultationRequest, Provider, Status, WorkingHours
+from tests.factories import make_treatment
+
+pytestmark = pytest.mark.django_db
+
+PRIVATE = ("Beatrix", "Quennell", "bq@example.com", "5550177", "1979", "marionette", "Warfarin")
+
+
+@pytest.fixture(autouse=True)
+def _rules(settings):
+    settings.TIME_ZONE = "America/New_York"
+    settings.CLINIC_CONSULTATION_MINUTES = 30
+    settings.CLINIC_BUFFER_MINUTES = 10
+    settings.CLINIC_BOOKING_LEAD_HOURS = 12
+    settings.CLINIC_BOOKING_WEEKS = 2
+    settings.CLINIC_MAX_RESCHEDULES = 2
+    settings.CLINIC_LINK_MAX_AGE_DAYS = 60
+    settings.CLINIC_STAFF_EMAIL = "staff@clinic.test"
+
+
+@pytest.fixture
+def provider():
+    user = get_user_model().objects.create_user(f"p-{uuid.uuid4().hex[:8]}", is_staff=True)
+    provider = Provider.objects.create(user=user, display_name="Dr Test")
+    WorkingHours.objects.bulk_create(
+        WorkingHours(provider=provider, weekday=day, start=datetime.time(9), end=datetime.time(17)) for day in range(7)
+    )
+    return provider
+
+
+@pytest.fixture
+def slots(provider):
+    return open_slots()
+
+
+def make_request(slot=None, status=Status.NEW, **kwargs):
+    defaults = {
+        "status": status,
+        "submission_token": uuid.uuid4(),
+        "first_name": "Beatrix",
+        "last_name": "Quennell",
+        "email": "bq@example.com",
+        "phone": "+12075550177",
+        "date_of_birth": datetime.date(1979, 4, 23),
+        "treatment": make_treatment(slug=f"belotero-{uuid.uuid4().hex[:4]}", name="Belotero Balance"),
+        "goals": "Soften my marionette lines",
+        "medications": "Warfarin",
+        "consent_version": "v1",
+        "consent_sha256": "0" * 64,
+        "consented_at": timezone.now(),
+    }
+    if slot is not None:
+        defaults.update(provider_id=slot.provider_id, slot_start=slot.start, slot_end=slot.end)
+    return ConsultationRequest.objects.create(**{**defaults, **kwargs})
+
+
+def url(consultation, name="manage"):
+    return reverse(f"consultations:{name}", kwargs={"token": links.make_token(consultation)})
+
+
+def assert_no_private_data(response):
+    html = response.content.decode()
+    for private in PRIVATE:
+        assert private not in html
+
+
+class AgedSigner(signing.TimestampSigner):
+    """Signs as if `days` ago, to test expiry without a clock library."""
+
+    def __init__(self, days, **kwargs):
+        super().__init__(**kwargs)
+        self.days = days
+
+    def timestamp(self):
+        return signing.b62_encode(int(time.time()) - self.days * 86400)
+
+
+def aged_token(consultation, days):
+    return AgedSigner(days, salt=links.SALT).sign_object(consultation.reference, compress=True)
+
+
+# --- the page -------------------------------------------------------------------------
+
+
+def test_manage_page_shows_reference_treatment_time_and_status(client, slots):
+    consultation = make_request(slots[0])
+    response = client.get(url(consultation))
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert consultation.reference in html
+    assert "Belotero Balance" in html
+    assert slots[0].label in html
+    assert "A provider will review it soon." in html
+    assert response["X-Robots-Tag"] == "noindex"
+    assert "no-cache" in response["Cache-Control"]
+    assert_no_private_data(response)
+
+
+def test_manage_page_without_a_time_says_none_was_chosen(client, provider):
+    response = client.get(url(make_request()))
+    assert "No time chosen" in response.content.decode()
+
+
+def test_manage_page_shows_how_many_moves_are_left(client, slots):
+    response = client.get(url(make_request(slots[0], reschedule_count=1)))
+    assert "You can move it once more online." in response.content.decode()
+
+
+def test_manage_page_uses_one_query(client, slots, django_assert_num_queries):
+    consultation = make_request(slots[0])
+    target = url(consultation)
+    with django_assert_num_queries(1):
+        client.get(target)
+
+
+@pytest.mark.parametrize("status", [Status.CANCELLED, Status.DECLINED, Status.COMPLETED, Status.EXPIRED])
+def test_closed_request_shows_its_status_and_no_actions(client, slots, status):
+    consultation = make_request(slots[0], status=status)
+    html = client.get(url(consultation)).content.decode()
+    assert consultation.get_status_display() in html
+    assert url(consultation, "manage_cancel") not in html
+    assert url(consultation, "manage_move") not in html
+
+
+# --- broken links -----------------------------------------------------------------------
+
+
+def test_tampered_link_gets_a_clear_page(client, slots, settings):
+    token = links.make_token(make_request(slots[0]))
+    response = client.get(reverse("consultations:manage", kwargs={"token": token[:-2] + "xx"}))
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert "This link does not work" in html
+    assert settings.CLINIC["PHONE"] in html
+
+
+@pytest.mark.parametrize("token", ["garbage", "a" * 500, ".eJy:abc:def", "%00"])
+def test_garbage_link_gets_a_clear_page(client, token):
+    response = client.get(f"/consultations/manage/{token}/")
+    assert response.status_code == 400
+    assert "This link does not work" in response.content.decode()
+
+
+def test_link_signed_for_something_else_is_refused(client, slots):
+    consultation = make_request(slots[0])
+    token = signing.dumps(consultation.reference, salt="another.purpose", compress=True)
+    assert client.get(reverse("consultations:manage", kwargs={"token": token})).status_code == 400
+
+
+def test_expired_link_says_it_expired(client, slots):
+    consultation = make_request(slots[0])
+    response = client.get(reverse("consultations:manage", kwargs={"token": aged_token(consultation, 61)}))
+    assert response.status_code == 400
+    assert "This link has expired" in response.content.decode()
+
+
+def test_link_expiry_follows_the_setting(client, slots, settings):
+    consultation = make_request(slots[0])
+    token = aged_token(consultation, 2)
+    assert client.get(reverse("consultations:manage", kwargs={"token": token})).status_code == 200
+    settings.CLINIC_LINK_MAX_AGE_DAYS = 1
+    assert client.get(reverse("consultations:manage", kwargs={"token": token})).status_code == 400
+
+
+def test_link_to_a_removed_request_is_not_found(client, slots):
+    consultation = make_request(slots[0])
+    target = url(consultation)
+    consultation.delete()
+    response = client.get(target)
+    assert response.status_code == 404
+    assert "Request not found" in response.content.decode()
+
+
+@pytest.mark.parametrize("name", ["manage_cancel", "manage_move", "manage_info"])
+def test_broken_link_on_an_action_is_refused(client, name):
+    response = client.post(reverse(f"consultations:{name}", kwargs={"token": "nope"}))
+    assert response.status_code == 400
+
+
+# --- cancel -----------------------------------------------------------------------------
+
+
+def test_cancel_asks_for_confirmation_first(client, slots):
+    consultation = make_request(slots[0])
+    response = client.get(url(consultation, "manage_cancel"))
+    assert response.status_code == 200
+    assert "Yes, cancel my request" in response.content.decode()
+    consultation.refresh_from_db()
+    assert consultation.status == Status.NEW
+
+
+def test_cancel_frees_the_time_and_redirects(client, slots, mailoutbox, django_capture_on_commit_callbacks):
+    consultation = make_request(slots[0])
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url(consultation, "manage_cancel"))
+    assert response.status_code == 302
+    assert response["Location"] == url(consultation)
+    consultation.refresh_from_db()
+    assert consultation.status == Status.CANCELLED
+    assert slots[0] in open_slots()
+    assert len(mailoutbox) == 1
+    page = client.get(response["Location"]).content.decode()
+    assert "Your request is cancelled." in page
+
+
+def test_cancel_of_a_closed_request_changes_nothing(client, slots, mailoutbox):
+    consultation = make_request(slots[0], status=Status.DECLINED)
+    response = client.post(url(consultation, "manage_cancel"))
+    assert response.status_code == 302
+    consultation.refresh_from_db()
+    assert consultation.status == Status.DECLINED
+    assert mailoutbox == []
+
+
+def test_cancel_requires_the_csrf_token(slots):
+    consultation = make_request(slots[0])
+    response = Client(enforce_csrf_checks=True).post(url(consultation, "manage_cancel"))
+    assert response.status_code == 403
+    consultation.refresh_from_db()
+    assert consultation.status == Status.NEW
+
+
+# --- move -------------------------------------------------------------------------------
+
+
+def test_move_page_offers_open_times_by_day(client, slots):
+    make_request(slots[1])
+    consultation = make_request(slots[0])
+    response = client.get(url(consultation, "manage_move"))
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert f'value="{slots[2].key}"' in html
+    assert f'value="{slots[0].key}"' not in html  # its own time
+    assert f'value="{slots[1].key}"' not in html  # someone else's
+    assert "<legend" in html
+    assert "You can move your request 2 more times online." in html
+    assert_no_private_data(response)
+
+
+def test_move_page_groups_times_under_their_day(client, slots):
+    consultation = make_request(slots[0])
+    html = client.get(url(consultation, "manage_move")).content.decode()
+    days = sorted({timezone.localtime(s.start).date() for s in slots})
+    assert html.count("<details") == len(days)
+    assert days[0].strftime("%A") in html
+
+
+def test_move_page_uses_constant_queries(client, slots, django_assert_num_queries):
+    consultation = make_request(slots[0])
+    target = url(consultation, "manage_move")
+    with django_assert_num_queries(4):  # the request, hours, exceptions, holds
+        client.get(target)
+
+
+def test_move_changes_the_time_and_redirects(client, slots, mailoutbox, django_capture_on_commit_callbacks):
+    consultation = make_request(slots[0])
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url(consultation, "manage_move"), {"slot": slots[3].key})
+    assert response.status_code == 302
+    consultation.refresh_from_db()
+    assert Slot.of(consultation) == slots[3]
+    assert consultation.reschedule_count == 1
+    assert slots[0] in open_slots()
+    assert len(mailoutbox) == 1
+    page = client.get(response["Location"]).content.decode()
+    assert f"Your new time is {slots[3].label}" in page
+
+
+def test_move_to_a_just_taken_time_re_renders_with_fresh_times(client, slots):
+    consultation = make_request(slots[0])
+    make_request(slots[3])  # taken between the page load and the click
+    response = client.post(url(consultation, "manage_move"), {"slot": slots[3].key})
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "That time was just taken" in html
+    assert f'value="{slots[3].key}"' not in html
+    assert f'value="{slots[4].key}"' in html
+    consultation.refresh_from_db()
+    assert (Slot.of(consultation), consultation.reschedule_count) == (slots[0], 0)
+
+
+@pytest.mark.parametrize("value", ["", "nonsense", "1|yesterday"])
+def test_move_with_no_valid_choice_shows_the_error_at_the_field(client, slots, value):
+    consultation = make_request(slots[0])
+    response = client.post(url(consultation, "manage_move"), {"slot": value})
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Choose a new time from the list." in html
+    assert 'aria-describedby="slot-help slot-error"' in html
+    assert 'href="#slot"' in html  # the summary links to the field
+
+
+def test_move_to_a_time_outside_the_hours_is_refused(client, slots):
+    consultation = make_request(slots[0])
+    start = slots[0].start.replace(minute=5)
+    response = client.post(url(consultation, "manage_move"), {"slot": Slot(slots[0].provider_id, start, start).key})
+    assert response.status_code == 200
+    assert "no longer offered" in response.content.decode()
+    consultation.refresh_from_db()
+    assert Slot.of(consultation) == slots[0]
+
+
+def test_move_limit_reached_sends_the_patient_to_the_phone(client, slots):
+    consultation = make_request(slots[0], reschedule_count=2)
+    response = client.post(url(consultation, "manage_move"), {"slot": slots[3].key})
+    html = response.content.decode()
+    assert "as often as we allow online" in html
+    assert 'type="radio"' not in html
+    consultation.refresh_from_db()
+    assert Slot.of(consultation) == slots[0]
+
+
+def test_choosing_a_first_time_is_not_counted_as_a_move(client, slots):
+    consultation = make_request()
+    response = client.post(url(consultation, "manage_move"), {"slot": slots[2].key})
+    assert response.status_code == 302
+    consultation.refresh_from_db()
+    assert (Slot.of(consultation), consultation.reschedule_count) == (slots[2], 0)
+
+
+def test_move_of_a_closed_request_is_refused(client, slots):
+    consultation = make_request(slots[0], status=Status.CANCELLED)
+    response = client.post(url(consultation, "manage_move"), {"slot": slots[3].key})
+    assert response.status_code == 302
+    consultation.refresh_from_db()
+    assert Slot.of(consultation) == slots[0]
+
+
+# --- add information ---------------------------------------------------------------------
+
+
+def test_needs_info_page_offers_a_labelled_textarea(client, slots):
+    html = client.get(url(make_request(slots[0], status=Status.NEEDS_INFO))).content.decode()
+    assert '<label class="form-label" for="id_text">' in html
+    assert 'name="text"' in html
+
+
+def test_add_info_stores_it_and_tells_the_staff(client, slots, mailoutbox, django_capture_on_commit_callbacks):
+    consultation = make_request(slots[0], status=Status.NEEDS_INFO)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url(consultation, "manage_info"), {"text": "I stopped aspirin on Monday."})
+    assert response.status_code == 302
+    consultation.refresh_from_db()
+    assert consultation.status == Status.TRIAGED
+    assert AdditionalInfo.objects.get(request=consultation).text == "I stopped aspirin on Monday."
+    (message,) = mailoutbox
+    assert message.subject == f"{consultation.reference}: patient added information"
+    assert "aspirin" not in message.body
+
+
+def test_add_info_with_an_empty_text_shows_the_error(client, slots):
+    consultation = make_request(slots[0], status=Status.NEEDS_INFO)
+    response = client.post(url(consultation, "manage_info"), {"text": "   "})
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Write the information we asked for" in html
+    assert 'aria-describedby="info-help info-error"' in html
+    assert AdditionalInfo.objects.count() == 0
+
+
+def test_add_info_that_is_too_long_keeps_the_typed_text(client, slots):
+    consultation = make_request(slots[0], status=Status.NEEDS_INFO)
+    text = "word " * 900
+    response = client.post(url(consultation, "manage_info"), {"text": text})
+    assert response.status_code == 200
+    assert text.strip() in response.content.decode()
+    assert AdditionalInfo.objects.count() == 0
+
+
+def test_add_info_when_none_was_asked_for_changes_nothing(client, slots):
+    consultation = make_request(slots[0], status=Status.TRIAGED)
+    response = client.post(url(consultation, "manage_info"), {"text": "Extra"})
+    assert response.status_code == 302
+    assert AdditionalInfo.objects.count() == 0
+
+
+def test_add_info_only_accepts_post(client, slots):
+    consultation = make_request(slots[0], status=Status.NEEDS_INFO)
+    assert client.get(url(consultation, "manage_info")).status_code == 405

@@ -1,0 +1,280 @@
+"""The staff workflow: one test per transition over the states it may start from, plus its
+twin over the states it must refuse. Each checks the new state, the recorded change (who)
+and the email the patient gets (or does not)."""
+
+import datetime
+
+import icalendar
+import pytest
+from django.core import signing
+from django.utils import timezone
+
+from consultations import links, workflow
+from consultations.models import (
+    ACTIVE_STATUSES,
+    DeclineReason,
+    InvalidTransition,
+    Note,
+    Status,
+    StatusChange,
+)
+from tests.factories import make_precaution, make_provider, make_request, make_staff, make_treatment
+
+pytestmark = pytest.mark.django_db
+
+ALL = list(Status)
+
+
+def others(*allowed):
+    return [status for status in ALL if status not in allowed]
+
+
+@pytest.fixture
+def provider():
+    return make_provider()
+
+
+@pytest.fixture
+def staff(provider):
+    return provider.user
+
+
+@pytest.fixture
+def request_in(provider):
+    """A flagged request in a given state, holding a time two days ahead."""
+    treatment = make_treatment()
+    precaution = make_precaution(treatment, question="Have you ever had a severe allergic reaction?")
+    start = (timezone.now() + datetime.timedelta(days=2)).replace(second=0, microsecond=0)
+
+    def build(status):
+        return make_request(
+            treatment,
+            answers={precaution: "yes"},
+            status=status,
+            provider=provider,
+            slot_start=start,
+            slot_end=start + datetime.timedelta(minutes=30),
+            medications="Warfarin 5 mg",
+        )
+
+    return build
+
+
+@pytest.fixture
+def run(django_capture_on_commit_callbacks):
+    """Call a workflow function and let its on-commit emails go out."""
+
+    def call(function, *args, **kwargs):
+        with django_capture_on_commit_callbacks(execute=True):
+            return function(*args, **kwargs)
+
+    return call
+
+
+def assert_no_phi(message, consultation):
+    parts = [message.subject, message.body, *(content for content, _type in message.alternatives)]
+    text = "\n".join(str(part) for part in parts)
+    for secret in (
+        consultation.first_name,
+        consultation.last_name,
+        consultation.goals,
+        consultation.medications,
+        consultation.date_of_birth.isoformat(),
+        *(flag.reason for flag in consultation.flags.all()),
+        *(answer.question for answer in consultation.answers.all()),
+    ):
+        assert secret not in text
+    assert consultation.reference in message.subject
+
+
+def assert_recorded(consultation, previous, by):
+    consultation.refresh_from_db()
+    change = StatusChange.objects.get(request=consultation)
+    assert (change.from_status, change.to_status, change.by) == (previous, consultation.status, by)
+
+
+def assert_refused(function, consultation, mailoutbox, run, *args):
+    with pytest.raises(InvalidTransition):
+        run(function, consultation, *args)
+    status = consultation.status
+    consultation.refresh_from_db()
+    assert consultation.status == status
+    assert not StatusChange.objects.filter(request=consultation).exists()
+    assert mailoutbox == []
+
+
+@pytest.mark.parametrize("state", [Status.NEW, Status.NEEDS_INFO])
+def test_triage_moves_to_triaged_without_mail(state, request_in, staff, run, mailoutbox):
+    consultation = request_in(state)
+    run(workflow.triage, consultation, staff)
+    assert consultation.status == Status.TRIAGED
+    assert_recorded(consultation, state, staff)
+    assert mailoutbox == []
+
+
+@pytest.mark.parametrize("state", others(Status.NEW, Status.NEEDS_INFO))
+def test_triage_refused_from_other_states(state, request_in, staff, run, mailoutbox):
+    assert_refused(workflow.triage, request_in(state), mailoutbox, run, staff)
+
+
+@pytest.mark.parametrize("state", [Status.NEW, Status.TRIAGED])
+def test_request_info_emails_the_patient_a_signed_link(state, request_in, staff, run, mailoutbox):
+    consultation = request_in(state)
+    run(workflow.request_info, consultation, staff, topic=workflow.InfoTopic.PHOTOS)
+    assert consultation.status == Status.NEEDS_INFO
+    assert_recorded(consultation, state, staff)
+    (message,) = mailoutbox
+    assert message.to == [consultation.email]
+    assert str(workflow.InfoTopic.PHOTOS.label) in message.body
+    token = links.manage_path(consultation).rstrip("/").rsplit("/", 1)[-1]
+    assert links.manage_path(consultation) in message.body
+    assert signing.loads(token, salt=links.SALT) == consultation.reference
+    assert_no_phi(message, consultation)
+
+
+@pytest.mark.parametrize("state", others(Status.NEW, Status.TRIAGED))
+def test_request_info_refused_from_other_states(state, request_in, staff, run, mailoutbox):
+    assert_refused(workflow.request_info, request_in(state), mailoutbox, run, staff)
+
+
+@pytest.mark.parametrize("state", [Status.NEW, Status.TRIAGED, Status.NEEDS_INFO])
+def test_approve_sends_confirmation_with_calendar_invitation(state, request_in, staff, run, mailoutbox):
+    consultation = request_in(state)
+    run(workflow.approve, consultation, staff)
+    assert consultation.status == Status.APPROVED
+    assert_recorded(consultation, state, staff)
+    (message,) = mailoutbox
+    assert message.to == [consultation.email]
+    (attachment,) = message.attachments
+    assert attachment.mimetype.startswith("text/calendar")
+    calendar = icalendar.Calendar.from_ical(attachment.content)
+    assert calendar["method"] == "REQUEST"
+    assert_no_phi(message, consultation)
+
+
+@pytest.mark.parametrize("state", others(Status.NEW, Status.TRIAGED, Status.NEEDS_INFO))
+def test_approve_refused_from_other_states(state, request_in, staff, run, mailoutbox):
+    assert_refused(workflow.approve, request_in(state), mailoutbox, run, staff)
+
+
+@pytest.mark.parametrize("state", ACTIVE_STATUSES)
+def test_decline_keeps_the_reason_out_of_the_email(state, request_in, staff, run, mailoutbox):
+    consultation = request_in(state)
+    run(workflow.decline, consultation, staff, DeclineReason.NOT_SUITABLE)
+    assert consultation.status == Status.DECLINED
+    assert consultation.decline_reason == DeclineReason.NOT_SUITABLE
+    assert_recorded(consultation, state, staff)
+    (message,) = mailoutbox
+    assert str(DeclineReason.NOT_SUITABLE.label) not in message.body
+    assert_no_phi(message, consultation)
+    # A booked time is taken out of the patient's calendar; a merely held one never was in it.
+    calendars = [icalendar.Calendar.from_ical(a.content)["method"] for a in message.attachments]
+    assert calendars == (["CANCEL"] if state == Status.APPROVED else [])
+
+
+def test_decline_refuses_a_reason_not_on_the_list(request_in, staff, run, mailoutbox):
+    consultation = request_in(Status.NEW)
+    with pytest.raises(ValueError):
+        run(workflow.decline, consultation, staff, "because")
+    consultation.refresh_from_db()
+    assert consultation.status == Status.NEW
+    assert mailoutbox == []
+
+
+@pytest.mark.parametrize("state", others(*ACTIVE_STATUSES))
+def test_decline_refused_from_closed_states(state, request_in, staff, run, mailoutbox):
+    assert_refused(workflow.decline, request_in(state), mailoutbox, run, staff, DeclineReason.OTHER)
+
+
+@pytest.mark.parametrize("state", ACTIVE_STATUSES)
+def test_cancel_by_clinic_frees_the_time_and_tells_the_patient(state, request_in, staff, run, mailoutbox):
+    consultation = request_in(state)
+    run(workflow.cancel, consultation, staff)
+    assert consultation.status == Status.CANCELLED
+    assert not consultation.holds_time
+    assert_recorded(consultation, state, staff)
+    (message,) = mailoutbox
+    assert "cancel" in message.subject.lower()
+    assert_no_phi(message, consultation)
+    calendars = [icalendar.Calendar.from_ical(a.content)["method"] for a in message.attachments]
+    assert calendars == (["CANCEL"] if state == Status.APPROVED else [])
+
+
+@pytest.mark.parametrize("state", others(*ACTIVE_STATUSES))
+def test_cancel_refused_from_closed_states(state, request_in, staff, run, mailoutbox):
+    assert_refused(workflow.cancel, request_in(state), mailoutbox, run, staff)
+
+
+def test_complete_closes_an_approved_booking_without_mail(request_in, staff, run, mailoutbox):
+    consultation = request_in(Status.APPROVED)
+    run(workflow.complete, consultation, staff)
+    assert consultation.status == Status.COMPLETED
+    assert_recorded(consultation, Status.APPROVED, staff)
+    assert mailoutbox == []
+
+
+@pytest.mark.parametrize("state", others(Status.APPROVED))
+def test_complete_refused_unless_approved(state, request_in, staff, run, mailoutbox):
+    assert_refused(workflow.complete, request_in(state), mailoutbox, run, staff)
+
+
+def test_no_show_offers_the_patient_a_new_booking(request_in, staff, run, mailoutbox):
+    consultation = request_in(Status.APPROVED)
+    run(workflow.no_show, consultation, staff)
+    assert consultation.status == Status.NO_SHOW
+    assert_recorded(consultation, Status.APPROVED, staff)
+    (message,) = mailoutbox
+    assert "/consultations/new/" in message.body
+    assert_no_phi(message, consultation)
+
+
+@pytest.mark.parametrize("state", others(Status.APPROVED))
+def test_no_show_refused_unless_approved(state, request_in, staff, run, mailoutbox):
+    assert_refused(workflow.no_show, request_in(state), mailoutbox, run, staff)
+
+
+def test_available_actions_follow_state_and_role(request_in, staff):
+    front_desk = make_staff("Front desk")
+    consultation = request_in(Status.NEW)
+    assert [a.name for a in workflow.available_actions(consultation, staff)] == [
+        "approve",
+        "triage",
+        "request_info",
+        "decline",
+        "cancel",
+    ]
+    assert [a.name for a in workflow.available_actions(consultation, front_desk)] == [
+        "triage",
+        "request_info",
+        "cancel",
+    ]
+    consultation.status = Status.COMPLETED
+    assert workflow.available_actions(consultation, staff) == []
+
+
+def test_note_is_append_only(request_in, staff):
+    note = workflow.add_note(request_in(Status.NEW), staff, "  Called, left a voicemail.  ")
+    assert (note.author, note.text) == (staff, "Called, left a voicemail.")
+    note.text = "Something else"
+    with pytest.raises(PermissionError):
+        note.save()
+    with pytest.raises(PermissionError):
+        note.delete()
+    assert Note.objects.get(pk=note.pk).text == "Called, left a voicemail."
+
+
+def test_empty_note_is_refused(request_in, staff):
+    with pytest.raises(ValueError):
+        workflow.add_note(request_in(Status.NEW), staff, "   ")
+    assert not Note.objects.exists()
+
+
+def test_assign_only_to_providers(request_in, staff):
+    consultation = request_in(Status.NEW)
+    workflow.assign(consultation, staff, by=staff)
+    consultation.refresh_from_db()
+    assert consultation.assigned_to == staff
+    with pytest.raises(ValueError):
+        workflow.assign(consultation, make_staff("Front desk"), by=staff)
+    consultation.refresh_from_db()
+    assert consultation.assigned_to == staff
