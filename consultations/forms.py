@@ -7,6 +7,7 @@ rendered with (treatment, privacy notice version, a signed submission token), so
 a change in between is noticed instead of silently saved.
 """
 
+import functools
 import time
 import uuid
 
@@ -16,8 +17,10 @@ from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.validators import MinLengthValidator
-from django.forms.utils import ErrorDict
+from django.forms.utils import ErrorDict, flatatt
 from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from education.models import Treatment
@@ -87,6 +90,29 @@ class PhotosField(forms.FileField):
         return cleaned
 
 
+class TimeSelect(forms.Select):
+    """A <select> whose options are rendered in Python. Four weeks of times are a few hundred
+    options, and Django's one-template-per-option rendering made the form page several times
+    slower than everything else on it together."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        widget = self.get_context(name, value, attrs)["widget"]
+        groups = []
+        for group_name, options, _index in widget["optgroups"]:
+            html = format_html_join(
+                "",
+                '<option value="{}"{}>{}</option>',
+                ((o["value"], mark_safe(" selected") if o["selected"] else "", o["label"]) for o in options),
+            )
+            groups.append(format_html('<optgroup label="{}">{}</optgroup>', group_name, html) if group_name else html)
+        return format_html(
+            '<select name="{}"{}>{}</select>',
+            widget["name"],
+            flatatt(widget["attrs"]),
+            mark_safe("".join(groups)),  # noqa: S308 (each part is from format_html)
+        )
+
+
 class SlotChoiceField(forms.ChoiceField):
     """Offers the open times, but accepts any well-formed time: one taken since the page was
     rendered then gets a clear "just taken" message instead of "not one of the choices"."""
@@ -149,6 +175,7 @@ class IntakeForm(forms.ModelForm):
     preferred_time = SlotChoiceField(
         label=_("Preferred time"),
         required=False,
+        widget=TimeSelect,
         help_text=_(
             "Choose a time and we hold it for you while a provider reviews your answers. "
             "Times are in the clinic's time zone. If none suits you, choose “No preference” and we will call you."
@@ -241,7 +268,8 @@ class IntakeForm(forms.ModelForm):
         self.fields["goals"].validators.append(
             MinLengthValidator(10, _("Please tell us a little more (at least %(limit_value)d characters)."))
         )
-        self.fields["preferred_time"].choices = self._time_choices()
+        # Worked out only if the form is shown: a valid POST never needs the list.
+        self.fields["preferred_time"].choices = functools.cache(self._time_choices)
         self.fields["preferred_time"].initial = ""
         self.fields[HONEYPOT].widget.attrs.update({"tabindex": "-1", "autocomplete": "off"})
 
@@ -297,7 +325,7 @@ class IntakeForm(forms.ModelForm):
         """After losing a race for the chosen time: say so at the field and offer what is open now."""
         self.add_error("preferred_time", ValidationError(SLOT_TAKEN, code="slot_taken"))
         self.fields["preferred_time"].widget.attrs["class"] += " is-invalid"
-        self.fields["preferred_time"].choices = self._time_choices()
+        self.fields["preferred_time"].choices = functools.cache(self._time_choices)
 
     @staticmethod
     def question_name(precaution):
