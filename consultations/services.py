@@ -43,6 +43,27 @@ def screening_flags(*, age, pregnancy, answers):
     return flags
 
 
+def record_screening(consultation, answers, flags):
+    """Store the answers as they were asked (a snapshot of each question) and the flags they raised.
+
+    answers: (precaution, answer) pairs in the order asked; flags: unsaved, from screening_flags().
+    """
+    ScreeningAnswer.objects.bulk_create(
+        ScreeningAnswer(
+            request=consultation,
+            precaution=precaution,
+            question=precaution.question,
+            answer=answer,
+            flag_kind=precaution.kind,
+            order=order,
+        )
+        for order, (precaution, answer) in enumerate(answers)
+    )
+    for flag in flags:
+        flag.request = consultation
+    Flag.objects.bulk_create(flags)
+
+
 def worst_kind(flags):
     return max((flag.kind for flag in flags), key=FlagKind.severity, default="")
 
@@ -75,20 +96,7 @@ def submit_request(form):
     else:
         consultation.save()
 
-    ScreeningAnswer.objects.bulk_create(
-        ScreeningAnswer(
-            request=consultation,
-            precaution=precaution,
-            question=precaution.question,
-            answer=answer,
-            flag_kind=precaution.kind,
-            order=order,
-        )
-        for order, (precaution, answer) in enumerate(answers)
-    )
-    for flag in flags:
-        flag.request = consultation
-    Flag.objects.bulk_create(flags)
+    record_screening(consultation, answers, flags)
     for photo in data["photos"]:
         Photo.objects.create(
             request=consultation,

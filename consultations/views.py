@@ -4,18 +4,15 @@ None of these put health data in a URL: the confirmation page finds the request
 through the session of the browser that sent it.
 """
 
-import markdown
-import nh3
 from django.db import IntegrityError
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.utils.safestring import mark_safe
 from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods
 
 from education.models import Treatment
-from education.rendering import ALLOWED_ATTRIBUTES, ALLOWED_TAGS
+from education.rendering import render_markdown
 
 from . import booking, ratelimit, services
 from .forms import IntakeForm
@@ -101,18 +98,6 @@ def privacy(request):
         notice = PrivacyNotice.current()
     except PrivacyNotice.DoesNotExist:
         raise Http404 from None
-    return render(request, "consultations/privacy.html", {"notice": notice, "html": _notice_html(notice.text)})
-
-
-def _notice_html(text):
-    # As education.rendering.render_markdown, plus <h2>: the notice's "##" sections sit directly
-    # under the page's <h1>, whereas treatment sections bring their own <h2>.
-    html = markdown.markdown(text, extensions=["tables", "sane_lists"], output_format="html")
-    cleaned = nh3.clean(
-        html,
-        tags=ALLOWED_TAGS | {"h2"},
-        attributes=ALLOWED_ATTRIBUTES,
-        url_schemes={"https", "http", "mailto", "tel"},
-        link_rel="noopener noreferrer",
+    return render(
+        request, "consultations/privacy.html", {"notice": notice, "html": render_markdown(notice.text, page_level=True)}
     )
-    return mark_safe(cleaned)  # noqa: S308  (sanitised by nh3)

@@ -29,9 +29,27 @@ def _test_settings(settings, tmp_path, monkeypatch):
         "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": str(tmp_path)}
     }
     settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+    # The clinic's booking rules, pinned so no test depends on the environment it runs in.
+    settings.TIME_ZONE = "America/New_York"
+    settings.CLINIC_CONSULTATION_MINUTES = 30
+    settings.CLINIC_BUFFER_MINUTES = 10
+    settings.CLINIC_BOOKING_LEAD_HOURS = 12
+    settings.CLINIC_BOOKING_WEEKS = 4
+    settings.CLINIC_MAX_RESCHEDULES = 2
+    settings.CLINIC_LINK_MAX_AGE_DAYS = 60
+    settings.CLINIC_REMINDER_HOURS = 24
+    settings.CLINIC_STAFF_EMAIL = "staff@clinic.test"
     settings.SESSION_COOKIE_SECURE = False
     settings.CSRF_COOKIE_SECURE = False
     settings.SECURE_HSTS_SECONDS = 0
+
+
+@pytest.fixture
+def storage():
+    """The private storage patients' photos go to, in this test's own directory."""
+    from consultations.models import Photo
+
+    return Photo._meta.get_field("image").storage
 
 
 @pytest.fixture

@@ -52,8 +52,8 @@ def make_request(treatment=None, *, answers=None, pregnancy="no", **kwargs):
     from django.utils import timezone
 
     from consultations.forms import age_on
-    from consultations.models import ConsultationRequest, PrivacyNotice, ScreeningAnswer
-    from consultations.services import screening_flags, worst_kind
+    from consultations.models import ConsultationRequest, PrivacyNotice
+    from consultations.services import record_screening, screening_flags, worst_kind
 
     treatment = treatment or Treatment.objects.published().first() or make_treatment()
     notice = PrivacyNotice.objects.order_by("-published_at").first()
@@ -77,15 +77,7 @@ def make_request(treatment=None, *, answers=None, pregnancy="no", **kwargs):
     )
     consultation.worst_flag = worst_kind(flags)
     consultation.save()
-    ScreeningAnswer.objects.bulk_create(
-        ScreeningAnswer(
-            request=consultation, precaution=p, question=p.question, answer=answer, flag_kind=p.kind, order=order
-        )
-        for order, (p, answer) in enumerate(pairs)
-    )
-    for flag in flags:
-        flag.request = consultation
-        flag.save()
+    record_screening(consultation, pairs, flags)
     return consultation
 
 

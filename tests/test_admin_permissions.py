@@ -5,11 +5,10 @@ import datetime
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.core.files.storage import FileSystemStorage
 from django.urls import reverse
 from django.utils import timezone
 
-from consultations.models import AuditEvent, ConsultationRequest, Note, Photo, Status
+from consultations.models import AuditEvent, ConsultationRequest, Note, Status
 from tests.factories import make_photo, make_precaution, make_provider, make_request, make_staff, make_treatment
 
 pytestmark = pytest.mark.django_db
@@ -19,12 +18,6 @@ MEDICATION = "Isotretinoin 20 mg"
 
 def url(name, *args):
     return reverse(f"admin:consultations_consultationrequest_{name}", args=args)
-
-
-@pytest.fixture(autouse=True)
-def private_media(tmp_path, monkeypatch):
-    # Photo.image resolves its storage once, at import: point it at this test's directory.
-    monkeypatch.setattr(Photo._meta.get_field("image"), "storage", FileSystemStorage(tmp_path / "private"))
 
 
 @pytest.fixture

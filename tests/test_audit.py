@@ -4,11 +4,10 @@ IP), never with health data in it, and only superusers can read it."""
 import datetime
 
 import pytest
-from django.core.files.storage import FileSystemStorage
 from django.urls import reverse
 from django.utils import timezone
 
-from consultations.models import AuditEvent, ConsultationRequest, Photo, Status
+from consultations.models import AuditEvent, ConsultationRequest, Status
 from tests.factories import make_photo, make_precaution, make_provider, make_request, make_staff, make_treatment
 
 pytestmark = pytest.mark.django_db
@@ -18,14 +17,6 @@ Action = AuditEvent.Action
 
 def url(name, *args):
     return reverse(f"admin:consultations_consultationrequest_{name}", args=args)
-
-
-@pytest.fixture(autouse=True)
-def storage(tmp_path, monkeypatch):
-    # Photo.image resolves its storage once, at import: point it at this test's directory.
-    storage = FileSystemStorage(tmp_path / "private")
-    monkeypatch.setattr(Photo._meta.get_field("image"), "storage", storage)
-    return storage
 
 
 @pytest.fixture

@@ -24,15 +24,6 @@ WEDNESDAY = datetime.date(2026, 12, 2)
 WEEKDAY_TIMES = ["09:00", "09:40", "10:20", "11:00", "11:40", "12:20", "13:00", "13:40", "14:20", "15:00", "15:40", "16:20"]  # fmt: skip
 
 
-@pytest.fixture(autouse=True)
-def _clinic_rules(settings):
-    settings.TIME_ZONE = "America/New_York"
-    settings.CLINIC_CONSULTATION_MINUTES = 30
-    settings.CLINIC_BUFFER_MINUTES = 10
-    settings.CLINIC_BOOKING_LEAD_HOURS = 12
-    settings.CLINIC_BOOKING_WEEKS = 4
-
-
 def make_provider(name="Dr Test", weekdays=range(5), start=datetime.time(9), end=datetime.time(17), **kwargs):
     user = get_user_model().objects.create_user(f"provider-{uuid.uuid4().hex[:8]}", is_staff=True)
     provider = Provider.objects.create(user=user, display_name=name, **kwargs)

@@ -5,23 +5,14 @@ import datetime
 import io
 
 import pytest
-from django.core.files.storage import FileSystemStorage
 from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
-from consultations.models import AuditEvent, ConsultationRequest, Note, Photo, Status
+from consultations.models import AuditEvent, ConsultationRequest, Note, Status
 from tests.factories import make_photo, make_precaution, make_provider, make_request, make_treatment
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def storage(tmp_path, monkeypatch):
-    # Photo.image resolves its storage once, at import: point it at this test's directory.
-    storage = FileSystemStorage(tmp_path / "private")
-    monkeypatch.setattr(Photo._meta.get_field("image"), "storage", storage)
-    return storage
 
 
 @pytest.fixture

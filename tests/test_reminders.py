@@ -16,12 +16,6 @@ from tests.factories import make_treatment
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _rules(settings):
-    settings.TIME_ZONE = "America/New_York"
-    settings.CLINIC_REMINDER_HOURS = 24
-
-
 @pytest.fixture
 def provider():
     user = get_user_model().objects.create_user(f"p-{uuid.uuid4().hex[:8]}")

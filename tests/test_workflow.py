@@ -55,6 +55,9 @@ def request_in(provider):
             slot_start=start,
             slot_end=start + datetime.timedelta(minutes=30),
             medications="Warfarin 5 mg",
+            # Names with letters no URL or token can contain, so a random link never matches them.
+            first_name="Zéphyrine",
+            last_name="Ødegård",
         )
 
     return build

@@ -11,8 +11,8 @@ from django.utils import timezone
 
 from consultations import availability
 from consultations.forms import age_on
-from consultations.models import ConsultationRequest, PrivacyNotice, Provider, ScreeningAnswer, WorkingHours
-from consultations.services import screening_flags, worst_kind
+from consultations.models import ConsultationRequest, PrivacyNotice, Provider, WorkingHours
+from consultations.services import record_screening, screening_flags, worst_kind
 from education.models import Treatment
 
 DEMO_PROVIDER_USERNAME = "demo-provider"
@@ -85,15 +85,7 @@ def seed_demo_requests(provider):
             slot_start=slot.start if slot else None,
             slot_end=slot.end if slot else None,
         )
-        ScreeningAnswer.objects.bulk_create(
-            ScreeningAnswer(
-                request=consultation, precaution=p, question=p.question, answer=a, flag_kind=p.kind, order=i
-            )
-            for i, (p, a) in enumerate(pairs)
-        )
-        for flag in flags:
-            flag.request = consultation
-            flag.save()
+        record_screening(consultation, pairs, flags)
     return len(DEMO_REQUESTS)
 
 
