@@ -23,7 +23,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
-from education.models import Treatment
+from education.models import Treatment, TreatmentArea
 
 from . import availability, photos
 from .availability import Slot
@@ -256,7 +256,9 @@ class IntakeForm(forms.ModelForm):
         self.treatment = treatment
         self.notice = PrivacyNotice.current()
         self.fields["treatment"].initial = treatment
-        self.fields["areas"].queryset = treatment.areas.all()
+        # Products only sold outside the US are on the page for completeness; a US clinic
+        # cannot offer them, so they are not areas a patient can ask about.
+        self.fields["areas"].queryset = treatment.areas.exclude(status=TreatmentArea.Status.APPROVED_OUTSIDE_US)
         # People type phone numbers with spaces, brackets and extensions: allow that much, store E.164.
         self.fields["phone"] = forms.CharField(
             label=self.fields["phone"].label,

@@ -443,3 +443,13 @@ def test_parse_rate_rejects_a_malformed_setting(rate):
 def test_privacy_notice_current_is_what_the_form_records(treatment):
     form = IntakeForm(treatment=treatment)
     assert form.notice == PrivacyNotice.current()
+
+
+def test_form_does_not_offer_products_sold_outside_the_us_as_areas(db):
+    from consultations.forms import IntakeForm
+    from education.models import Treatment, TreatmentArea
+
+    belotero = Treatment.objects.get(slug="belotero")
+    offered = set(IntakeForm(treatment=belotero).fields["areas"].queryset.values_list("status", flat=True))
+    assert TreatmentArea.Status.FDA_APPROVED in offered
+    assert TreatmentArea.Status.APPROVED_OUTSIDE_US not in offered
