@@ -126,12 +126,17 @@ def make_staff(role=None, username=None, **kwargs):
     return user
 
 
-def make_provider(user=None, display_name="Dr Quinn", **kwargs):
-    """A Provider (and its staff user in the Provider role, unless one is given)."""
-    from consultations.models import Provider
+def make_provider(user=None, display_name="Dr Quinn", *, weekdays=(), **kwargs):
+    """A Provider (and its staff user in the Provider role, unless one is given),
+    working 9:00–17:00 on each of `weekdays` (0 = Monday; range(7) for every day)."""
+    from consultations.models import Provider, WorkingHours
 
     user = user or make_staff("Provider", username=display_name.lower().replace(" ", "-"))
-    return Provider.objects.create(user=user, display_name=display_name, **kwargs)
+    provider = Provider.objects.create(user=user, display_name=display_name, **kwargs)
+    WorkingHours.objects.bulk_create(
+        WorkingHours(provider=provider, weekday=day, start=datetime.time(9), end=datetime.time(17)) for day in weekdays
+    )
+    return provider
 
 
 def make_photo(consultation, size=(4, 3)):

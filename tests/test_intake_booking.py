@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from consultations import availability
 from consultations.availability import Slot
-from consultations.models import ConsultationRequest, Status, WorkingHours
+from consultations.models import ConsultationRequest, Status
 from education.models import Treatment
 
 from .factories import intake_post_data, make_provider
@@ -20,11 +20,7 @@ NEW = "/consultations/new/"
 
 @pytest.fixture
 def provider(db):
-    provider = make_provider(display_name="Dr Rivera")
-    WorkingHours.objects.bulk_create(
-        WorkingHours(provider=provider, weekday=day, start=datetime.time(9), end=datetime.time(17)) for day in range(7)
-    )
-    return provider
+    return make_provider(display_name="Dr Rivera", weekdays=range(7))
 
 
 @pytest.fixture

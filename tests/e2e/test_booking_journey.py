@@ -1,4 +1,3 @@
-import datetime
 import re
 
 import pytest
@@ -7,7 +6,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from consultations.availability import Slot, grouped_by_day, open_slots
-from consultations.models import ConsultationRequest, WorkingHours
+from consultations.models import ConsultationRequest
 from education.models import Treatment
 from tests.factories import make_provider
 
@@ -16,10 +15,7 @@ pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 def test_patient_chooses_a_time_then_moves_it_through_the_emailed_link(phone, settings):
     settings.CLINIC_BOOKING_WEEKS = 2
-    provider = make_provider(display_name="Dr Rivera")
-    WorkingHours.objects.bulk_create(
-        WorkingHours(provider=provider, weekday=day, start=datetime.time(9), end=datetime.time(17)) for day in range(7)
-    )
+    make_provider(display_name="Dr Rivera", weekdays=range(7))
     first = open_slots()[0]
 
     phone.goto("/consultations/new/?treatment=belotero")
