@@ -27,7 +27,7 @@ from education.models import Treatment, TreatmentArea
 
 from . import availability, photos
 from .availability import Slot
-from .models import ConsultationRequest, PrivacyNotice, Provider, ScreeningAnswer
+from .models import ConsultationRequest, PrivacyNotice, Provider, ScreeningAnswer, age_on
 
 SLOT_TAKEN = _(
     "Sorry, that time was just taken by someone else. Please choose another time; the list shows the times still open."
@@ -53,10 +53,6 @@ def read_submission_token(value):
         return uuid.UUID(payload["id"]), float(payload["at"])
     except (signing.BadSignature, KeyError, TypeError, ValueError):
         return None
-
-
-def age_on(day, birth_date):
-    return day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))
 
 
 class MultipleFileInput(forms.FileInput):

@@ -22,6 +22,11 @@ REFERENCE_ALPHABET = "ACDEFGHJKMNPQRTUVWXY34679"
 REFERENCE_LENGTH = 8
 
 
+def age_on(day, birth_date):
+    """Whole years of age on `day`."""
+    return day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))
+
+
 def new_reference():
     return "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(REFERENCE_LENGTH))
 
@@ -324,8 +329,7 @@ class ConsultationRequest(models.Model):
         return self.is_active and self.slot_start is not None
 
     def age_on(self, day):
-        dob = self.date_of_birth
-        return day.year - dob.year - ((day.month, day.day) < (dob.month, dob.day))
+        return age_on(day, self.date_of_birth)
 
     @cached_property
     def sorted_flags(self):

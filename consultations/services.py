@@ -10,7 +10,7 @@ from django.utils.translation import gettext
 from django.views.decorators.debug import sensitive_variables
 
 from . import booking, emails, links
-from .forms import LABELED_AGE, age_on
+from .forms import LABELED_AGE
 from .models import Flag, FlagKind, Photo, ScreeningAnswer
 
 logger = logging.getLogger(__name__)
@@ -86,7 +86,7 @@ def submit_request(form):
 
     answers = form.screening_answers()
     flags = screening_flags(
-        age=age_on(timezone.localdate(), consultation.date_of_birth), pregnancy=consultation.pregnancy, answers=answers
+        age=consultation.age_on(timezone.localdate()), pregnancy=consultation.pregnancy, answers=answers
     )
     consultation.worst_flag = worst_kind(flags)
     if data.get("preferred_time"):

@@ -4,6 +4,18 @@ import datetime
 
 from education.models import Precaution, Section, SideEffect, Source, Treatment, TreatmentArea
 
+# One invented patient's personal and health details, for tests that look for each of them in
+# emails, pages and calendar files and must not find them.
+BEATRIX = {
+    "first_name": "Beatrix",
+    "last_name": "Quennell",
+    "email": "bq@example.com",
+    "phone": "+12075550177",
+    "date_of_birth": datetime.date(1979, 4, 23),
+    "goals": "Soften my marionette lines",
+    "medications": "Warfarin",
+}
+
 
 def make_source(key="fda-test", **kwargs):
     defaults = {"title": "Test label", "publisher": "US FDA", "url": "https://www.fda.gov/test", "date": "2023"}
@@ -51,8 +63,7 @@ def make_request(treatment=None, *, answers=None, pregnancy="no", **kwargs):
 
     from django.utils import timezone
 
-    from consultations.forms import age_on
-    from consultations.models import ConsultationRequest, PrivacyNotice
+    from consultations.models import ConsultationRequest, PrivacyNotice, age_on
     from consultations.services import record_screening, screening_flags, worst_kind
 
     treatment = treatment or Treatment.objects.published().first() or make_treatment()

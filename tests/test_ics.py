@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from consultations.ics import build_ics
 from consultations.models import ConsultationRequest, Provider, Status
-from tests.factories import make_treatment
+from tests.factories import BEATRIX, make_treatment
 
 pytestmark = pytest.mark.django_db
 
@@ -31,14 +31,8 @@ def make_booking(status=Status.APPROVED, **kwargs):
     defaults = {
         "status": status,
         "submission_token": uuid.uuid4(),
-        "first_name": "Beatrix",
-        "last_name": "Quennell",
-        "email": "bq@example.com",
-        "phone": "+12075550177",
-        "date_of_birth": datetime.date(1979, 4, 23),
+        **BEATRIX,
         "treatment": make_treatment(slug="belotero-test", name="Belotero Balance"),
-        "goals": "Soften my marionette lines",
-        "medications": "Warfarin",
         "consent_version": "v1",
         "consent_sha256": "0" * 64,
         "consented_at": timezone.now(),

@@ -12,7 +12,7 @@ from django.utils import timezone
 from consultations import links
 from consultations.availability import Slot, open_slots
 from consultations.models import AdditionalInfo, ConsultationRequest, Provider, Status, WorkingHours
-from tests.factories import make_treatment
+from tests.factories import BEATRIX, make_treatment
 
 pytestmark = pytest.mark.django_db
 
@@ -43,14 +43,8 @@ def make_request(slot=None, status=Status.NEW, **kwargs):
     defaults = {
         "status": status,
         "submission_token": uuid.uuid4(),
-        "first_name": "Beatrix",
-        "last_name": "Quennell",
-        "email": "bq@example.com",
-        "phone": "+12075550177",
-        "date_of_birth": datetime.date(1979, 4, 23),
+        **BEATRIX,
         "treatment": make_treatment(slug=f"belotero-{uuid.uuid4().hex[:4]}", name="Belotero Balance"),
-        "goals": "Soften my marionette lines",
-        "medications": "Warfarin",
         "consent_version": "v1",
         "consent_sha256": "0" * 64,
         "consented_at": timezone.now(),

@@ -10,8 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from consultations import availability
-from consultations.forms import age_on
-from consultations.models import ConsultationRequest, PrivacyNotice, Provider, WorkingHours
+from consultations.models import ConsultationRequest, PrivacyNotice, Provider, WorkingHours, age_on
 from consultations.services import record_screening, screening_flags, worst_kind
 from education.models import Treatment
 
