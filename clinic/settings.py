@@ -50,7 +50,8 @@ ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" if 
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # Django's admin with the clinic's site (twofactor.sites.ClinicAdminSite) as admin.site.
+    "twofactor.apps.ClinicAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -63,9 +64,13 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "django_tasks_db",
     "education",
     "consultations",
+    "twofactor",
 ]
 
 MIDDLEWARE = [
@@ -83,6 +88,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): has this session passed the second factor (twofactor app)?
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
@@ -169,8 +176,29 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 # Renders templates/admin/lockout.html (status 429) with the wait in minutes.
 AXES_LOCKOUT_CALLABLE = "clinic.views.login_locked_out"
-AXES_SENSITIVE_PARAMETERS = ["password"]
+# A mistyped one-time code is not stored with the failed attempt either.
+AXES_SENSITIVE_PARAMETERS = ["password", "otp_token"]
 AXES_VERBOSE = False
+
+
+def parse_staff_2fa(value, debug):
+    """CLINIC_STAFF_2FA: unset = required exactly when DEBUG is off; on/off to choose.
+
+    Strict on purpose: a typo must not silently turn the second factor off.
+    """
+    value = (value or "").strip().lower()
+    if not value:
+        return not debug
+    if value in {"on", "true", "yes", "1", "required"}:
+        return True
+    if value in {"off", "false", "no", "0"}:
+        return False
+    raise ImproperlyConfigured(f"CLINIC_STAFF_2FA must be 'on' or 'off', not {value!r}.")
+
+
+# Staff sign in with a password and then a code from an authenticator app or a recovery code
+# (twofactor app). Off only for local trials and automated checks: check --deploy warns.
+CLINIC_STAFF_2FA = parse_staff_2fa(os.environ.get("CLINIC_STAFF_2FA"), DEBUG)
 
 # --- Internationalisation -------------------------------------------------------
 LANGUAGE_CODE = "en"
@@ -278,6 +306,8 @@ CLINIC = {
     "PHONE_REGION": os.environ.get("CLINIC_PHONE_REGION", "US"),
 }
 CLINIC_SITE_URL = os.environ.get("CLINIC_SITE_URL", "").rstrip("/")
+# Shown in staff's authenticator apps next to the code.
+OTP_TOTP_ISSUER = CLINIC["NAME"]
 
 # --- Security -----------------------------------------------------------------
 SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", not DEBUG)

@@ -42,6 +42,9 @@ def _test_settings(settings, tmp_path, monkeypatch):
     settings.SESSION_COOKIE_SECURE = False
     settings.CSRF_COOKIE_SECURE = False
     settings.SECURE_HSTS_SECONDS = 0
+    # Staff's second factor is under test in test_twofactor.py and tests/e2e/test_two_factor_journey.py
+    # (the `staff_2fa` fixture turns it on); elsewhere staff sign in with the password alone.
+    settings.CLINIC_STAFF_2FA = False
 
 
 @pytest.fixture
@@ -58,6 +61,12 @@ def staff_client(client, django_user_model):
     client.force_login(user)
     client.user = user
     return client
+
+
+@pytest.fixture
+def staff_2fa(settings):
+    """Second factor enforced, as in production (DEBUG off, CLINIC_STAFF_2FA unset)."""
+    settings.CLINIC_STAFF_2FA = True
 
 
 @pytest.fixture(autouse=True)

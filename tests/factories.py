@@ -164,3 +164,29 @@ def make_photo(consultation, size=(4, 3)):
     photo = Photo(request=consultation, content_type="image/png", width=size[0], height=size[1])
     photo.image.save("photo.png", ContentFile(buffer.getvalue()), save=True)
     return photo
+
+
+def make_totp_device(user, confirmed=True):
+    """An authenticator app set up for `user` (django-otp TOTP device); `totp_code(device)` is what it shows now."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    return TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=confirmed)
+
+
+def totp_code(device_or_key):
+    """The 6-digit code an authenticator app shows now, for a TOTP device or its raw key."""
+    from django_otp.oath import totp
+
+    key = getattr(device_or_key, "bin_key", device_or_key)
+    return f"{totp(key):06d}"
+
+
+def pass_second_step(client, user, device=None):
+    """Sign `user` in with a test client and complete the second step with the app's current code."""
+    from django.urls import reverse
+
+    device = device or make_totp_device(user)
+    client.force_login(user)
+    response = client.post(reverse("admin:two_factor_verify"), {"otp_token": totp_code(device)})
+    assert response.status_code == 302, response.content
+    return device
