@@ -129,6 +129,7 @@ def recovery_codes(request):
         _("Recovery codes"),
         codes=codes,
         left=devices.recovery_codes_left(user),
+        has_authenticator=devices.has_authenticator(user),
     )
 
 

@@ -1,0 +1,97 @@
+"""Staff's second factor in a real browser, under the real CSP: first sign-in sets up an
+authenticator app from the QR page and opens the admin; a later sign-in with a recovery code
+works once. The staff journeys elsewhere run with the second factor off (tests/conftest.py)."""
+
+import base64
+import re
+
+import pytest
+from django.urls import reverse
+from playwright.sync_api import expect
+
+from tests.e2e.test_accessibility import AXE, report, violations
+from tests.factories import make_staff, make_totp_device, totp_code
+
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+
+PASSWORD = "a-long-test-password"
+
+
+@pytest.fixture
+def desk(browser, live_server, staff_2fa):
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, base_url=live_server.url)
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    page.problems = []
+    page.on("console", lambda message: message.type in ("error", "warning") and page.problems.append(message.text))
+    page.on("pageerror", lambda error: page.problems.append(str(error)))
+    yield page
+    context.close()
+
+
+def sign_in_with_password(page, username):
+    page.goto("/admin/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+
+
+def test_first_sign_in_sets_up_the_app_from_the_qr_page_and_opens_the_admin(desk):
+    make_staff("Provider", username="dr-rivera")
+
+    sign_in_with_password(desk, "dr-rivera")
+
+    expect(desk.get_by_role("heading", name="Set up two-step sign-in")).to_be_visible()
+    qr = desk.get_by_role("img", name="QR code that adds this clinic to your authenticator app")
+    expect(qr).to_be_visible()
+    assert qr.evaluate("img => img.complete && img.naturalWidth > 0"), "the QR code did not load (img-src?)"
+    # What a person types into the app when they cannot scan: the key shown as text.
+    key = base64.b32decode(desk.locator("#secret-key").inner_text().replace(" ", ""))
+    desk.get_by_label("Code").fill(totp_code(key))
+    desk.get_by_role("button", name="Turn on two-step sign-in").click()
+
+    expect(desk.get_by_role("heading", name="Recovery codes")).to_be_visible()
+    codes = desk.get_by_role("list", name="Your recovery codes").get_by_role("listitem")
+    expect(codes).to_have_count(10)
+    recovery_code = codes.first.inner_text().strip()
+    desk.get_by_role("link", name="I have saved them: continue").click()
+    expect(desk.get_by_role("heading", name="Work queue", exact=True)).to_be_visible()
+
+    # Sign out; the next sign-in asks for a code, and a recovery code works once.
+    desk.get_by_role("button", name="Log out").click()
+    sign_in_with_password(desk, "dr-rivera")
+    expect(desk.get_by_role("heading", name="Enter your sign-in code")).to_be_visible()
+    desk.get_by_label("Code").fill(recovery_code)
+    desk.get_by_role("button", name="Continue").click()
+    expect(desk.get_by_text(re.compile("You used a recovery code: 9 are left"))).to_be_visible()
+    expect(desk.get_by_role("heading", name="Work queue", exact=True)).to_be_visible()
+
+    desk.get_by_role("button", name="Log out").click()
+    sign_in_with_password(desk, "dr-rivera")
+    desk.get_by_label("Code").fill(recovery_code)
+    desk.get_by_role("button", name="Continue").click()
+    expect(desk.get_by_role("link", name=re.compile("That code is not right"))).to_be_visible()
+    expect(desk.get_by_label("Code")).to_have_attribute("aria-invalid", "true")
+    desk.goto(reverse("admin:consultations_consultationrequest_changelist"))
+    expect(desk.get_by_role("heading", name="Enter your sign-in code")).to_be_visible()
+
+    assert [problem for problem in desk.problems if "Policy" in problem or "Refused" in problem] == []
+
+
+def test_two_factor_pages_pass_axe(browser, live_server, staff_2fa):
+    assert AXE.exists(), f"{AXE} is missing: run `make node_modules/.installed` (npm ci)"
+    context = browser.new_context(base_url=live_server.url, bypass_csp=True, viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    make_staff("Provider", username="dr-new")
+    make_totp_device(make_staff("Provider", username="dr-enrolled"))
+    try:
+        for username, heading in (("dr-new", "Set up two-step sign-in"), ("dr-enrolled", "Enter your sign-in code")):
+            sign_in_with_password(page, username)
+            expect(page.get_by_role("heading", name=heading)).to_be_visible()
+            found = violations(page)
+            assert found == [], report(page.url, found)
+            page.get_by_role("button", name="Sign out").click()
+            expect(page.get_by_label("Username")).to_be_visible()
+    finally:
+        context.close()
