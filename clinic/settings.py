@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
+    "django_otp_webauthn",
     "django_tasks_db",
     "education",
     "consultations",
@@ -199,6 +200,14 @@ def parse_staff_2fa(value, debug):
 # Staff sign in with a password and then a code from an authenticator app or a recovery code
 # (twofactor app). Off only for local trials and automated checks: check --deploy warns.
 CLINIC_STAFF_2FA = parse_staff_2fa(os.environ.get("CLINIC_STAFF_2FA"), DEBUG)
+# Passkeys (django-otp-webauthn) as a second factor only, never instead of the password. The
+# relying party and the expected origin are the host staff reached, checked by ALLOWED_HOSTS
+# (twofactor/passkeys.py checks each request against its own origin); the list below names
+# the same hosts for the package's start-up check.
+OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False
+OTP_WEBAUTHN_RP_ID_CALLABLE = "twofactor.passkeys.relying_party_id"
+OTP_WEBAUTHN_HELPER_CLASS = "twofactor.passkeys.ClinicWebAuthnHelper"
+OTP_WEBAUTHN_ALLOWED_ORIGINS = [f"https://{host.lstrip('.')}" for host in ALLOWED_HOSTS] or ["https://localhost"]
 
 # --- Internationalisation -------------------------------------------------------
 LANGUAGE_CODE = "en"
@@ -308,6 +317,7 @@ CLINIC = {
 CLINIC_SITE_URL = os.environ.get("CLINIC_SITE_URL", "").rstrip("/")
 # Shown in staff's authenticator apps next to the code.
 OTP_TOTP_ISSUER = CLINIC["NAME"]
+OTP_WEBAUTHN_RP_NAME = CLINIC["NAME"]
 
 # --- Security -----------------------------------------------------------------
 SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", not DEBUG)
@@ -377,10 +387,12 @@ PERMISSIONS_POLICY = {
         "accelerometer", "autoplay", "browsing-topics", "camera",
         "clipboard-read", "compute-pressure", "display-capture", "encrypted-media", "fullscreen",
         "geolocation", "gyroscope", "hid", "idle-detection", "local-fonts", "magnetometer", "microphone",
-        "midi", "otp-credentials", "payment", "picture-in-picture", "publickey-credentials-get",
+        "midi", "otp-credentials", "payment", "picture-in-picture",
         "screen-wake-lock", "serial", "usb", "window-management", "xr-spatial-tracking",
     )
 }  # fmt: skip
+# Staff's passkeys (twofactor/passkeys.py): this site only, never a frame.
+PERMISSIONS_POLICY["publickey-credentials-get"] = ["self"]
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"

@@ -11,6 +11,8 @@ handler500 = "clinic.views.server_error"
 urlpatterns = [
     path("", include("education.urls")),
     path("consultations/", include("consultations.urls")),
+    # Staff's passkeys (twofactor/passkeys.py), under the namespace the package's templates use.
+    path("admin/two-factor/passkeys/", include(("twofactor.passkeys", "otp_webauthn"))),
     path("admin/", admin.site.urls),
     path("healthz", views.healthz, name="healthz"),
     path("robots.txt", views.robots_txt, name="robots_txt"),

@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django_otp.plugins.otp_static.models import StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp_webauthn.models import WebAuthnCredential
 
 from clinic.settings import parse_staff_2fa
 from tests.factories import (
@@ -325,3 +326,30 @@ def test_check_deploy_warns_when_the_second_factor_is_off(settings):
     ) == 1
     settings.CLINIC_STAFF_2FA = True
     assert "twofactor.W001" not in [m.id for m in checks.run_checks(include_deployment_checks=True, tags=["security"])]
+
+
+def test_a_passkey_cannot_be_added_with_the_password_alone(client, staff_2fa):
+    signed_in_without_second_step(client)
+    response = client.post(reverse("otp_webauthn:credential-registration-begin"))
+    assert response.status_code == 403
+
+
+def test_a_verified_staff_member_may_start_adding_a_passkey(client, staff_2fa):
+    user = make_staff(username="dr-priya")
+    pass_second_step(client, user)
+    response = client.post(reverse("otp_webauthn:credential-registration-begin"), HTTP_HOST="localhost")
+    assert response.status_code == 200
+    assert response.json()["rp"]["id"] == "localhost"
+
+
+def test_a_passkey_is_never_a_way_in_without_the_password(client, staff_2fa):
+    response = client.post(reverse("otp_webauthn:credential-authentication-begin"))
+    assert response.status_code in (401, 403)
+
+
+def test_owner_reset_removes_passkeys_too(staff_2fa):
+    colleague = make_staff("Provider", username="dr-lost-phone")
+    WebAuthnCredential.objects.create(user=colleague, name="Phone", credential_id=b"id", public_key=b"key")
+    make_totp_device(colleague)
+    devices.reset(colleague)
+    assert devices.passkey_count(colleague) == 0

@@ -12,12 +12,13 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp_webauthn.models import WebAuthnCredential
 
 from . import devices
 
 User = get_user_model()
 
-for model in (TOTPDevice, StaticDevice):
+for model in (TOTPDevice, StaticDevice, WebAuthnCredential):
     if admin.site.is_registered(model):
         admin.site.unregister(model)
 

@@ -16,6 +16,7 @@ from django_otp import login as otp_login
 from django_otp import user_has_device
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp_webauthn.models import WebAuthnCredential
 
 logger = logging.getLogger("clinic.security")
 
@@ -35,6 +36,10 @@ def awaits_second_step(user):
 
 def has_authenticator(user):
     return TOTPDevice.objects.devices_for_user(user, confirmed=True).exists()
+
+
+def passkey_count(user):
+    return WebAuthnCredential.objects.devices_for_user(user, confirmed=True).count()
 
 
 def can_set_up(user):
@@ -87,6 +92,7 @@ def sign_in(request, device):
     # A new session key with the raised privilege, as Django's login() does for the password.
     request.session.cycle_key()
     otp_login(request, device)
+    AxesProxyHandler.reset_attempts(username=lockout_credentials(request.user)["username"])
 
 
 def lockout_credentials(user):
@@ -110,7 +116,6 @@ def verify(request, token):
     for device in kind.objects.devices_for_user(user, confirmed=True):
         if device.verify_token(token):
             sign_in(request, device)
-            AxesProxyHandler.reset_attempts(username=lockout_credentials(user)["username"])
             return device
     user_login_failed.send(sender=__name__, credentials=lockout_credentials(user), request=request)
     return None
@@ -119,6 +124,8 @@ def verify(request, token):
 def reset(user):
     """The owner's answer to a lost phone: the account sets up a new second factor at next sign-in."""
     with transaction.atomic():
-        removed = TOTPDevice.objects.filter(user=user).delete()[0] + StaticDevice.objects.filter(user=user).delete()[0]
+        removed = sum(
+            model.objects.filter(user=user).delete()[0] for model in (TOTPDevice, StaticDevice, WebAuthnCredential)
+        )
     logger.info("event=second_factor_reset user_id=%s", user.pk)
     return removed

@@ -81,7 +81,13 @@ def verify(request):
         if getattr(request, "axes_locked_out", False):
             return locked_out(request)
         form.add_error("otp_token", _("That code is not right, or it has expired. Enter the code the app shows now."))
-    return page(request, "admin/twofactor/verify.html", _("Enter your sign-in code"), form=form)
+    return page(
+        request,
+        "admin/twofactor/verify.html",
+        _("Enter your sign-in code"),
+        form=form,
+        has_passkey=devices.passkey_count(user) > 0,
+    )
 
 
 def set_up(request):
@@ -130,6 +136,7 @@ def recovery_codes(request):
         codes=codes,
         left=devices.recovery_codes_left(user),
         has_authenticator=devices.has_authenticator(user),
+        passkeys=devices.passkey_count(user),
     )
 
 

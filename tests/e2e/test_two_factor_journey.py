@@ -7,6 +7,7 @@ import re
 
 import pytest
 from django.urls import reverse
+from django_otp_webauthn.models import WebAuthnCredential
 from playwright.sync_api import expect
 
 from tests.e2e.test_accessibility import AXE, report, violations
@@ -95,3 +96,37 @@ def test_two_factor_pages_pass_axe(browser, live_server, staff_2fa):
             expect(page.get_by_label("Username")).to_be_visible()
     finally:
         context.close()
+
+
+def test_staff_add_a_passkey_and_use_it_at_the_second_step(desk):
+    user = make_staff("Provider", username="dr-rivera")
+    device = make_totp_device(user)
+    # Chromium's virtual authenticator stands in for the phone's or laptop's screen lock.
+    cdp = desk.context.new_cdp_session(desk)
+    cdp.send("WebAuthn.enable")
+    cdp.send(
+        "WebAuthn.addVirtualAuthenticator",
+        {
+            "options": {
+                "protocol": "ctap2",
+                "transport": "internal",
+                "hasResidentKey": True,
+                "hasUserVerification": True,
+                "isUserVerified": True,
+                "automaticPresenceSimulation": True,
+            }
+        },
+    )
+    sign_in_with_password(desk, "dr-rivera")
+    desk.get_by_label("Code").fill(totp_code(device))
+    desk.get_by_role("button", name="Continue").click()
+    desk.get_by_role("link", name="Recovery codes").click()
+    desk.get_by_role("button", name="Add a passkey").click()
+    expect(desk.locator("#passkey-register-status-message")).to_contain_text("success", ignore_case=True)
+    assert WebAuthnCredential.objects.filter(user=user, confirmed=True).count() == 1
+
+    desk.get_by_role("button", name="Sign out").click()
+    sign_in_with_password(desk, "dr-rivera")
+    desk.get_by_role("button", name="Use a passkey").click()
+    expect(desk.get_by_role("heading", name="Work queue", exact=True)).to_be_visible()
+    assert [problem for problem in desk.problems if "Policy" in problem or "Refused" in problem] == []
