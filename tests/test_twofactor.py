@@ -27,6 +27,7 @@ from tests.factories import (
     pass_second_step,
     totp_code,
 )
+from tests.test_settings import manage
 from twofactor import devices
 
 pytestmark = pytest.mark.django_db
@@ -353,3 +354,10 @@ def test_owner_reset_removes_passkeys_too(staff_2fa):
     make_totp_device(colleague)
     devices.reset(colleague)
     assert devices.passkey_count(colleague) == 0
+
+
+def test_check_deploy_fails_on_warnings_when_the_second_factor_is_turned_off():
+    assert manage("check", "--deploy", "--fail-level", "WARNING").returncode == 0
+    result = manage("check", "--deploy", "--fail-level", "WARNING", CLINIC_STAFF_2FA="off")
+    assert result.returncode != 0
+    assert "twofactor.W001" in result.stdout + result.stderr

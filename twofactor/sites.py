@@ -23,6 +23,9 @@ class ClinicAdminSite(admin.AdminSite):
     def has_permission(self, request):
         return super().has_permission(request) and not devices.awaits_second_step(request.user)
 
+    def each_context(self, request):
+        return {**super().each_context(request), "two_factor_required": devices.required()}
+
     def login(self, request, extra_context=None):
         if request.method == "GET" and devices.awaits_second_step(request.user):
             url = reverse("admin:two_factor_verify", current_app=self.name)
