@@ -5,6 +5,7 @@ import base64
 import datetime
 
 import pytest
+from axes.models import AccessAttempt
 from django.contrib.admin.models import LogEntry
 from django.contrib.auth.models import Permission
 from django.core import checks
@@ -230,6 +231,7 @@ def test_lockout_after_too_many_wrong_codes(client, staff_2fa, settings):
 
     assert locked.status_code == 429
     assert "Sign-in is paused" in locked.content.decode()
+    assert wrong not in AccessAttempt.objects.get(username=f"otp:{user.username}").post_data
     # Signed out, and signing in again with the password does not clear the count of wrong codes.
     assert client.get(INDEX).status_code == 302
     client.force_login(user)
