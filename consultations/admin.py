@@ -3,7 +3,7 @@
 Patients create requests and staff never edit what a patient said: the change form
 edits the assignment only, status moves through the workflow buttons
 (staff_views.py), and every look at a request is written to the audit trail.
-What a user sees follows their permissions (see migrations/0003_roles.py).
+What a user sees follows their permissions (see permissions.py).
 """
 
 import datetime
@@ -15,17 +15,17 @@ from django.contrib.admin.utils import unquote
 from django.contrib.admin.views.main import ChangeList
 from django.contrib.auth import get_user_model
 from django.contrib.humanize.templatetags.humanize import naturaltime
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef
 from django.urls import path, reverse
-from django.utils import formats, timezone
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
-from . import staff_views, workflow
-from .availability import clinic_tz
+from clinic.formatting import time_of_day, when
+
+from . import permissions, staff_views, workflow
 from .models import (
-    ACTIVE_STATUSES,
     AuditEvent,
     AvailabilityException,
     ConsultationRequest,
@@ -37,63 +37,11 @@ from .models import (
     Status,
     WorkingHours,
 )
+from .queries import clinic_today, day_range, day_start
 
 admin.site.site_header = format_lazy("{} · {}", settings.CLINIC["NAME"], _("staff"))
 admin.site.site_title = format_lazy("{} {}", settings.CLINIC["NAME"], _("staff"))
 admin.site.index_title = _("Work queue and content")
-
-CHANGELIST = "admin:consultations_consultationrequest_changelist"
-
-
-def day_start(day):
-    """Midnight at the clinic on that day, as an aware datetime."""
-    return datetime.datetime.combine(day, datetime.time.min, tzinfo=clinic_tz())
-
-
-def day_range(day):
-    """[start, end) of a day at the clinic."""
-    return day_start(day), day_start(day + datetime.timedelta(days=1))
-
-
-def clinic_today():
-    return timezone.localdate(timezone=clinic_tz())
-
-
-def queue_counts():
-    """The admin home's numbers, one query, each with the filtered queue it links to."""
-    today_start, today_end = day_range(clinic_today())
-    counts = ConsultationRequest.objects.aggregate(
-        new=Count("pk", filter=Q(status=Status.NEW)),
-        flagged=Count("pk", filter=Q(status__in=ACTIVE_STATUSES) & ~Q(worst_flag="")),
-        needs_info=Count("pk", filter=Q(status=Status.NEEDS_INFO)),
-        today=Count(
-            "pk",
-            filter=Q(status__in=ACTIVE_STATUSES, slot_start__gte=today_start, slot_start__lt=today_end),
-        ),
-    )
-    queue = reverse(CHANGELIST)
-    return [
-        {"key": "new", "label": _("New requests"), "count": counts["new"], "url": f"{queue}?status=new"},
-        {
-            "key": "flagged",
-            "label": _("Flagged and open"),
-            "count": counts["flagged"],
-            "url": f"{queue}?status=open&flag=any",
-        },
-        {
-            "key": "needs_info",
-            "label": _("Awaiting information"),
-            "count": counts["needs_info"],
-            "url": f"{queue}?status=needs_info",
-        },
-        {
-            "key": "today",
-            "label": _("Today's consultations"),
-            "count": counts["today"],
-            "url": f"{queue}?status=open&slot=today",
-        },
-    ]
-
 
 # --- Queue filters -------------------------------------------------------------------------
 
@@ -190,11 +138,6 @@ class QueueChangeList(ChangeList):
         return list(self.model.objects.for_queue().query.order_by)
 
 
-def when(value):
-    """A time as the clinic reads it, e.g. "Tue 1 Dec, 09:40", in the clinic's time zone."""
-    return formats.date_format(value.astimezone(clinic_tz()), "D j M Y, H:i") if value else ""
-
-
 def provider_name(user):
     if user is None:
         return ""
@@ -262,7 +205,7 @@ class ConsultationRequestAdmin(admin.ModelAdmin):
         return results, may_have_duplicates
 
     def changelist_view(self, request, extra_context=None):
-        extra_context = {**(extra_context or {}), "can_export": request.user.has_perm(staff_views.EXPORT)}
+        extra_context = {**(extra_context or {}), "can_export": request.user.has_perm(permissions.EXPORT)}
         return super().changelist_view(request, extra_context)
 
     # --- permissions: patients create requests, only superusers delete them ---
@@ -294,15 +237,15 @@ class ConsultationRequestAdmin(admin.ModelAdmin):
             extra_context = {**(extra_context or {}), **self.request_page(request, consultation)}
         response = super().change_view(request, object_id, form_url, extra_context)
         if request.method == "GET" and response.status_code == 200 and consultation is not None:
-            shown = "with health data" if request.user.has_perm(staff_views.VIEW_HEALTH) else "without health data"
+            shown = "with health data" if request.user.has_perm(permissions.VIEW_HEALTH) else "without health data"
             AuditEvent.record(request, AuditEvent.Action.VIEW, consultation, detail=shown)
         return response
 
     def request_page(self, request, consultation):
         """What the read-only request page shows this user: health data and photos by permission only."""
         user = request.user
-        can_see_health = user.has_perm(staff_views.VIEW_HEALTH)
-        can_see_photos = user.has_perm(staff_views.VIEW_PHOTOS)
+        can_see_health = user.has_perm(permissions.VIEW_HEALTH)
+        can_see_photos = user.has_perm(permissions.VIEW_PHOTOS)
         actions = [
             {
                 "name": action.name,
@@ -314,7 +257,7 @@ class ConsultationRequestAdmin(admin.ModelAdmin):
         return {
             "can_see_health": can_see_health,
             "can_see_photos": can_see_photos,
-            "can_export": can_see_health and user.has_perm(staff_views.EXPORT),
+            "can_export": can_see_health and user.has_perm(permissions.EXPORT),
             "flags": consultation.sorted_flags if can_see_health else [],
             "answers": list(consultation.answers.all()) if can_see_health else [],
             "additional_info": list(consultation.additional_info.all()) if can_see_health else [],
@@ -322,11 +265,9 @@ class ConsultationRequestAdmin(admin.ModelAdmin):
             "notes": list(consultation.notes.select_related("author")),
             "history": list(consultation.status_changes.select_related("by")),
             "workflow_actions": actions,
-            "note_form": staff_views.NoteForm() if user.has_perm(staff_views.ADD_NOTE) else None,
+            "note_form": staff_views.NoteForm() if user.has_perm(permissions.ADD_NOTE) else None,
             "requested_time": when(consultation.slot_start),
-            "slot_end": formats.time_format(consultation.slot_end.astimezone(clinic_tz()), "H:i")
-            if consultation.slot_end
-            else "",
+            "slot_end": time_of_day(consultation.slot_end),
             "patient_age": consultation.age_on(clinic_today()),
             "decline_reason": consultation.get_decline_reason_display(),
             "pregnancy": dict(ScreeningAnswer.Answer.choices).get(consultation.pregnancy, consultation.pregnancy),

@@ -15,18 +15,16 @@ import datetime
 import itertools
 from collections import defaultdict
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.utils import formats, timezone
+from django.utils import timezone
+
+from clinic import formatting
+from clinic.formatting import clinic_tz
 
 from .models import AvailabilityException, ConsultationRequest, Provider, WorkingHours
 
 UTC = datetime.UTC
-
-
-def clinic_tz():
-    return ZoneInfo(settings.TIME_ZONE)
 
 
 def consultation_length():
@@ -84,12 +82,12 @@ class Slot:
 
 def slot_label(slot):
     """E.g. "Tue 1 Dec, 09:40", in the clinic's time zone."""
-    return formats.date_format(slot.start.astimezone(clinic_tz()), "D j M, H:i")
+    return formatting.slot_when(slot.start)
 
 
 def day_label(day):
     """E.g. "Tuesday 1 December"."""
-    return formats.date_format(day, "l j F")
+    return formatting.day(day)
 
 
 def grouped_by_day(slots):

@@ -1,4 +1,6 @@
-"""Holding, moving and cancelling a consultation time, and the emails that go with it.
+"""Holding and moving a consultation time: the slot mechanics.
+
+Status changes (cancelling included) and the messages that go with them are in workflow.py.
 
 One time goes to one active request because the database says so
 (`one_active_request_per_slot`). The rules are checked first so that people get
@@ -13,9 +15,9 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from . import emails, ics, links
-from .availability import Slot, is_generated, is_held, slot_label
-from .models import AdditionalInfo, ConsultationRequest, Status
+from . import reminders
+from .availability import Slot, is_generated, is_held
+from .models import ConsultationRequest
 
 
 class BookingError(Exception):
@@ -71,6 +73,7 @@ def hold(consultation, slot, now=None):
 def reschedule(consultation, new_slot, by_patient=True, now=None):
     """Move the request's hold to new_slot in one step: on any failure it keeps its old time.
 
+    The patient is told by workflow.reschedule(), which calls this.
     Raises RescheduleLimit (patients only), SlotUnavailable or SlotTaken.
     """
     now = now or timezone.now()
@@ -79,7 +82,6 @@ def reschedule(consultation, new_slot, by_patient=True, now=None):
     if not can_change(consultation, now) or Slot.of(consultation) == new_slot:
         raise SlotUnavailable
     _check(new_slot, now, exclude=consultation.pk)
-    old_slot = Slot.of(consultation)
     with transaction.atomic():
         locked = ConsultationRequest.objects.select_for_update().get(pk=consultation.pk)
         # Checked again under the lock: a second tab may have moved or cancelled it meanwhile.
@@ -95,7 +97,7 @@ def reschedule(consultation, new_slot, by_patient=True, now=None):
                     slot_end=new_slot.end,
                     reschedule_count=F("reschedule_count") + 1,
                     # A reminder sent for the old time says nothing about the new one.
-                    reminder_sent_at=None,
+                    **reminders.RESET_ON_MOVE,
                     updated_at=timezone.now(),
                 )
         except IntegrityError:
@@ -103,61 +105,7 @@ def reschedule(consultation, new_slot, by_patient=True, now=None):
                 raise SlotTaken from None
             raise
         consultation.refresh_from_db()
-        attachments = []
-        if consultation.status == Status.APPROVED:
-            attachments = [_invitation(consultation, "REQUEST")]
-        emails.queue(
-            "rescheduled",
-            consultation.email,
-            {**email_context(consultation), "old_when": slot_label(old_slot) if old_slot else ""},
-            attachments=attachments,
-        )
     return consultation
-
-
-def cancel_by_patient(consultation):
-    """Cancel through the self-service link; the held time is free again. Raises InvalidTransition."""
-    with transaction.atomic():
-        previous = consultation.transition(Status.CANCELLED, by=None, note="Cancelled by patient")
-        attachments = []
-        if previous == Status.APPROVED and consultation.slot_start is not None:
-            attachments = [_invitation(consultation, "CANCEL")]
-        emails.queue("booking_cancelled", consultation.email, email_context(consultation), attachments=attachments)
-    return consultation
-
-
-def send_confirmation(consultation):
-    """Queue the "your consultation is booked" email with a calendar invitation (call when staff approve)."""
-    attachments = [_invitation(consultation, "REQUEST")] if consultation.slot_start is not None else []
-    emails.queue("booking_confirmed", consultation.email, email_context(consultation), attachments=attachments)
-
-
-def add_information(consultation, text):
-    """The patient answers a request for more information; back to the staff queue. Raises InvalidTransition."""
-    with transaction.atomic():
-        consultation.transition(Status.TRIAGED, by=None, note="Patient added information")
-        AdditionalInfo.objects.create(request=consultation, text=text)
-        # The staff email names the reference only; the text is read in the admin.
-        emails.queue(
-            "patient_added_info",
-            settings.CLINIC_STAFF_EMAIL,
-            {"reference": consultation.reference, "admin_url": emails.site_url(consultation.get_absolute_url())},
-        )
-    return consultation
-
-
-def email_context(consultation):
-    """What the patient's emails may say: the reference, the time and the self-service link. Nothing else."""
-    slot = Slot.of(consultation)
-    return {
-        "reference": consultation.reference,
-        "when": slot_label(slot) if slot else "",
-        "manage_url": emails.site_url(links.manage_path(consultation)),
-    }
-
-
-def _invitation(consultation, method):
-    return ("consultation.ics", ics.build_ics(consultation, method), f"text/calendar; method={method}")
 
 
 def _check(slot, now, exclude=None):

@@ -17,6 +17,8 @@ from django.utils.translation import gettext_lazy as _
 
 from education.models import Precaution, Treatment
 
+from .permissions import CUSTOM as CUSTOM_PERMISSIONS
+
 # No 0/O, 1/I/L, 2/Z, 5/S, 8/B: a reference read out over the phone is never misheard.
 REFERENCE_ALPHABET = "ACDEFGHJKMNPQRTUVWXY34679"
 REFERENCE_LENGTH = 8
@@ -275,13 +277,7 @@ class ConsultationRequest(models.Model):
         ordering = ["-created_at"]
         verbose_name = _("consultation request")
         verbose_name_plural = _("consultation requests")
-        permissions = [
-            ("view_health_data", _("Can see patients' health answers")),
-            ("view_photos", _("Can see patients' photos")),
-            ("export_requests", _("Can export consultation requests")),
-            ("change_status", _("Can move requests through the workflow")),
-            ("decide_request", _("Can approve or decline requests")),
-        ]
+        permissions = CUSTOM_PERMISSIONS
         constraints = [
             # The guarantee behind booking: one active request per provider and start time.
             models.UniqueConstraint(
@@ -341,7 +337,7 @@ class ConsultationRequest(models.Model):
     # --- Workflow ---------------------------------------------------------------
     # Each transition checks the current state under a row lock, records who did it
     # and when, and releases the held time when the request closes. Emails go out
-    # from consultations.services, after the transaction commits.
+    # from consultations.workflow (notices), after the transaction commits.
 
     @transaction.atomic
     def transition(self, to, *, by=None, reason="", note=""):
@@ -515,13 +511,19 @@ class AuditEvent(ImmutableModel):
 
     @classmethod
     def record(cls, http_request, action, consultation=None, detail=""):
+        """An event caused by this HTTP request: its user and address."""
         user = getattr(http_request, "user", None)
+        return cls.log(action, consultation, user=user, ip=http_request.META.get("REMOTE_ADDR"), detail=detail)
+
+    @classmethod
+    def log(cls, action, consultation=None, *, user=None, ip=None, detail=""):
+        """An event by a staff user, or by no user (the patient through their link, or the system)."""
         return cls.objects.create(
             user=user if user is not None and user.is_authenticated else None,
             action=action,
             request=consultation,
             reference=consultation.reference if consultation else "",
-            ip=http_request.META.get("REMOTE_ADDR") or None,
+            ip=ip or None,
             detail=detail[:200],
         )
 

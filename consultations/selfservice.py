@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from . import booking, links
+from . import booking, links, workflow
 from .availability import Slot, grouped_by_day, open_slots
 from .models import ConsultationRequest, InvalidTransition, Provider, Status
 
@@ -123,7 +123,7 @@ def cancel(request, token, consultation):
         return redirect("consultations:manage", token=token)
     if request.method == "POST":
         try:
-            booking.cancel_by_patient(consultation)
+            workflow.cancel_by_patient(consultation)
         except InvalidTransition:
             messages.info(request, _("This request can no longer be cancelled online. Please call us."))
         else:
@@ -146,9 +146,9 @@ def move(request, token, consultation):
         slot = form.cleaned_data["slot"]
         try:
             if consultation.slot_start is None:
-                booking.hold(consultation, slot)  # No time yet: choosing one is not a move.
+                workflow.choose_time(consultation, slot)  # No time yet: choosing one is not a move.
             else:
-                booking.reschedule(consultation, slot, by_patient=True)
+                workflow.reschedule(consultation, slot, by_patient=True)
         except booking.BookingError as error:
             form.add_error("slot", forms.ValidationError(str(error), code=type(error).__name__))
         else:
@@ -182,7 +182,7 @@ def add_info(request, token, consultation):
     form = InfoForm(request.POST)
     if form.is_valid():
         try:
-            booking.add_information(consultation, form.cleaned_data["text"])
+            workflow.add_information(consultation, form.cleaned_data["text"])
         except InvalidTransition:
             messages.info(request, _("We are not waiting for information on this request any more."))
         else:

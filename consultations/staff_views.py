@@ -23,11 +23,7 @@ from django.views.decorators.http import require_POST
 
 from . import workflow
 from .models import AuditEvent, DeclineReason, InvalidTransition, Note
-
-VIEW_HEALTH = "consultations.view_health_data"
-VIEW_PHOTOS = "consultations.view_photos"
-EXPORT = "consultations.export_requests"
-ADD_NOTE = "consultations.add_note"
+from .permissions import ADD_NOTE, EXPORT, VIEW_HEALTH, VIEW_PHOTOS
 
 # Served as images only if they are what the upload check let in; anything else is a download.
 IMAGE_TYPES = {"image/jpeg", "image/png", "image/webp"}
@@ -114,14 +110,14 @@ def transition(request, model_admin, object_id, action_name):
                 messages.error(request, error)
         return redirect(change_url(consultation, "#workflow"))
     try:
-        previous = getattr(workflow, action.name)(consultation, request.user, **(form.arguments() if form else {}))
+        # The workflow writes the status history and the audit row, and queues the patient's email.
+        getattr(workflow, action.name)(
+            consultation, request.user, ip=request.META.get("REMOTE_ADDR"), **(form.arguments() if form else {})
+        )
     except InvalidTransition as error:
         # Someone else moved it first, or a stale page: say so, change nothing.
         messages.error(request, str(error))
         return redirect(change_url(consultation, "#workflow"))
-    AuditEvent.record(
-        request, AuditEvent.Action.TRANSITION, consultation, detail=f"{previous} -> {consultation.status}"
-    )
     messages.success(
         request,
         _("%(reference)s is now “%(status)s”.")

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from education.models import Treatment
 from education.rendering import render_markdown
 
-from . import booking, ratelimit, services
+from . import booking, intake, ratelimit
 from .forms import IntakeForm
 from .models import ConsultationRequest, PrivacyNotice
 
@@ -59,7 +59,7 @@ def request_new(request):
                 # Looks like success to the bot; nothing is stored or sent.
                 return redirect("consultations:thanks")
             try:
-                consultation = services.submit_request(form)
+                consultation = intake.submit_request(form)
             except booking.BookingError:
                 # Someone else got the time between our check and our write: nothing was
                 # stored; keep every answer and offer the times that are open now.

@@ -1,24 +1,24 @@
-"""Staff-side workflow: one function per thing a reviewer does to a request.
+"""Every status change of a consultation request, by staff, by the patient or by the clock.
 
-Each status change goes through ConsultationRequest.transition(), which checks the
-current state under a row lock and records who moved it and when. The matching
-email is queued inside the same transaction, so a refused or rolled-back change
-never mails the patient. Emails carry the reference and links only.
+One function per thing that happens. Each goes through ConsultationRequest.transition()
+(the one state machine: it checks the current state under a row lock and writes the
+status history), writes the audit row, and queues the matching notice inside the same
+transaction, so a refused or rolled-back change never mails anyone. Moving a time is
+here too, because the patient is told: the slot mechanics are in booking.py.
 
-The HTTP side (permissions, audit, messages) lives in staff_views.py.
+The HTTP side (permissions of the button, form, messages) is in staff_views.py and
+selfservice.py; the clock's side in the expire_holds command.
 """
 
 from dataclasses import dataclass
 
 from django.db import models, transaction
-from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from . import booking, emails, ics
-from .models import DeclineReason, Note, Photo, Status
-
-CHANGE_STATUS = "consultations.change_status"
-DECIDE = "consultations.decide_request"
+from . import booking, notices
+from .availability import Slot
+from .models import AdditionalInfo, AuditEvent, DeclineReason, Note, Photo, Status
+from .permissions import CHANGE_STATUS, DECIDE
 
 
 class InfoTopic(models.TextChoices):
@@ -59,68 +59,115 @@ def available_actions(consultation, user):
     return [action for action in ACTIONS.values() if action.target in allowed and user.has_perm(action.permission)]
 
 
-def _mail(consultation, name, attachments=(), **context):
-    # The booking module owns what a patient's email may say: reference, time, self-service link.
-    emails.queue(name, consultation.email, {**booking.email_context(consultation), **context}, attachments=attachments)
+def _change(consultation, to, *, by=None, ip=None, reason="", note=""):
+    """The one way a status changes: the state machine, the history row and the audit row."""
+    previous = consultation.transition(to, by=by, reason=reason, note=note)
+    AuditEvent.log(
+        AuditEvent.Action.TRANSITION, consultation, user=by, ip=ip, detail=f"{previous} -> {consultation.status}"
+    )
+    return previous
+
+
+# --- Staff ------------------------------------------------------------------------------------
 
 
 @transaction.atomic
-def triage(consultation, by):
+def triage(consultation, by, ip=None):
     # An internal step (someone has looked at it): the patient hears from us when
     # there is something to do or to know, not at every internal move.
-    return consultation.transition(Status.TRIAGED, by=by)
+    return _change(consultation, Status.TRIAGED, by=by, ip=ip)
 
 
 @transaction.atomic
-def request_info(consultation, by, topic=InfoTopic.GENERAL):
+def request_info(consultation, by, topic=InfoTopic.GENERAL, ip=None):
     topic = InfoTopic(topic or InfoTopic.GENERAL)
-    previous = consultation.transition(Status.NEEDS_INFO, by=by, note=f"asked for: {topic.value}")
-    _mail(consultation, "needs_info", topic=topic.label)
+    previous = _change(consultation, Status.NEEDS_INFO, by=by, ip=ip, note=f"asked for: {topic.value}")
+    notices.needs_info(consultation, topic.label)
     return previous
 
 
 @transaction.atomic
-def approve(consultation, by):
-    previous = consultation.transition(Status.APPROVED, by=by)
-    # The booking module owns the confirmation and its calendar invitation.
-    booking.send_confirmation(consultation)
+def approve(consultation, by, ip=None):
+    previous = _change(consultation, Status.APPROVED, by=by, ip=ip)
+    notices.booking_confirmed(consultation)
     return previous
 
 
 @transaction.atomic
-def decline(consultation, by, reason):
+def decline(consultation, by, reason, ip=None):
     reason = DeclineReason(reason)  # ValueError for anything not on the list
-    previous = consultation.transition(Status.DECLINED, by=by, reason=reason)
-    # The reason stays with the clinic: it is explained by phone, never in an email.
-    _mail(consultation, "declined", attachments=_calendar_cancellation(consultation, previous))
+    previous = _change(consultation, Status.DECLINED, by=by, ip=ip, reason=reason)
+    notices.declined(consultation, previous)
     return previous
 
 
 @transaction.atomic
-def complete(consultation, by):
+def complete(consultation, by, ip=None):
     # Aftercare is given in person at the visit; no email.
-    return consultation.transition(Status.COMPLETED, by=by)
+    return _change(consultation, Status.COMPLETED, by=by, ip=ip)
 
 
 @transaction.atomic
-def no_show(consultation, by):
-    previous = consultation.transition(Status.NO_SHOW, by=by)
-    _mail(consultation, "no_show", book_url=emails.site_url(reverse("consultations:new")))
+def no_show(consultation, by, ip=None):
+    previous = _change(consultation, Status.NO_SHOW, by=by, ip=ip)
+    notices.no_show(consultation)
     return previous
 
 
 @transaction.atomic
-def cancel(consultation, by):
-    previous = consultation.transition(Status.CANCELLED, by=by)
-    _mail(consultation, "cancelled_by_clinic", attachments=_calendar_cancellation(consultation, previous))
+def cancel(consultation, by, ip=None):
+    previous = _change(consultation, Status.CANCELLED, by=by, ip=ip)
+    notices.cancelled_by_clinic(consultation, previous)
     return previous
 
 
-def _calendar_cancellation(consultation, previous):
-    """A booked time sits in the patient's calendar: a CANCEL invitation (same UID) removes it."""
-    if previous != Status.APPROVED or consultation.slot_start is None:
-        return []
-    return [("consultation.ics", ics.build_ics(consultation, "CANCEL"), "text/calendar; method=CANCEL")]
+# --- The patient, through the self-service link ----------------------------------------------
+
+
+@transaction.atomic
+def cancel_by_patient(consultation):
+    """The held time is free again. Raises InvalidTransition."""
+    previous = _change(consultation, Status.CANCELLED, note="Cancelled by patient")
+    notices.cancelled_by_patient(consultation, previous)
+    return previous
+
+
+@transaction.atomic
+def add_information(consultation, text):
+    """The patient answers a request for more information; back to the staff queue. Raises InvalidTransition."""
+    _change(consultation, Status.TRIAGED, note="Patient added information")
+    AdditionalInfo.objects.create(request=consultation, text=text)
+    notices.staff_patient_added_info(consultation)
+    return consultation
+
+
+def choose_time(consultation, slot):
+    """A request without a time gets one (not a move: no count, no notice). Raises booking.BookingError."""
+    return booking.hold(consultation, slot)
+
+
+@transaction.atomic
+def reschedule(consultation, new_slot, by_patient=True, now=None):
+    """Move the held time and tell the patient. Raises booking.RescheduleLimit, SlotUnavailable or SlotTaken."""
+    old_slot = Slot.of(consultation)
+    booking.reschedule(consultation, new_slot, by_patient=by_patient, now=now)
+    notices.rescheduled(consultation, old_slot)
+    return consultation
+
+
+# --- The clock --------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def expire(consultation):
+    """The held time began before anyone confirmed the request: it expires and the time is free.
+
+    Raises InvalidTransition when staff acted on it meanwhile (their decision stands).
+    """
+    return _change(consultation, Status.EXPIRED, note="The held time began before the request was confirmed")
+
+
+# --- Not status changes, but staff work on a request -------------------------------------------
 
 
 def assign(consultation, provider_user, by):

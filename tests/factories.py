@@ -63,8 +63,8 @@ def make_request(treatment=None, *, answers=None, pregnancy="no", **kwargs):
 
     from django.utils import timezone
 
+    from consultations.intake import record_screening, screening_flags, worst_kind
     from consultations.models import ConsultationRequest, PrivacyNotice, age_on
-    from consultations.services import record_screening, screening_flags, worst_kind
 
     treatment = treatment or Treatment.objects.published().first() or make_treatment()
     notice = PrivacyNotice.objects.order_by("-published_at").first()
@@ -123,7 +123,7 @@ def intake_post_data(treatment, /, **overrides):
 
 
 def make_staff(role=None, username=None, **kwargs):
-    """A staff user, optionally in one of the roles from consultations/migrations/0003_roles.py:
+    """A staff user, optionally in one of the roles of consultations/permissions.py:
     "Front desk", "Provider" or "Content editor"."""
     from django.contrib.auth import get_user_model
     from django.contrib.auth.models import Group

@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.utils import timezone
 
-from consultations import booking
+from consultations import booking, notices, workflow
 from consultations.availability import Slot, is_open
 from consultations.models import AdditionalInfo, ConsultationRequest, InvalidTransition, Provider, Status, WorkingHours
 from tests.factories import make_treatment
@@ -158,7 +158,7 @@ def test_closing_a_request_frees_its_time(provider, status):
 def test_reschedule_moves_the_hold_and_frees_the_old_time(provider, mailoutbox, django_capture_on_commit_callbacks):
     request = held_request(at(provider, 9, 40), reminder_sent_at=timezone.now())
     with django_capture_on_commit_callbacks(execute=True):
-        booking.reschedule(request, at(provider, 13, 0), now=NOW)
+        workflow.reschedule(request, at(provider, 13, 0), now=NOW)
     request.refresh_from_db()
     assert request.slot_start == at(provider, 13, 0).start
     assert request.reschedule_count == 1
@@ -176,7 +176,7 @@ def test_reschedule_of_approved_booking_sends_updated_invitation(
 ):
     request = held_request(at(provider, 9, 40), status=Status.APPROVED)
     with django_capture_on_commit_callbacks(execute=True):
-        booking.reschedule(request, at(provider, 13, 0), now=NOW)
+        workflow.reschedule(request, at(provider, 13, 0), now=NOW)
     (message,) = mailoutbox
     attachment, calendar = ics_of(message)
     event = calendar.events[0]
@@ -244,7 +244,7 @@ def test_cancel_by_patient_frees_the_time_and_confirms_by_email(
 ):
     request = held_request(at(provider, 9, 40), status=status)
     with django_capture_on_commit_callbacks(execute=True):
-        booking.cancel_by_patient(request)
+        workflow.cancel_by_patient(request)
     request.refresh_from_db()
     assert request.status == Status.CANCELLED
     assert request.status_changes.get().note == "Cancelled by patient"
@@ -259,7 +259,7 @@ def test_cancel_by_patient_of_approved_booking_sends_cancelling_invitation(
 ):
     request = held_request(at(provider, 9, 40), status=Status.APPROVED)
     with django_capture_on_commit_callbacks(execute=True):
-        booking.cancel_by_patient(request)
+        workflow.cancel_by_patient(request)
     attachment, calendar = ics_of(mailoutbox[0])
     assert "method=CANCEL" in attachment.mimetype
     assert str(calendar["method"]) == "CANCEL"
@@ -271,14 +271,14 @@ def test_cancel_by_patient_of_approved_booking_sends_cancelling_invitation(
 def test_cancel_by_patient_refuses_a_closed_request(provider, status, mailoutbox):
     request = held_request(at(provider, 9, 40), status=status)
     with pytest.raises(InvalidTransition):
-        booking.cancel_by_patient(request)
+        workflow.cancel_by_patient(request)
     assert mailoutbox == []
 
 
 def test_send_confirmation_attaches_the_invitation(provider, mailoutbox, django_capture_on_commit_callbacks):
     request = held_request(at(provider, 9, 40), status=Status.APPROVED)
     with django_capture_on_commit_callbacks(execute=True):
-        booking.send_confirmation(request)
+        notices.booking_confirmed(request)
     (message,) = mailoutbox
     attachment, calendar = ics_of(message)
     assert attachment.filename == "consultation.ics"
@@ -290,7 +290,7 @@ def test_send_confirmation_attaches_the_invitation(provider, mailoutbox, django_
 def test_add_information_returns_request_to_the_queue(provider, mailoutbox, django_capture_on_commit_callbacks):
     request = held_request(at(provider, 9, 40), status=Status.NEEDS_INFO)
     with django_capture_on_commit_callbacks(execute=True):
-        booking.add_information(request, "I stopped my blood thinners last week.")
+        workflow.add_information(request, "I stopped my blood thinners last week.")
     request.refresh_from_db()
     assert request.status == Status.TRIAGED
     assert AdditionalInfo.objects.get(request=request).text == "I stopped my blood thinners last week."
@@ -304,16 +304,16 @@ def test_add_information_returns_request_to_the_queue(provider, mailoutbox, djan
 def test_add_information_refuses_when_none_was_asked_for(provider):
     request = held_request(at(provider, 9, 40), status=Status.APPROVED)
     with pytest.raises(InvalidTransition):
-        booking.add_information(request, "More")
+        workflow.add_information(request, "More")
     assert AdditionalInfo.objects.count() == 0
 
 
 def test_patient_emails_carry_no_personal_or_health_data(provider, mailoutbox, django_capture_on_commit_callbacks):
     request = held_request(at(provider, 9, 40), status=Status.APPROVED)
     with django_capture_on_commit_callbacks(execute=True):
-        booking.send_confirmation(request)
-        booking.reschedule(request, at(provider, 13, 0), now=NOW)
-        booking.cancel_by_patient(request)
+        notices.booking_confirmed(request)
+        workflow.reschedule(request, at(provider, 13, 0), now=NOW)
+        workflow.cancel_by_patient(request)
     assert len(mailoutbox) == 3
     for message in mailoutbox:
         for text in (message.subject, message.body, message.alternatives[0].content):

@@ -12,8 +12,8 @@ from PIL import Image
 
 from consultations import photos, ratelimit
 from consultations.forms import IntakeForm, make_submission_token
+from consultations.intake import screening_flags, worst_kind
 from consultations.models import FlagKind, PrivacyNotice
-from consultations.services import screening_flags, worst_kind
 from education.models import Precaution
 
 from .factories import intake_post_data, make_area, make_precaution, make_treatment

@@ -438,7 +438,7 @@ def test_error_report_hides_the_patients_answers(client, treatment, monkeypatch)
             reporter = ExceptionReporter(record.request, *record.exc_info, is_email=True)
             reports.append(reporter.get_traceback_html())
 
-    monkeypatch.setattr("consultations.services.notify_received", broken_mail)
+    monkeypatch.setattr("consultations.intake.notify_received", broken_mail)
     collector = ReportCollector(level=logging.ERROR)
     logging.getLogger("django.request").addHandler(collector)
     client.raise_request_exception = False

@@ -8,8 +8,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.utils import timezone
 
-from consultations import tasks
-from consultations.management.commands import send_reminders
+from consultations import reminders
 from consultations.models import ConsultationRequest, Provider, Status
 from tests.factories import make_treatment
 
@@ -75,14 +74,15 @@ def test_send_reminders_twice_sends_once(provider, mailoutbox):
 def test_send_reminders_overlapping_runs_never_double_send(provider, mailoutbox, monkeypatch):
     first, second = make_booking(provider, 3), make_booking(provider, 4)
     nested = []
+    send_reminder = reminders.send_reminder
 
     def enqueue_then_run_again(pk):
-        tasks.send_reminder.enqueue(pk)
+        send_reminder.enqueue(pk)
         if not nested:  # a second cron run starts while the first is between its query and its claims
             nested.append("running")
             nested[0] = run("send_reminders")
 
-    monkeypatch.setattr(send_reminders, "send_reminder", SimpleNamespace(enqueue=enqueue_then_run_again))
+    monkeypatch.setattr(reminders, "send_reminder", SimpleNamespace(enqueue=enqueue_then_run_again))
     outer = run("send_reminders")
 
     assert sorted(message.to[0] for message in mailoutbox) == sorted([first.email, second.email])
@@ -91,7 +91,7 @@ def test_send_reminders_overlapping_runs_never_double_send(provider, mailoutbox,
 
 def test_reminder_email_names_time_and_link_only(provider, mailoutbox):
     booking = make_booking(provider, 3)
-    tasks.send_reminder.call(booking.pk)
+    reminders.send_reminder.call(booking.pk)
     (message,) = mailoutbox
     assert booking.reference in message.body
     assert "/consultations/manage/" in message.body
@@ -103,7 +103,7 @@ def test_reminder_email_names_time_and_link_only(provider, mailoutbox):
 @pytest.mark.parametrize("status", [Status.CANCELLED, Status.DECLINED, Status.NEW])
 def test_reminder_task_skips_a_booking_no_longer_approved(provider, mailoutbox, status):
     booking = make_booking(provider, 3, status=status)
-    tasks.send_reminder.call(booking.pk)
+    reminders.send_reminder.call(booking.pk)
     assert mailoutbox == []
 
 

@@ -8,7 +8,7 @@ import pytest
 from django.core import mail
 from django.core.management import call_command
 
-from consultations import emails
+from consultations import notices
 
 
 # The worker closes its database connection when done, as a real process does: this needs
@@ -16,7 +16,7 @@ from consultations import emails
 @pytest.mark.django_db(transaction=True)
 def test_database_backend_stores_the_email_until_the_worker_sends_it(settings):
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
-    emails.queue("request_received", "patient@example.com", {"reference": "ACDEFGHJ", "manage_url": ""})
+    notices.queue("request_received", "patient@example.com", {"reference": "ACDEFGHJ", "manage_url": ""})
     assert mail.outbox == []
 
     call_command("db_worker", batch=True, verbosity=0)

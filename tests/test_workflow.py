@@ -3,6 +3,7 @@ twin over the states it must refuse. Each checks the new state, the recorded cha
 and the email the patient gets (or does not)."""
 
 import datetime
+import re
 
 import icalendar
 import pytest
@@ -12,6 +13,7 @@ from django.utils import timezone
 from consultations import links, workflow
 from consultations.models import (
     ACTIVE_STATUSES,
+    AuditEvent,
     DeclineReason,
     InvalidTransition,
     Note,
@@ -91,9 +93,12 @@ def assert_no_phi(message, consultation):
 
 
 def assert_recorded(consultation, previous, by):
+    """The status history and the audit trail both say who moved it from what to what."""
     consultation.refresh_from_db()
     change = StatusChange.objects.get(request=consultation)
     assert (change.from_status, change.to_status, change.by) == (previous, consultation.status, by)
+    audit = AuditEvent.objects.get(request=consultation, action=AuditEvent.Action.TRANSITION)
+    assert (audit.user, audit.detail) == (by, f"{previous} -> {consultation.status}")
 
 
 def assert_refused(function, consultation, mailoutbox, run, *args):
@@ -103,6 +108,7 @@ def assert_refused(function, consultation, mailoutbox, run, *args):
     consultation.refresh_from_db()
     assert consultation.status == status
     assert not StatusChange.objects.filter(request=consultation).exists()
+    assert not AuditEvent.objects.filter(request=consultation).exists()
     assert mailoutbox == []
 
 
@@ -281,3 +287,65 @@ def test_assign_only_to_providers(request_in, staff):
         workflow.assign(consultation, make_staff("Front desk"), by=staff)
     consultation.refresh_from_db()
     assert consultation.assigned_to == staff
+
+
+# --- Status changes by the patient and by the clock go through the same module -----------------
+
+
+@pytest.mark.parametrize("state", ACTIVE_STATUSES)
+def test_cancel_by_patient_is_recorded_and_audited_without_a_user(state, request_in, run, mailoutbox):
+    consultation = request_in(state)
+    assert run(workflow.cancel_by_patient, consultation) == state
+    assert consultation.status == Status.CANCELLED
+    assert_recorded(consultation, state, None)
+    assert len(mailoutbox) == 1
+
+
+@pytest.mark.parametrize("state", others(*ACTIVE_STATUSES))
+def test_cancel_by_patient_refused_from_closed_states(state, request_in, run, mailoutbox):
+    assert_refused(workflow.cancel_by_patient, request_in(state), mailoutbox, run)
+
+
+def test_add_information_is_recorded_and_audited(request_in, run, mailoutbox):
+    consultation = request_in(Status.NEEDS_INFO)
+    run(workflow.add_information, consultation, "I stopped my blood thinners.")
+    assert consultation.status == Status.TRIAGED
+    assert_recorded(consultation, Status.NEEDS_INFO, None)
+    assert consultation.additional_info.count() == 1
+    (message,) = mailoutbox
+    assert "I stopped" not in message.body
+
+
+# From "new" the state machine lets it through (as staff may triage); the self-service page
+# only offers the form while the clinic waits for information.
+@pytest.mark.parametrize("state", others(Status.NEW, Status.NEEDS_INFO))
+def test_add_information_refused_from_other_states(state, request_in, run, mailoutbox):
+    assert_refused(workflow.add_information, request_in(state), mailoutbox, run, "More")
+
+
+@pytest.mark.parametrize("state", [Status.NEW, Status.TRIAGED, Status.NEEDS_INFO])
+def test_expire_frees_the_time_and_is_audited_without_mail(state, request_in, run, mailoutbox):
+    consultation = request_in(state)
+    assert run(workflow.expire, consultation) == state
+    assert not consultation.holds_time
+    assert_recorded(consultation, state, None)
+    assert mailoutbox == []
+
+
+@pytest.mark.parametrize("state", others(Status.NEW, Status.TRIAGED, Status.NEEDS_INFO))
+def test_expire_refused_from_other_states(state, request_in, run, mailoutbox):
+    assert_refused(workflow.expire, request_in(state), mailoutbox, run)
+
+
+def test_no_module_but_the_workflow_changes_a_status():
+    """Only the model's transition() writes a status, and only workflow.py calls it."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    callers = sorted(
+        str(path.relative_to(root))
+        for package in ("consultations", "education", "clinic")
+        for path in (root / package).rglob("*.py")
+        if re.search(r"\bconsultation\.transition\(|\.transition\(Status\.", path.read_text())
+    )
+    assert callers == ["consultations/workflow.py"]

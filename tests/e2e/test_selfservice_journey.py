@@ -8,7 +8,7 @@ from django.core import mail
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from consultations import booking
+from consultations import notices
 from consultations.availability import Slot, grouped_by_day, open_slots
 from consultations.models import ConsultationRequest, Provider, Status, WorkingHours
 from tests.factories import make_treatment
@@ -51,7 +51,7 @@ def make_booked_request():
 
 def test_patient_moves_a_booking_through_the_emailed_link(phone, live_server):
     consultation = make_booked_request()
-    booking.send_confirmation(consultation)
+    notices.booking_confirmed(consultation)
     (confirmation,) = mail.outbox
     link = re.search(r"https?://\S+(/consultations/manage/\S+/)", confirmation.body).group(1)
 

@@ -3,6 +3,7 @@
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
+from consultations import workflow
 from consultations.models import ConsultationRequest, InvalidTransition, Status
 
 UNCONFIRMED = [Status.NEW, Status.TRIAGED, Status.NEEDS_INFO]
@@ -15,7 +16,7 @@ class Command(BaseCommand):
         expired = 0
         for consultation in ConsultationRequest.objects.filter(status__in=UNCONFIRMED, slot_start__lte=timezone.now()):
             try:
-                consultation.transition(Status.EXPIRED, note="The held time began before the request was confirmed")
+                workflow.expire(consultation)
             except InvalidTransition:
                 continue  # Staff acted on it since the query ran; their decision stands.
             expired += 1

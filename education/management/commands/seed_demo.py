@@ -10,8 +10,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from consultations import availability
+from consultations.intake import record_screening, screening_flags, worst_kind
 from consultations.models import ConsultationRequest, PrivacyNotice, Provider, WorkingHours, age_on
-from consultations.services import record_screening, screening_flags, worst_kind
 from education.models import Treatment
 
 DEMO_PROVIDER_USERNAME = "demo-provider"

@@ -1,15 +1,13 @@
-"""Actions that write several models or send mail. Views call these; nothing else does the writing."""
+"""The intake use case: a valid intake form becomes a stored request, its screening and its notices."""
 
 import logging
 
-from django.conf import settings
 from django.db import transaction
-from django.urls import NoReverseMatch
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.views.decorators.debug import sensitive_variables
 
-from . import booking, emails, links
+from . import booking, notices
 from .forms import LABELED_AGE
 from .models import Flag, FlagKind, Photo, ScreeningAnswer
 
@@ -113,19 +111,5 @@ def submit_request(form):
 
 def notify_received(consultation):
     """The patient's receipt and the staff alert: reference and links only, never health data."""
-    try:
-        manage_url = emails.site_url(links.manage_path(consultation))
-    except NoReverseMatch:  # the self-service pages are not there yet
-        manage_url = ""
-    emails.queue(
-        "request_received", consultation.email, {"reference": consultation.reference, "manage_url": manage_url}
-    )
-    emails.queue(
-        "staff_new_request",
-        settings.CLINIC_STAFF_EMAIL,
-        {
-            "reference": consultation.reference,
-            "flagged": bool(consultation.worst_flag),
-            "admin_url": emails.site_url(consultation.get_absolute_url()),
-        },
-    )
+    notices.request_received(consultation)
+    notices.staff_new_request(consultation)

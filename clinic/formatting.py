@@ -1,0 +1,65 @@
+"""How the clinic writes times, dates, its address and its absolute links: one place for each.
+
+Everything that shows a time to a patient or to staff (pages, emails, the admin, calendar
+invitations) goes through here, so a second language or a second location changes one module.
+Times are shown in the clinic's time zone with Django's localized date formatting.
+"""
+
+import datetime
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.utils import formats
+
+# Format strings in Django's date-format syntax; formats.date_format() translates the
+# day and month names for the active language.
+WHEN_FORMAT = "D j M Y, H:i"  # "Tue 1 Dec 2026, 09:40": staff pages
+SLOT_FORMAT = "D j M, H:i"  # "Tue 1 Dec, 09:40": a time offered or held
+DAY_FORMAT = "l j F"  # "Tuesday 1 December"
+TIME_FORMAT = "H:i"  # "09:40"
+
+
+def clinic_tz():
+    return ZoneInfo(settings.TIME_ZONE)
+
+
+def local(value):
+    """An aware datetime in the clinic's time zone."""
+    return value.astimezone(clinic_tz())
+
+
+def when(value):
+    """A time as the clinic reads it, e.g. "Tue 1 Dec 2026, 09:40"; "" for None."""
+    return formats.date_format(local(value), WHEN_FORMAT) if value else ""
+
+
+def slot_when(value):
+    """A booked or offered time, e.g. "Tue 1 Dec, 09:40"."""
+    return formats.date_format(local(value), SLOT_FORMAT) if value else ""
+
+
+def day(value):
+    """A calendar day, e.g. "Tuesday 1 December"."""
+    if isinstance(value, datetime.datetime):
+        value = local(value).date()
+    return formats.date_format(value, DAY_FORMAT)
+
+
+def time_of_day(value):
+    """The clock time alone, e.g. "09:40"; "" for None."""
+    return formats.time_format(local(value), TIME_FORMAT) if value else ""
+
+
+def clinic_address(*, name=True, country=False):
+    """The clinic's address on one line, e.g. "Riverside Aesthetic Clinic, 120 Harbor Street, Portland, ME 04101"."""
+    clinic = settings.CLINIC
+    parts = [clinic["NAME"]] if name else []
+    parts += [clinic["STREET"], clinic["CITY"], f"{clinic['REGION']} {clinic['POSTAL_CODE']}"]
+    if country:
+        parts.append(clinic["COUNTRY"])
+    return ", ".join(parts)
+
+
+def absolute_url(path=""):
+    """A link for an email or a calendar: the configured site URL plus the path."""
+    return (settings.CLINIC_SITE_URL or "http://127.0.0.1:8000") + path

@@ -1,0 +1,28 @@
+"""The mail transport: send one rendered email, in the background through django.tasks.
+
+It knows nothing of the clinic's messages (those are in notices.py), so a slow mail
+server never slows a patient's request and another channel (SMS) sits beside it.
+Task arguments are JSON: rendered, PHI-free text only.
+"""
+
+import base64
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.tasks import task
+
+
+@task
+def send_email(to, subject, text, html="", attachments=()):
+    """attachments: [filename, base64 content, mimetype] triples (JSON-serialisable)."""
+    message = EmailMultiAlternatives(subject=subject, body=text, from_email=settings.DEFAULT_FROM_EMAIL, to=to)
+    if html:
+        message.attach_alternative(html, "text/html")
+    for filename, content, mimetype in attachments:
+        message.attach(filename, base64.b64decode(content), mimetype)
+    message.send()
+
+
+def encode_attachments(attachments):
+    """(filename, bytes, mimetype) triples as the JSON the task takes."""
+    return [[name, base64.b64encode(content).decode("ascii"), mimetype] for name, content, mimetype in attachments]

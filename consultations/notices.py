@@ -1,0 +1,147 @@
+"""Every message the clinic sends: one function per message to a patient or to staff.
+
+Each renders templates/emails/<name>.txt and .html (subject from <name>_subject.txt)
+and queues it through the mail transport after the surrounding transaction commits,
+so a rolled-back change never mails anyone. Messages carry the reference, the time and
+links only: no name, birth date, answers or goals, because email is not a safe place
+for health data (tests/test_intake_emails.py and test_logging_phi.py check it).
+
+A new channel (SMS) gets its transport module beside mail.py and is called from here.
+"""
+
+from django.conf import settings
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import NoReverseMatch, reverse
+
+from clinic.formatting import absolute_url, clinic_address
+
+from . import ics, links, mail
+from .availability import Slot, slot_label
+from .models import Status
+
+
+def compose(name, context):
+    context = {"clinic": settings.CLINIC, "clinic_address": clinic_address(), "site_url": absolute_url(), **context}
+    subject = " ".join(render_to_string(f"emails/{name}_subject.txt", context).split())
+    text = render_to_string(f"emails/{name}.txt", context)
+    html = render_to_string(f"emails/{name}.html", context)
+    return subject, text, html
+
+
+def queue(name, to, context, attachments=()):
+    """Render now, send after the surrounding transaction commits (never for a rolled-back write).
+
+    attachments: (filename, bytes, mimetype) triples.
+    """
+    subject, text, html = compose(name, context)
+    encoded = mail.encode_attachments(attachments)
+    transaction.on_commit(
+        lambda: mail.send_email.enqueue(to=[to], subject=subject, text=text, html=html, attachments=encoded)
+    )
+
+
+def patient_context(consultation):
+    """What a patient's message may say: the reference, the time and the self-service link. Nothing else."""
+    slot = Slot.of(consultation)
+    return {
+        "reference": consultation.reference,
+        "when": slot_label(slot) if slot else "",
+        "manage_url": absolute_url(links.manage_path(consultation)),
+    }
+
+
+def staff_link(consultation):
+    return absolute_url(reverse("admin:consultations_consultationrequest_change", args=[consultation.pk]))
+
+
+def invitation(consultation, method):
+    """The calendar entry (.ics) as an attachment: REQUEST adds or moves it, CANCEL removes it (same UID)."""
+    return ("consultation.ics", ics.build_ics(consultation, method), f"text/calendar; method={method}")
+
+
+def _calendar_cancellation(consultation, previous):
+    """A booked time sits in the patient's calendar: only then is there an entry to remove."""
+    if previous != Status.APPROVED or consultation.slot_start is None:
+        return []
+    return [invitation(consultation, "CANCEL")]
+
+
+def _to_patient(consultation, name, attachments=(), **context):
+    queue(name, consultation.email, {**patient_context(consultation), **context}, attachments=attachments)
+
+
+# --- To the patient ---------------------------------------------------------------------------
+
+
+def request_received(consultation):
+    """The receipt for a new request."""
+    try:
+        manage_url = absolute_url(links.manage_path(consultation))
+    except NoReverseMatch:  # the self-service pages are not there yet
+        manage_url = ""
+    queue("request_received", consultation.email, {"reference": consultation.reference, "manage_url": manage_url})
+
+
+def booking_confirmed(consultation):
+    """ "Your consultation is booked", with a calendar invitation when there is a time."""
+    attachments = [invitation(consultation, "REQUEST")] if consultation.slot_start is not None else []
+    _to_patient(consultation, "booking_confirmed", attachments=attachments)
+
+
+def rescheduled(consultation, old_slot):
+    """The time moved; a booked time's calendar entry moves with it."""
+    attachments = [invitation(consultation, "REQUEST")] if consultation.status == Status.APPROVED else []
+    _to_patient(consultation, "rescheduled", attachments=attachments, old_when=slot_label(old_slot) if old_slot else "")
+
+
+def cancelled_by_patient(consultation, previous):
+    _to_patient(consultation, "booking_cancelled", attachments=_calendar_cancellation(consultation, previous))
+
+
+def needs_info(consultation, topic):
+    """Staff ask for more; topic is a generic label (it goes into an email)."""
+    _to_patient(consultation, "needs_info", topic=topic)
+
+
+def declined(consultation, previous):
+    # The reason stays with the clinic: it is explained by phone, never in an email.
+    _to_patient(consultation, "declined", attachments=_calendar_cancellation(consultation, previous))
+
+
+def no_show(consultation):
+    _to_patient(consultation, "no_show", book_url=absolute_url(reverse("consultations:new")))
+
+
+def cancelled_by_clinic(consultation, previous):
+    _to_patient(consultation, "cancelled_by_clinic", attachments=_calendar_cancellation(consultation, previous))
+
+
+def reminder(consultation):
+    """Send the reminder now: called from the reminder task, which already runs in the background."""
+    subject, text, html = compose("reminder", patient_context(consultation))
+    mail.send_email.call(to=[consultation.email], subject=subject, text=text, html=html)
+
+
+# --- To the clinic's staff ----------------------------------------------------------------------
+
+
+def staff_new_request(consultation):
+    queue(
+        "staff_new_request",
+        settings.CLINIC_STAFF_EMAIL,
+        {
+            "reference": consultation.reference,
+            "flagged": bool(consultation.worst_flag),
+            "admin_url": staff_link(consultation),
+        },
+    )
+
+
+def staff_patient_added_info(consultation):
+    # The reference only; the text is read in the admin.
+    queue(
+        "patient_added_info",
+        settings.CLINIC_STAFF_EMAIL,
+        {"reference": consultation.reference, "admin_url": staff_link(consultation)},
+    )

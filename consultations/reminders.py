@@ -1,0 +1,59 @@
+"""Reminders before an approved consultation: which are due, claiming each once, sending it.
+
+`reminder_sent_at` is the only state: set when a reminder is claimed, cleared when the
+time moves (booking.reschedule() applies RESET_ON_MOVE), because a reminder for the old
+time says nothing about the new one. A new channel (SMS) is one more notice sent from
+send_reminder().
+"""
+
+import datetime
+
+from django.conf import settings
+from django.tasks import task
+from django.utils import timezone
+
+from . import notices
+from .models import ConsultationRequest, Status
+
+# The fields booking.reschedule() writes when a time moves: the next reminder is for the new time.
+RESET_ON_MOVE = {"reminder_sent_at": None}
+
+
+def due(now=None):
+    """Ids of approved consultations starting within CLINIC_REMINDER_HOURS that were not reminded yet."""
+    now = now or timezone.now()
+    return ConsultationRequest.objects.filter(
+        status=Status.APPROVED,
+        slot_start__gt=now,
+        slot_start__lte=now + datetime.timedelta(hours=settings.CLINIC_REMINDER_HOURS),
+        reminder_sent_at__isnull=True,
+    ).values_list("pk", flat=True)
+
+
+def claim(pk, now=None):
+    """Mark the reminder as sent with a conditional UPDATE: of two overlapping runs, only one gets True."""
+    return bool(
+        ConsultationRequest.objects.filter(pk=pk, reminder_sent_at__isnull=True).update(
+            reminder_sent_at=now or timezone.now()
+        )
+    )
+
+
+def queue_due(now=None):
+    """Claim and queue every due reminder; returns how many were queued."""
+    now = now or timezone.now()
+    queued = 0
+    for pk in due(now):
+        if claim(pk, now):
+            send_reminder.enqueue(pk)
+            queued += 1
+    return queued
+
+
+@task
+def send_reminder(request_id):
+    """Remind the patient of an approved consultation. Takes an id: the email is rendered here, PHI-free."""
+    consultation = ConsultationRequest.objects.filter(pk=request_id, status=Status.APPROVED).first()
+    if consultation is None or consultation.slot_start is None:
+        return  # Cancelled or moved off the books since the reminder was picked: nothing to remind of.
+    notices.reminder(consultation)
