@@ -50,11 +50,17 @@ def time_of_day(value):
     return formats.time_format(local(value), TIME_FORMAT) if value else ""
 
 
+def address_lines():
+    """The clinic's postal address as lines, e.g. ["120 Harbor Street, Suite 4", "Portland, ME 04101"]."""
+    clinic = settings.CLINIC
+    return [clinic["STREET"], f"{clinic['CITY']}, {clinic['REGION']} {clinic['POSTAL_CODE']}"]
+
+
 def clinic_address(*, name=True, country=False):
     """The clinic's address on one line, e.g. "Riverside Aesthetic Clinic, 120 Harbor Street, Portland, ME 04101"."""
     clinic = settings.CLINIC
     parts = [clinic["NAME"]] if name else []
-    parts += [clinic["STREET"], clinic["CITY"], f"{clinic['REGION']} {clinic['POSTAL_CODE']}"]
+    parts += address_lines()
     if country:
         parts.append(clinic["COUNTRY"])
     return ", ".join(parts)

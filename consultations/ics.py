@@ -13,6 +13,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from icalendar import Calendar, Event, vCalAddress
 
+from clinic.formatting import clinic_address
+
 METHODS = {"REQUEST": "CONFIRMED", "CANCEL": "CANCELLED"}
 
 
@@ -24,11 +26,6 @@ def sequence(consultation, method="REQUEST"):
     # Each move increments reschedule_count, so a later invitation always outranks an earlier one;
     # a cancellation outranks the last invitation.
     return consultation.reschedule_count + (1 if method == "CANCEL" else 0)
-
-
-def clinic_address():
-    clinic = settings.CLINIC
-    return f"{clinic['NAME']}, {clinic['STREET']}, {clinic['CITY']}, {clinic['REGION']} {clinic['POSTAL_CODE']}, {clinic['COUNTRY']}"
 
 
 def build_ics(consultation, method="REQUEST"):
@@ -52,7 +49,7 @@ def build_ics(consultation, method="REQUEST"):
     event.add("sequence", sequence(consultation, method))
     event.add("status", METHODS[method])
     event.add("summary", _("Consultation at %(clinic)s") % {"clinic": clinic["NAME"]})
-    event.add("location", clinic_address())
+    event.add("location", clinic_address(country=True))
     event.add(
         "description",
         _("Reference %(reference)s. To change or cancel, use the link in your email or call %(phone)s.")

@@ -22,7 +22,13 @@ from .models import Status
 
 
 def compose(name, context):
-    context = {"clinic": settings.CLINIC, "clinic_address": clinic_address(), "site_url": absolute_url(), **context}
+    context = {
+        "clinic": settings.CLINIC,
+        "clinic_address": clinic_address(),
+        "clinic_street_address": clinic_address(name=False),
+        "site_url": absolute_url(),
+        **context,
+    }
     subject = " ".join(render_to_string(f"emails/{name}_subject.txt", context).split())
     text = render_to_string(f"emails/{name}.txt", context)
     html = render_to_string(f"emails/{name}.html", context)
