@@ -76,7 +76,7 @@ class FlagFilter(admin.SimpleListFilter):
             return queryset.filter(worst_flag="")
         if value in FlagKind.values:
             # Any flag of this kind, not only the worst one.
-            return queryset.filter(Exists(Flag.objects.filter(request=OuterRef("pk"), kind=value)))
+            return queryset.filter(Exists(Flag.objects.filter(consultation=OuterRef("pk"), kind=value)))
         return queryset
 
 
@@ -393,9 +393,9 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("request"), ordering="reference")
     def request_link(self, event):
-        if event.request_id is None:
+        if event.consultation_id is None:
             return event.reference  # purged or deleted since; the reference stays
-        url = reverse("admin:consultations_consultationrequest_change", args=[event.request_id])
+        url = reverse("admin:consultations_consultationrequest_change", args=[event.consultation_id])
         return format_html('<a href="{}">{}</a>', url, event.reference)
 
     def has_module_permission(self, request):

@@ -48,7 +48,7 @@ def record_screening(consultation, answers, flags):
     """
     ScreeningAnswer.objects.bulk_create(
         ScreeningAnswer(
-            request=consultation,
+            consultation=consultation,
             precaution=precaution,
             question=precaution.question,
             answer=answer,
@@ -58,7 +58,7 @@ def record_screening(consultation, answers, flags):
         for order, (precaution, answer) in enumerate(answers)
     )
     for flag in flags:
-        flag.request = consultation
+        flag.consultation = consultation
     Flag.objects.bulk_create(flags)
 
 
@@ -97,7 +97,7 @@ def submit_request(form):
     record_screening(consultation, answers, flags)
     for photo in data["photos"]:
         Photo.objects.create(
-            request=consultation,
+            consultation=consultation,
             image=photo.as_file(),
             content_type=photo.content_type,
             width=photo.width,

@@ -10,7 +10,6 @@ import secrets
 
 from django.conf import settings
 from django.db import models, transaction
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
@@ -301,9 +300,6 @@ class ConsultationRequest(models.Model):
             self.reference = self._unused_reference()
         super().save(*args, **kwargs)
 
-    def get_absolute_url(self):
-        return reverse("admin:consultations_consultationrequest_change", args=[self.pk])
-
     @staticmethod
     def _unused_reference():
         # 25^8 ≈ 1.5e11 codes: a clash is rare, but checked rather than assumed.
@@ -355,8 +351,12 @@ class ConsultationRequest(models.Model):
             self.decline_reason = reason
             fields.append("decline_reason")
         self.save(update_fields=fields)
-        StatusChange.objects.create(request=self, from_status=previous, to_status=to, by=by, note=note[:500])
+        StatusChange.objects.create(consultation=self, from_status=previous, to_status=to, by=by, note=note[:500])
         return previous
+
+
+# The rows below point at their request through a field named `consultation` (never `request`,
+# which means the HTTP request everywhere else); the column keeps its first name, request_id.
 
 
 class ScreeningAnswer(models.Model):
@@ -365,7 +365,9 @@ class ScreeningAnswer(models.Model):
         NO = "no", _("No")
         UNSURE = "unsure", _("Not sure")
 
-    request = models.ForeignKey(ConsultationRequest, on_delete=models.CASCADE, related_name="answers")
+    consultation = models.ForeignKey(
+        ConsultationRequest, on_delete=models.CASCADE, related_name="answers", db_column="request_id"
+    )
     precaution = models.ForeignKey(Precaution, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     question = models.CharField(_("question as asked"), max_length=300)
     answer = models.CharField(_("answer"), max_length=6, choices=Answer.choices)
@@ -382,7 +384,9 @@ class ScreeningAnswer(models.Model):
 
 
 class Flag(models.Model):
-    request = models.ForeignKey(ConsultationRequest, on_delete=models.CASCADE, related_name="flags")
+    consultation = models.ForeignKey(
+        ConsultationRequest, on_delete=models.CASCADE, related_name="flags", db_column="request_id"
+    )
     kind = models.CharField(_("kind"), max_length=15, choices=FlagKind.choices)
     reason = models.CharField(
         _("reason"), max_length=300, help_text=_("The contraindication or precaution it came from.")
@@ -409,7 +413,9 @@ def private_storage():
 
 
 class Photo(models.Model):
-    request = models.ForeignKey(ConsultationRequest, on_delete=models.CASCADE, related_name="photos")
+    consultation = models.ForeignKey(
+        ConsultationRequest, on_delete=models.CASCADE, related_name="photos", db_column="request_id"
+    )
     image = models.FileField(_("image"), storage=private_storage, upload_to=photo_path, max_length=200)
     content_type = models.CharField(max_length=20)
     width = models.PositiveIntegerField()
@@ -422,7 +428,7 @@ class Photo(models.Model):
         verbose_name_plural = _("photos")
 
     def __str__(self):
-        return f"Photo {self.pk} of {self.request_id}"
+        return f"Photo {self.pk} of {self.consultation_id}"
 
     def delete(self, *args, **kwargs):
         self.image.delete(save=False)
@@ -432,7 +438,9 @@ class Photo(models.Model):
 class StatusChange(models.Model):
     """Who moved a request from which state to which, and when."""
 
-    request = models.ForeignKey(ConsultationRequest, on_delete=models.CASCADE, related_name="status_changes")
+    consultation = models.ForeignKey(
+        ConsultationRequest, on_delete=models.CASCADE, related_name="status_changes", db_column="request_id"
+    )
     from_status = models.CharField(max_length=12, choices=Status.choices)
     to_status = models.CharField(max_length=12, choices=Status.choices)
     by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
@@ -466,7 +474,9 @@ class ImmutableModel(models.Model):
 class Note(ImmutableModel):
     """An internal staff note. Append-only; never shown to the patient."""
 
-    request = models.ForeignKey(ConsultationRequest, on_delete=models.CASCADE, related_name="notes")
+    consultation = models.ForeignKey(
+        ConsultationRequest, on_delete=models.CASCADE, related_name="notes", db_column="request_id"
+    )
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
     text = models.TextField(_("note"), max_length=4000)
@@ -495,7 +505,9 @@ class AuditEvent(ImmutableModel):
     at = models.DateTimeField(default=timezone.now, db_index=True)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
     action = models.CharField(max_length=12, choices=Action.choices)
-    request = models.ForeignKey(ConsultationRequest, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    consultation = models.ForeignKey(
+        ConsultationRequest, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", db_column="request_id"
+    )
     # Kept when a request is purged, so the trail still says which one it was.
     reference = models.CharField(max_length=REFERENCE_LENGTH, blank=True)
     ip = models.GenericIPAddressField(null=True, blank=True)
@@ -521,7 +533,7 @@ class AuditEvent(ImmutableModel):
         return cls.objects.create(
             user=user if user is not None and user.is_authenticated else None,
             action=action,
-            request=consultation,
+            consultation=consultation,
             reference=consultation.reference if consultation else "",
             ip=ip or None,
             detail=detail[:200],
@@ -531,7 +543,9 @@ class AuditEvent(ImmutableModel):
 class AdditionalInfo(models.Model):
     """Information the patient added through their self-service link after staff asked for it."""
 
-    request = models.ForeignKey(ConsultationRequest, on_delete=models.CASCADE, related_name="additional_info")
+    consultation = models.ForeignKey(
+        ConsultationRequest, on_delete=models.CASCADE, related_name="additional_info", db_column="request_id"
+    )
     text = models.TextField(_("information"), max_length=4000)
     created_at = models.DateTimeField(default=timezone.now)
 

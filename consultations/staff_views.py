@@ -235,7 +235,7 @@ def audit_many(request, action, consultations, detail):
     user = request.user if request.user.is_authenticated else None
     ip = request.META.get("REMOTE_ADDR") or None
     AuditEvent.objects.bulk_create(
-        AuditEvent(user=user, action=action, request=c, reference=c.reference, ip=ip, detail=detail)
+        AuditEvent(user=user, action=action, consultation=c, reference=c.reference, ip=ip, detail=detail)
         for c in consultations
     )
 

@@ -136,7 +136,7 @@ def cancel_by_patient(consultation):
 def add_information(consultation, text):
     """The patient answers a request for more information; back to the staff queue. Raises InvalidTransition."""
     _change(consultation, Status.TRIAGED, note="Patient added information")
-    AdditionalInfo.objects.create(request=consultation, text=text)
+    AdditionalInfo.objects.create(consultation=consultation, text=text)
     notices.staff_patient_added_info(consultation)
     return consultation
 
@@ -183,7 +183,7 @@ def add_note(consultation, by, text):
     text = (text or "").strip()
     if not text:
         raise ValueError("A note cannot be empty.")
-    return Note.objects.create(request=consultation, author=by, text=text)
+    return Note.objects.create(consultation=consultation, author=by, text=text)
 
 
 @transaction.atomic
@@ -193,7 +193,7 @@ def delete_with_photos(queryset):
     A queryset delete never calls Photo.delete(), so the files are removed here,
     once the rows are gone for good (after commit).
     """
-    photos = list(Photo.objects.filter(request__in=queryset).values_list("image", flat=True))
+    photos = list(Photo.objects.filter(consultation__in=queryset).values_list("image", flat=True))
     _total, per_model = queryset.delete()
     requests = per_model.get("consultations.ConsultationRequest", 0)
     storage = Photo._meta.get_field("image").storage

@@ -161,7 +161,7 @@ def make_photo(consultation, size=(4, 3)):
 
     buffer = io.BytesIO()
     Image.new("RGB", size, "pink").save(buffer, "PNG")
-    photo = Photo(request=consultation, content_type="image/png", width=size[0], height=size[1])
+    photo = Photo(consultation=consultation, content_type="image/png", width=size[0], height=size[1])
     photo.image.save("photo.png", ContentFile(buffer.getvalue()), save=True)
     return photo
 

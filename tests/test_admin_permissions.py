@@ -102,7 +102,7 @@ def add_note(client, consultation):
     response = client.post(url("note", consultation.pk), {"text": "Called the patient."})
     assert response.status_code in (302, 403)
     allowed = response.status_code == 302
-    assert Note.objects.filter(request=consultation).exists() == allowed
+    assert Note.objects.filter(consultation=consultation).exists() == allowed
     return allowed
 
 

@@ -242,7 +242,7 @@ def test_request_page_shows_answers_read_only_with_flags_first(provider_client, 
 def test_request_page_query_count_does_not_grow(extra, provider_client, ask, provider, django_assert_num_queries):
     consultation = ask("do_not_treat")
     for index in range(extra):
-        Note.objects.create(request=consultation, author=provider.user, text=f"Note {index}")
+        Note.objects.create(consultation=consultation, author=provider.user, text=f"Note {index}")
         consultation.transition(Status.TRIAGED if index % 2 == 0 else Status.NEEDS_INFO, by=provider.user)
     provider_client.get(page(consultation))  # warm process-wide caches (content types)
     with django_assert_num_queries(17):
@@ -306,7 +306,7 @@ def test_note_is_added_with_author_and_time(provider_client, ask, provider):
     consultation = ask()
     url = reverse("admin:consultations_consultationrequest_note", args=[consultation.pk])
     response = provider_client.post(url, {"text": "Called back, prefers mornings."}, follow=True)
-    note = Note.objects.get(request=consultation)
+    note = Note.objects.get(consultation=consultation)
     assert (note.author, note.text) == (provider.user, "Called back, prefers mornings.")
     html = response.content.decode()
     assert "Called back, prefers mornings." in html
@@ -331,7 +331,7 @@ def test_assignment_is_the_only_change_the_form_saves(provider_client, ask, prov
     assert consultation.assigned_to == provider.user
     assert consultation.goals == "Softer lines around my mouth."
     assert consultation.first_name == "Ada"
-    assert AuditEvent.objects.filter(action=AuditEvent.Action.CHANGE, request=consultation).count() == 1
+    assert AuditEvent.objects.filter(action=AuditEvent.Action.CHANGE, consultation=consultation).count() == 1
 
 
 def test_staff_session_expires_after_inactivity(client, settings):

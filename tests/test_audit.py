@@ -47,7 +47,7 @@ def provider_client(client, provider):
 
 def events(action, consultation=None):
     found = AuditEvent.objects.filter(action=action)
-    return list(found.filter(request=consultation) if consultation else found)
+    return list(found.filter(consultation=consultation) if consultation else found)
 
 
 def test_every_view_of_a_request_page_is_recorded(provider_client, provider, consultation):
@@ -138,7 +138,7 @@ def test_delete_is_recorded_and_the_trail_outlives_the_request(
     assert not ConsultationRequest.objects.filter(pk=consultation.pk).exists()
     trail = AuditEvent.objects.filter(reference=consultation.reference)
     assert set(trail.values_list("action", flat=True)) == {Action.VIEW, Action.DELETE}
-    assert not trail.filter(request__isnull=False).exists()
+    assert not trail.filter(consultation__isnull=False).exists()
     assert not storage.exists(photo.image.name)
 
 

@@ -293,7 +293,7 @@ def test_add_information_returns_request_to_the_queue(provider, mailoutbox, djan
         workflow.add_information(request, "I stopped my blood thinners last week.")
     request.refresh_from_db()
     assert request.status == Status.TRIAGED
-    assert AdditionalInfo.objects.get(request=request).text == "I stopped my blood thinners last week."
+    assert AdditionalInfo.objects.get(consultation=request).text == "I stopped my blood thinners last week."
     (message,) = mailoutbox
     assert message.to == ["staff@clinic.test"]
     assert message.subject == f"{request.reference}: patient added information"

@@ -71,8 +71,9 @@ def test_staff_email_says_not_flagged_and_links_to_the_admin(send):
     staff = send()[1]
     consultation = ConsultationRequest.objects.get()
     assert staff.subject == f"New consultation request {consultation.reference}, flagged: no"
-    assert consultation.get_absolute_url() in staff.body
-    assert consultation.get_absolute_url() in staff.alternatives[0][0]
+    admin_url = reverse("admin:consultations_consultationrequest_change", args=[consultation.pk])
+    assert admin_url in staff.body
+    assert admin_url in staff.alternatives[0][0]
 
 
 def test_staff_email_says_flagged_when_an_answer_raised_a_flag(send, treatment):

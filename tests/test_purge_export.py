@@ -66,13 +66,13 @@ def test_purge_deletes_old_closed_requests_with_their_photos(aged, storage, djan
 
 def test_purge_keeps_the_audit_trail(aged, client, django_capture_on_commit_callbacks):
     gone = aged["gone"][0]
-    AuditEvent.objects.create(action=AuditEvent.Action.VIEW, request=gone, reference=gone.reference)
-    Note.objects.create(request=gone, author=make_provider().user, text="Seen.")
+    AuditEvent.objects.create(action=AuditEvent.Action.VIEW, consultation=gone, reference=gone.reference)
+    Note.objects.create(consultation=gone, author=make_provider().user, text="Seen.")
     with django_capture_on_commit_callbacks(execute=True):
         purge()
     trail = AuditEvent.objects.filter(reference=gone.reference)
     assert set(trail.values_list("action", flat=True)) == {AuditEvent.Action.VIEW, AuditEvent.Action.DELETE}
-    assert not trail.filter(request__isnull=False).exists()
+    assert not trail.filter(consultation__isnull=False).exists()
     assert not Note.objects.exists()
 
 
@@ -146,7 +146,7 @@ def test_json_export_holds_what_the_patient_told_us(provider_client, treatment):
     precaution = treatment.precautions.get()
     consultation = make_request(treatment, answers={precaution: "yes"}, medications="Warfarin 5 mg")
     consultation.transition(Status.TRIAGED, by=provider_client.provider.user)
-    Note.objects.create(request=consultation, author=provider_client.provider.user, text="Internal only.")
+    Note.objects.create(consultation=consultation, author=provider_client.provider.user, text="Internal only.")
     make_photo(consultation)
     response = provider_client.get(
         reverse("admin:consultations_consultationrequest_export_json", args=[consultation.pk])

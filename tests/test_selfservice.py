@@ -342,7 +342,7 @@ def test_add_info_stores_it_and_tells_the_staff(client, slots, mailoutbox, djang
     assert response.status_code == 302
     consultation.refresh_from_db()
     assert consultation.status == Status.TRIAGED
-    assert AdditionalInfo.objects.get(request=consultation).text == "I stopped aspirin on Monday."
+    assert AdditionalInfo.objects.get(consultation=consultation).text == "I stopped aspirin on Monday."
     (message,) = mailoutbox
     assert message.subject == f"{consultation.reference}: patient added information"
     assert "aspirin" not in message.body

@@ -95,9 +95,9 @@ def assert_no_phi(message, consultation):
 def assert_recorded(consultation, previous, by):
     """The status history and the audit trail both say who moved it from what to what."""
     consultation.refresh_from_db()
-    change = StatusChange.objects.get(request=consultation)
+    change = StatusChange.objects.get(consultation=consultation)
     assert (change.from_status, change.to_status, change.by) == (previous, consultation.status, by)
-    audit = AuditEvent.objects.get(request=consultation, action=AuditEvent.Action.TRANSITION)
+    audit = AuditEvent.objects.get(consultation=consultation, action=AuditEvent.Action.TRANSITION)
     assert (audit.user, audit.detail) == (by, f"{previous} -> {consultation.status}")
 
 
@@ -107,8 +107,8 @@ def assert_refused(function, consultation, mailoutbox, run, *args):
     status = consultation.status
     consultation.refresh_from_db()
     assert consultation.status == status
-    assert not StatusChange.objects.filter(request=consultation).exists()
-    assert not AuditEvent.objects.filter(request=consultation).exists()
+    assert not StatusChange.objects.filter(consultation=consultation).exists()
+    assert not AuditEvent.objects.filter(consultation=consultation).exists()
     assert mailoutbox == []
 
 

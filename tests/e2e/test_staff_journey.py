@@ -68,7 +68,7 @@ def test_provider_reviews_and_approves_the_flagged_request(desk):
 
     flagged.refresh_from_db()
     assert flagged.status == Status.APPROVED
-    assert Note.objects.filter(request=flagged, author=provider.user).count() == 1
+    assert Note.objects.filter(consultation=flagged, author=provider.user).count() == 1
     (confirmation,) = [message for message in mail.outbox if message.to == ["patient@example.com"]]
     assert flagged.reference in confirmation.subject
     (invitation,) = confirmation.attachments

@@ -27,7 +27,7 @@ class Command(BaseCommand):
         expired = ConsultationRequest.objects.closed().filter(status_changed_at__lt=cutoff)
         if dry_run:
             requests = expired.count()
-            photos = Photo.objects.filter(request__in=expired).count()
+            photos = Photo.objects.filter(consultation__in=expired).count()
             self.stdout.write(
                 f"Dry run: would delete {requests} request(s) and {photos} photo(s) closed more than {days} days ago."
             )
@@ -37,7 +37,7 @@ class Command(BaseCommand):
             AuditEvent.objects.bulk_create(
                 AuditEvent(
                     action=AuditEvent.Action.DELETE,
-                    request_id=pk,
+                    consultation_id=pk,
                     reference=reference,
                     detail=f"purged: closed more than {days} days ago",
                 )
