@@ -25,6 +25,7 @@ from django.utils.translation import gettext_lazy as _
 from clinic.formatting import time_of_day, when
 
 from . import permissions, staff_views, workflow
+from .forms.staff import NoteForm, action_form
 from .models import (
     AuditEvent,
     AvailabilityException,
@@ -250,7 +251,7 @@ class ConsultationRequestAdmin(admin.ModelAdmin):
             {
                 "name": action.name,
                 "label": self.action_label(action, consultation),
-                "form": staff_views.action_form(action.name),
+                "form": action_form(action.name),
             }
             for action in workflow.available_actions(consultation, user)
         ]
@@ -265,7 +266,7 @@ class ConsultationRequestAdmin(admin.ModelAdmin):
             "notes": list(consultation.notes.select_related("author")),
             "history": list(consultation.status_changes.select_related("by")),
             "workflow_actions": actions,
-            "note_form": staff_views.NoteForm() if user.has_perm(permissions.ADD_NOTE) else None,
+            "note_form": NoteForm() if user.has_perm(permissions.ADD_NOTE) else None,
             "requested_time": when(consultation.slot_start),
             "slot_end": time_of_day(consultation.slot_end),
             "patient_age": consultation.age_on(clinic_today()),

@@ -8,26 +8,28 @@ from django.utils.translation import gettext
 from django.views.decorators.debug import sensitive_variables
 
 from . import booking, notices
-from .forms import LABELED_AGE
-from .models import Flag, FlagKind, Photo, ScreeningAnswer
+from .models import ConsultationRequest, Flag, FlagKind, Photo, ScreeningAnswer
 
 logger = logging.getLogger(__name__)
 
 FLAG_REASON_LENGTH = Flag._meta.get_field("reason").max_length
 
 
-def screening_flags(*, age, pregnancy, answers):
+def screening_flags(*, age, pregnancy, answers, labeled_min_age=None):
     """Unsaved Flags for a set of answers. answers: (precaution, "yes" | "no" | "unsure") pairs.
 
     "Yes" raises the precaution's own kind; "Not sure" always asks the provider to discuss it.
+    labeled_min_age: the treatment's (Treatment.labeled_min_age); younger patients are discussed.
     """
     flags = []
-    if age < LABELED_AGE:
+    if labeled_min_age and age < labeled_min_age:
         flags.append(
             Flag(
                 kind=FlagKind.DISCUSS,
-                reason=gettext("Age %(age)d: safety and effectiveness are not established under 21 in the labeling.")
-                % {"age": age},
+                reason=gettext(
+                    "Age %(age)d: safety and effectiveness are not established under %(min_age)d in the labeling."
+                )
+                % {"age": age, "min_age": labeled_min_age},
             )
         )
     if pregnancy in (ScreeningAnswer.Answer.YES, ScreeningAnswer.Answer.UNSURE):
@@ -84,7 +86,10 @@ def submit_request(form):
 
     answers = form.screening_answers()
     flags = screening_flags(
-        age=consultation.age_on(timezone.localdate()), pregnancy=consultation.pregnancy, answers=answers
+        age=consultation.age_on(timezone.localdate()),
+        pregnancy=consultation.pregnancy,
+        answers=answers,
+        labeled_min_age=consultation.treatment.labeled_min_age,
     )
     consultation.worst_flag = worst_kind(flags)
     if data.get("preferred_time"):
@@ -107,6 +112,13 @@ def submit_request(form):
     notify_received(consultation)
     logger.info("consultation request received reference=%s flagged=%s", consultation.reference, bool(flags))
     return consultation
+
+
+def find_duplicate(form):
+    """The request this very form (same submission token) already created, if any."""
+    if form.token_invalid:
+        return None
+    return ConsultationRequest.objects.submitted_with(form.submission_token).first()
 
 
 def notify_received(consultation):

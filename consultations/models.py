@@ -195,6 +195,10 @@ class ConsultationRequestQuerySet(models.QuerySet):
     def flagged(self):
         return self.exclude(worst_flag="")
 
+    def submitted_with(self, token):
+        """The request one rendered intake form created (its submission token), if any."""
+        return self.filter(submission_token=token)
+
     def holding(self):
         """Requests that hold a time right now."""
         return self.active().filter(slot_start__isnull=False)

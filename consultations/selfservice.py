@@ -17,6 +17,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from . import booking, links, workflow
 from .availability import Slot, grouped_by_day, open_slots
+from .forms.selfservice import InfoForm, MoveForm
 from .models import ConsultationRequest, InvalidTransition, Provider, Status
 
 STATUS_WORDS = {
@@ -30,28 +31,6 @@ STATUS_WORDS = {
     Status.CANCELLED: _("This request is cancelled. The time is free for someone else."),
     Status.EXPIRED: _("This request expired because its time passed before it could be confirmed."),
 }
-
-
-class MoveForm(forms.Form):
-    slot = forms.CharField(
-        label=_("New time"), error_messages={"required": _("Choose a new time from the list.")}, max_length=100
-    )
-
-    def clean_slot(self):
-        try:
-            return Slot.from_key(self.cleaned_data["slot"])
-        except ValueError:
-            raise forms.ValidationError(_("Choose a new time from the list."), code="invalid") from None
-
-
-class InfoForm(forms.Form):
-    text = forms.CharField(
-        label=_("The information we asked for"),
-        widget=forms.Textarea(attrs={"rows": 6, "autocomplete": "off"}),
-        max_length=4000,
-        strip=True,
-        error_messages={"required": _("Write the information we asked for, or call us.")},
-    )
 
 
 def with_consultation(view):

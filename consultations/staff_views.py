@@ -9,7 +9,6 @@ trail. Audit details and messages never carry health data.
 import csv
 import json
 
-from django import forms
 from django.contrib import messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import PermissionDenied
@@ -22,63 +21,12 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from . import workflow
-from .models import AuditEvent, DeclineReason, InvalidTransition, Note
+from .forms.staff import NoteForm, action_form
+from .models import AuditEvent, InvalidTransition
 from .permissions import ADD_NOTE, EXPORT, VIEW_HEALTH, VIEW_PHOTOS
 
 # Served as images only if they are what the upload check let in; anything else is a download.
 IMAGE_TYPES = {"image/jpeg", "image/png", "image/webp"}
-
-
-class ActionForm(forms.Form):
-    """The extra input a workflow button needs; arguments() is what the workflow function takes."""
-
-    def arguments(self):
-        return self.cleaned_data
-
-
-class DeclineForm(ActionForm):
-    reason = forms.ChoiceField(
-        label=_("Reason"),
-        choices=[("", _("Choose a reason…")), *DeclineReason.choices],
-        help_text=_("Kept in the clinic's records; the patient is told by phone, never by email."),
-        error_messages={"required": _("Choose why the request is declined.")},
-    )
-
-
-class RequestInfoForm(ActionForm):
-    topic = forms.ChoiceField(
-        label=_("What is needed"),
-        choices=workflow.InfoTopic.choices,
-        help_text=_("The patient's email says this and links to a private page to add it."),
-    )
-
-
-class CancelForm(ActionForm):
-    # One click would otherwise free a booked time and email the patient: ask once.
-    confirm = forms.BooleanField(
-        label=_("Yes, cancel it and email the patient"),
-        error_messages={"required": _("Tick the box to confirm the cancellation.")},
-    )
-
-    def arguments(self):
-        return {}
-
-
-class NoteForm(forms.ModelForm):
-    class Meta:
-        model = Note
-        fields = ["text"]
-        labels = {"text": _("Add an internal note")}
-        help_texts = {"text": _("Seen by clinic staff only, never by the patient. Notes cannot be edited later.")}
-        widgets = {"text": forms.Textarea(attrs={"rows": 3, "maxlength": 4000})}
-
-
-ACTION_FORMS = {"decline": DeclineForm, "request_info": RequestInfoForm, "cancel": CancelForm}
-
-
-def action_form(action_name, data=None):
-    form_class = ACTION_FORMS.get(action_name)
-    return form_class(data, prefix=action_name) if form_class else None
 
 
 def get_viewable(request, model_admin, object_id):

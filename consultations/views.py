@@ -52,7 +52,7 @@ def request_new(request):
             return render(request, "consultations/rate_limited.html", status=429)
         form = IntakeForm(request.POST, request.FILES, treatment=treatment)
         # The same form sent again (double click, back button): show what the first send created.
-        if existing := form.existing_request():
+        if existing := intake.find_duplicate(form):
             return _confirm(request, existing)
         if form.is_valid():
             if form.is_bot():
@@ -66,7 +66,7 @@ def request_new(request):
                 form.time_taken()
             except IntegrityError:
                 # Two sends of one form raced; the other one stored it.
-                consultation = form.existing_request()
+                consultation = intake.find_duplicate(form)
                 if consultation is None:
                     raise
                 return _confirm(request, consultation)

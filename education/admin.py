@@ -51,7 +51,10 @@ class TreatmentAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ["name"]}
     fieldsets = [
         (None, {"fields": ["name", "slug", "summary", "order", "published"]}),
-        (_("Medical review"), {"fields": ["reviewed_on", "reviewer_name", "reviewer_credentials"]}),
+        (
+            _("Medical review"),
+            {"fields": ["reviewed_on", "reviewer_name", "reviewer_credentials", "labeled_min_age"]},
+        ),
     ]
     inlines = [SectionInline, AreaInline, SideEffectInline, PrecautionInline]
 

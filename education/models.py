@@ -63,6 +63,15 @@ class Treatment(models.Model):
     )
     published = models.BooleanField(_("published"), default=False)
     order = models.PositiveSmallIntegerField(_("order"), default=0)
+    labeled_min_age = models.PositiveSmallIntegerField(
+        _("labeled minimum age"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "Where the product labeling does not establish safety and effectiveness below an age, that age: "
+            "younger patients' requests are flagged for discussion. Empty for none."
+        ),
+    )
     reviewed_on = models.DateField(_("medically reviewed on"), null=True, blank=True)
     reviewer_name = models.CharField(_("reviewer name"), max_length=120, blank=True)
     reviewer_credentials = models.CharField(

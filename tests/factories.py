@@ -84,7 +84,10 @@ def make_request(treatment=None, *, answers=None, pregnancy="no", **kwargs):
     chosen = {getattr(key, "pk", key): value for key, value in (answers or {}).items()}
     pairs = [(p, chosen.get(p.pk, "no")) for p in treatment.precautions.exclude(question="")]
     flags = screening_flags(
-        age=age_on(timezone.localdate(), consultation.date_of_birth), pregnancy=pregnancy, answers=pairs
+        age=age_on(timezone.localdate(), consultation.date_of_birth),
+        pregnancy=pregnancy,
+        answers=pairs,
+        labeled_min_age=treatment.labeled_min_age,
     )
     consultation.worst_flag = worst_kind(flags)
     consultation.save()

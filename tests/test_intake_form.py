@@ -12,7 +12,7 @@ from PIL import Image
 
 from consultations import photos, ratelimit
 from consultations.forms import IntakeForm, make_submission_token
-from consultations.intake import screening_flags, worst_kind
+from consultations.intake import find_duplicate, screening_flags, worst_kind
 from consultations.models import FlagKind, PrivacyNotice
 from education.models import Precaution
 
@@ -234,7 +234,7 @@ def test_form_tampered_submission_token_is_refused_and_replaced(treatment):
     assert not form.is_valid()
     assert form.errors.as_data()["__all__"][0].code == "bad_token"
     assert form.submission_token_value != "forged"
-    assert form.existing_request() is None
+    assert find_duplicate(form) is None
 
 
 def test_form_preferred_time_defaults_to_no_preference(treatment):
@@ -393,12 +393,24 @@ def test_screening_flags_no_raises_nothing():
 
 
 @pytest.mark.parametrize(("age", "flagged"), [(18, True), (20, True), (21, False), (65, False)])
-def test_screening_flags_under_21_asks_to_discuss(age, flagged):
-    flags = screening_flags(age=age, pregnancy="no", answers=[])
+def test_screening_flags_under_the_labeled_age_asks_to_discuss(age, flagged):
+    flags = screening_flags(age=age, pregnancy="no", answers=[], labeled_min_age=21)
     assert bool(flags) is flagged
     if flagged:
         assert flags[0].kind == FlagKind.DISCUSS
         assert "under 21" in flags[0].reason
+
+
+def test_screening_flags_no_age_flag_for_a_treatment_without_a_labeled_age():
+    assert screening_flags(age=18, pregnancy="no", answers=[], labeled_min_age=None) == []
+
+
+def test_belotero_carries_its_labeled_minimum_age_and_other_treatments_none():
+    from education.models import Treatment
+
+    ages = dict(Treatment.objects.values_list("slug", "labeled_min_age"))
+    assert ages["belotero"] == 21
+    assert ages["dermal-fillers"] is None
 
 
 @pytest.mark.parametrize(("answer", "flagged"), [("yes", True), ("unsure", True), ("no", False)])

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.views.debug import ExceptionReporter
 from PIL import Image
 
-from consultations import photos
+from consultations import intake, photos
 from consultations.forms import IntakeForm
 from consultations.models import ConsultationRequest, Flag, FlagKind, Photo, PrivacyNotice, ScreeningAnswer
 from education.models import Precaution, Treatment
@@ -135,12 +135,23 @@ def test_screening_snapshot_survives_later_edits_to_the_question(client, treatme
 def test_request_from_a_20_year_old_is_accepted_and_flagged_for_discussion(client, treatment):
     from django.utils import timezone
 
+    treatment.labeled_min_age = 21
+    treatment.save()
     today = timezone.localdate()
     response = post(client, treatment, date_of_birth=today.replace(year=today.year - 20).isoformat())
     assert response.status_code == 302
     flag = Flag.objects.get()
     assert flag.kind == FlagKind.DISCUSS
     assert "under 21" in flag.reason
+
+
+def test_request_from_a_20_year_old_is_not_age_flagged_for_a_treatment_without_a_labeled_age(client, treatment):
+    from django.utils import timezone
+
+    today = timezone.localdate()
+    response = post(client, treatment, date_of_birth=today.replace(year=today.year - 20).isoformat())
+    assert response.status_code == 302
+    assert not Flag.objects.exists()
 
 
 def test_confirmation_shows_the_reference_and_next_steps_to_the_sender(client, treatment):
@@ -188,14 +199,14 @@ def test_same_form_sent_twice_in_a_race_creates_one_request(client, treatment, m
     data = intake_post_data(treatment)
     client.post(NEW, data)
     # The second send passes the first check before the first one commits: the unique token catches it.
-    real = IntakeForm.existing_request
+    real = intake.find_duplicate
     calls = []
 
     def first_check_misses(form):
         calls.append(1)
         return None if len(calls) == 1 else real(form)
 
-    monkeypatch.setattr(IntakeForm, "existing_request", first_check_misses)
+    monkeypatch.setattr(intake, "find_duplicate", first_check_misses)
     response = client.post(NEW, data)
     assert response.status_code == 302
     assert response["Location"] == CONFIRMATION

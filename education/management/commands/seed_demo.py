@@ -69,7 +69,10 @@ def seed_demo_requests(provider):
         chosen, hold = data.pop("answers"), data.pop("hold")
         pairs = [(p, next((a for word, a in chosen.items() if word in p.question.lower()), "no")) for p in precautions]
         flags = screening_flags(
-            age=age_on(timezone.localdate(), data["date_of_birth"]), pregnancy=data["pregnancy"], answers=pairs
+            age=age_on(timezone.localdate(), data["date_of_birth"]),
+            pregnancy=data["pregnancy"],
+            answers=pairs,
+            labeled_min_age=treatment.labeled_min_age,
         )
         slot = next(open_slots, None) if hold else None
         consultation = ConsultationRequest.objects.create(

@@ -8,13 +8,10 @@ a change in between is noticed instead of silently saved.
 """
 
 import functools
-import time
-import uuid
 
 import phonenumbers
 from django import forms
 from django.conf import settings
-from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.validators import MinLengthValidator
 from django.forms.utils import ErrorDict, flatatt
@@ -25,34 +22,17 @@ from django.utils.translation import gettext_lazy as _
 
 from education.models import Treatment, TreatmentArea
 
-from . import availability, photos
-from .availability import Slot
-from .models import ConsultationRequest, PrivacyNotice, Provider, ScreeningAnswer, age_on
+from .. import availability, photos
+from ..availability import Slot
+from ..models import ConsultationRequest, PrivacyNotice, Provider, ScreeningAnswer, age_on
+from .mixins import HONEYPOT, SubmissionTokenMixin
 
 SLOT_TAKEN = _(
     "Sorry, that time was just taken by someone else. Please choose another time; the list shows the times still open."
 )
 
-SALT = "consultations.intake"
-HONEYPOT = "website"
 MIN_AGE = 18
-# Belotero's labeling: safety and effectiveness are not established under 21.
-LABELED_AGE = 21
 OLDEST_AGE = 120
-
-
-def make_submission_token():
-    """A signed (id, time the form was rendered) pair: the id stops duplicates, the time stops bots."""
-    return signing.dumps({"id": uuid.uuid4().hex, "at": int(time.time())}, salt=SALT)
-
-
-def read_submission_token(value):
-    """(UUID, rendered-at timestamp), or None for a missing or tampered token."""
-    try:
-        payload = signing.loads(value or "", salt=SALT)
-        return uuid.UUID(payload["id"]), float(payload["at"])
-    except (signing.BadSignature, KeyError, TypeError, ValueError):
-        return None
 
 
 class MultipleFileInput(forms.FileInput):
@@ -123,7 +103,7 @@ class SlotChoiceField(forms.ChoiceField):
         return True
 
 
-class IntakeForm(forms.ModelForm):
+class IntakeForm(SubmissionTokenMixin, forms.ModelForm):
     # Server-side validation only: the browser's own bubbles are not announced consistently and
     # cannot be styled; every error is shown in the summary and next to its field instead.
     use_required_attribute = False
@@ -181,8 +161,6 @@ class IntakeForm(forms.ModelForm):
         label=_("I have read the privacy notice and agree that the clinic may use my answers to assess my request."),
         error_messages={"required": _("Please confirm that you have read the privacy notice.")},
     )
-    # Honeypot: hidden from people by CSS and skipped by the keyboard; bots fill every field.
-    website = forms.CharField(label=_("Leave this empty"), required=False)
 
     class Meta:
         model = ConsultationRequest
@@ -280,11 +258,6 @@ class IntakeForm(forms.ModelForm):
                 error_messages={"required": _("Please answer this question.")},
             )
 
-        token = read_submission_token(self.data.get("submission_token")) if self.is_bound else None
-        self.token_invalid = self.is_bound and token is None
-        # A tampered or missing token gets a fresh one, so the re-rendered form can be sent.
-        self.submission_token_value = self.data["submission_token"] if token else make_submission_token()
-        self.submission_token, self.started_at = token or read_submission_token(self.submission_token_value)
         # The patient answered the questions of the treatment the page was rendered for.
         rendered_for = self.data.get("rendered_for") if self.is_bound else None
         self.treatment_changed = bool(rendered_for) and rendered_for != treatment.slug
@@ -418,15 +391,6 @@ class IntakeForm(forms.ModelForm):
             )
         return self.cleaned_data["consent"]
 
-    def clean(self):
-        cleaned = super().clean()
-        if self.token_invalid:
-            raise ValidationError(
-                _("This form could not be checked. Please look over your answers and send it again."),
-                code="bad_token",
-            )
-        return cleaned
-
     def full_clean(self):
         super().full_clean()
         if self.notice_changed:
@@ -456,18 +420,6 @@ class IntakeForm(forms.ModelForm):
             self.fields["photos"].widget.attrs["aria-describedby"] = " ".join(described_by)
 
     # --- Results -----------------------------------------------------------------------
-
-    def is_bot(self):
-        """Honeypot filled in, or sent faster than a person can read and fill the form."""
-        if self.data.get(HONEYPOT):
-            return True
-        return time.time() - self.started_at < settings.CLINIC_MIN_FILL_SECONDS
-
-    def existing_request(self):
-        """The request this very form (same submission token) already created, if any."""
-        if self.token_invalid:
-            return None
-        return ConsultationRequest.objects.filter(submission_token=self.submission_token).first()
 
     def screening_answers(self):
         """(precaution, answer) pairs in the order asked; call after is_valid()."""

@@ -1,0 +1,65 @@
+"""What any public form that creates something needs: one submission per rendered form, and no bots.
+
+The form carries a signed (id, time rendered) token. The id makes a second send of the same
+form (double click, back button) recognisable as a duplicate; the time, with a honeypot field
+people never see, tells a bot (sent faster than anyone can read) from a person.
+"""
+
+import time
+import uuid
+
+from django import forms
+from django.conf import settings
+from django.core import signing
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+SALT = "consultations.intake"
+HONEYPOT = "website"
+
+
+def make_submission_token():
+    """A signed (id, time the form was rendered) pair: the id stops duplicates, the time stops bots."""
+    return signing.dumps({"id": uuid.uuid4().hex, "at": int(time.time())}, salt=SALT)
+
+
+def read_submission_token(value):
+    """(UUID, rendered-at timestamp), or None for a missing or tampered token."""
+    try:
+        payload = signing.loads(value or "", salt=SALT)
+        return uuid.UUID(payload["id"]), float(payload["at"])
+    except (signing.BadSignature, KeyError, TypeError, ValueError):
+        return None
+
+
+class SubmissionTokenMixin:
+    """For a Form: the hidden `submission_token` and the honeypot field.
+
+    After __init__: submission_token (UUID), started_at (timestamp), submission_token_value
+    (what the template puts in the hidden input) and token_invalid.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Honeypot: hidden from people by CSS and skipped by the keyboard; bots fill every field.
+        self.fields[HONEYPOT] = forms.CharField(label=_("Leave this empty"), required=False)
+        token = read_submission_token(self.data.get("submission_token")) if self.is_bound else None
+        self.token_invalid = self.is_bound and token is None
+        # A tampered or missing token gets a fresh one, so the re-rendered form can be sent.
+        self.submission_token_value = self.data["submission_token"] if token else make_submission_token()
+        self.submission_token, self.started_at = token or read_submission_token(self.submission_token_value)
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.token_invalid:
+            raise ValidationError(
+                _("This form could not be checked. Please look over your answers and send it again."),
+                code="bad_token",
+            )
+        return cleaned
+
+    def is_bot(self):
+        """Honeypot filled in, or sent faster than a person can read and fill the form."""
+        if self.data.get(HONEYPOT):
+            return True
+        return time.time() - self.started_at < settings.CLINIC_MIN_FILL_SECONDS
