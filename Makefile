@@ -39,7 +39,13 @@ $(VENV)/.installed: requirements.txt
 
 venv: $(VENV)/.installed
 
-run: $(VENV)/.installed
+# Local settings for every manage.py command (DEBUG on, a random secret key): written once if
+# missing, never overwritten, git-ignored. Variables set in the environment win over it.
+.env: | $(VENV)/.installed
+	@$(PY) -c "import secrets; print('# Local development settings written by make run (git-ignored).\n# Variables set in the environment win over these; production never reads its key from here.\nDJANGO_DEBUG=true\nDJANGO_SECRET_KEY=' + secrets.token_urlsafe(50))" > $@
+	@echo "Wrote .env for local development (DEBUG on, a random secret key)."
+
+run: $(VENV)/.installed .env
 	DJANGO_DEBUG=$${DJANGO_DEBUG:-true} $(MANAGE) migrate --noinput
 	DJANGO_DEBUG=$${DJANGO_DEBUG:-true} $(MANAGE) createcachetable
 	DJANGO_DEBUG=$${DJANGO_DEBUG:-true} $(MANAGE) seed_demo

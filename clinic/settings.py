@@ -1,7 +1,9 @@
 """Clinic settings: one module, driven by environment variables with safe defaults.
 
 DEBUG is off unless DJANGO_DEBUG says otherwise; with DEBUG off a real
-DJANGO_SECRET_KEY is required. `make run` turns DEBUG on for local work.
+DJANGO_SECRET_KEY is required. `make run` writes a git-ignored `.env` (DEBUG on, a
+random secret key) so every `manage.py` command works locally as in stock Django;
+variables set in the environment win over it, and production never takes its key from it.
 """
 
 import datetime
@@ -11,11 +13,19 @@ from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 import dj_database_url
+import dotenv
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+
+# The local .env (written by `make run`); DJANGO_ENV_FILE names another file, or "" for none
+# (the test suite sets that, so a developer's .env never changes what tests see).
+ENV_FILE = os.environ.get("DJANGO_ENV_FILE", str(BASE_DIR / ".env"))
+_env_file = {key: value for key, value in (dotenv.dotenv_values(ENV_FILE) if ENV_FILE else {}).items() if value}
+for _key, _value in _env_file.items():
+    os.environ.setdefault(_key, _value)
 
 
 def env_bool(name, default=False):
@@ -45,6 +55,12 @@ if not SECRET_KEY:
             "or set DJANGO_DEBUG=true for local development."
         )
     SECRET_KEY = "insecure-local-development-key-do-not-use-in-production"  # noqa: S105
+elif not DEBUG and _env_file.get("DJANGO_SECRET_KEY") == SECRET_KEY:
+    # The .env key was made for one developer's machine: a production process must be given its own.
+    raise ImproperlyConfigured(
+        f"DJANGO_SECRET_KEY comes from the local development file {ENV_FILE}, but DEBUG is off. "
+        "Set DJANGO_SECRET_KEY in the environment of the production process."
+    )
 
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
