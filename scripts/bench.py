@@ -29,11 +29,11 @@ import shutil
 import subprocess
 import sys
 import time
-from html.parser import HTMLParser
 from importlib.metadata import version
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
+from formdata import intake_post_data
 from prodserver import ROOT, database, production_server
 
 PAGE = "/treatments/belotero/"
@@ -151,61 +151,18 @@ def to_ms(value):
     return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
 
 
-class FormParser(HTMLParser):
-    """The intake form's fields as a patient's browser would send them untouched: (name, value) pairs."""
-
-    def __init__(self):
-        super().__init__()
-        self.fields, self.radios, self._select, self._textarea = {}, {}, None, None
-
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        name = attrs.get("name")
-        if tag == "input" and name:
-            kind = attrs.get("type", "text")
-            if kind == "radio":
-                self.radios.setdefault(name, []).append(attrs.get("value", ""))
-            elif kind not in {"checkbox", "file", "submit"}:
-                self.fields[name] = attrs.get("value", "")
-        elif tag == "select" and name:
-            self._select = name
-            self.fields.setdefault(name, None)
-        elif tag == "option" and self._select:
-            if self.fields[self._select] is None or "selected" in attrs:
-                self.fields[self._select] = attrs.get("value", "")
-        elif tag == "textarea" and name:
-            self._textarea = name
-            self.fields[name] = ""
-
-    def handle_endtag(self, tag):
-        if tag == "select":
-            self._select = None
-        elif tag == "textarea":
-            self._textarea = None
-
-
 def filled_form(html, number):
     """A complete, valid answer to the form in `html`: "No" to every health question, no preferred time."""
-    parser = FormParser()
-    parser.feed(html)
-    data = dict(parser.fields)
-    data.update(
-        {
-            "first_name": "Bench",
-            "last_name": f"Patient {number}",
-            "email": f"bench{number}@example.com",
-            "phone": "(207) 774-1234",
-            "date_of_birth": "1985-06-15",
-            "goals": "Softer lines around the mouth, measured by the benchmark.",
-            "consent": "on",
-            "website": "",
-        }
-    )
-    for name, values in parser.radios.items():
-        data[name] = "no" if "no" in values else values[0]
-    if "preferred_time" in data or "preferred_time" in parser.radios:
-        data["preferred_time"] = ""
-    return {key: value for key, value in data.items() if value is not None}
+    patient = {
+        "first_name": "Bench",
+        "last_name": f"Patient {number}",
+        "email": f"bench{number}@example.com",
+        "phone": "(207) 774-1234",
+        "date_of_birth": "1985-06-15",
+        "goals": "Softer lines around the mouth, measured by the benchmark.",
+    }
+    _action, pairs = intake_post_data(html, patient)
+    return pairs
 
 
 def fetch_form(host, port, number):

@@ -53,18 +53,13 @@ def make_side_effect(treatment, name="Swelling", frequency=SideEffect.Frequency.
     return SideEffect.objects.create(treatment=treatment, name=name, frequency=frequency, **kwargs)
 
 
-def make_request(treatment=None, *, answers=None, pregnancy="no", **kwargs):
-    """A stored ConsultationRequest as the intake form would leave it: answers, flags and worst flag.
-
-    answers: {precaution or its pk: "yes" | "no" | "unsure"}; every other question of the
-    treatment is answered "no". Flags follow from the answers, the age and pregnancy.
-    """
+def build_request(treatment=None, **kwargs):
+    """An unsaved ConsultationRequest as the intake form builds it, before answers and flags."""
     import uuid
 
     from django.utils import timezone
 
-    from consultations.intake import record_screening, screening_flags, worst_kind
-    from consultations.models import ConsultationRequest, PrivacyNotice, age_on
+    from consultations.models import ConsultationRequest, PrivacyNotice
 
     treatment = treatment or Treatment.objects.published().first() or make_treatment()
     notice = PrivacyNotice.objects.order_by("-published_at").first()
@@ -80,7 +75,22 @@ def make_request(treatment=None, *, answers=None, pregnancy="no", **kwargs):
         "consent_sha256": notice.sha256 if notice else "0" * 64,
         "consented_at": timezone.now(),
     }
-    consultation = ConsultationRequest(treatment=treatment, pregnancy=pregnancy, **{**defaults, **kwargs})
+    return ConsultationRequest(treatment=treatment, **{**defaults, **kwargs})
+
+
+def make_request(treatment=None, *, answers=None, pregnancy="no", **kwargs):
+    """A stored ConsultationRequest as the intake form would leave it: answers, flags and worst flag.
+
+    answers: {precaution or its pk: "yes" | "no" | "unsure"}; every other question of the
+    treatment is answered "no". Flags follow from the answers, the age and pregnancy.
+    """
+    from django.utils import timezone
+
+    from consultations.intake import record_screening, screening_flags, worst_kind
+    from consultations.models import age_on
+
+    consultation = build_request(treatment, pregnancy=pregnancy, **kwargs)
+    treatment = consultation.treatment
     chosen = {getattr(key, "pk", key): value for key, value in (answers or {}).items()}
     pairs = [(p, chosen.get(p.pk, "no")) for p in treatment.precautions.exclude(question="")]
     flags = screening_flags(

@@ -7,11 +7,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
-from django.utils import timezone
 
 from consultations.availability import Slot, grouped_by_day, is_open, open_slots, slot_label
-from consultations.models import AvailabilityException, ConsultationRequest, Provider, Status, WorkingHours
-from tests.factories import make_treatment
+from consultations.models import AvailabilityException, Provider, Status, WorkingHours
+from tests.factories import make_request, make_treatment
 
 pytestmark = pytest.mark.django_db
 
@@ -33,19 +32,9 @@ def make_provider(name="Dr Test", weekdays=range(5), start=datetime.time(9), end
 
 
 def make_held_request(slot, status=Status.NEW):
-    return ConsultationRequest.objects.create(
+    return make_request(
+        make_treatment(slug=f"t{uuid.uuid4().hex[:6]}"),
         status=status,
-        submission_token=uuid.uuid4(),
-        first_name="Ann",
-        last_name="Patient",
-        email="ann@example.com",
-        phone="+12075550100",
-        date_of_birth=datetime.date(1990, 1, 1),
-        treatment=make_treatment(slug=f"t{uuid.uuid4().hex[:6]}"),
-        goals="Smoother lines",
-        consent_version="v1",
-        consent_sha256="0" * 64,
-        consented_at=timezone.now(),
         provider_id=slot.provider_id,
         slot_start=slot.start,
         slot_end=slot.end,

@@ -12,7 +12,7 @@ from django.utils import timezone
 from consultations import booking, notices, workflow
 from consultations.availability import Slot, is_open
 from consultations.models import AdditionalInfo, ConsultationRequest, InvalidTransition, Provider, Status, WorkingHours
-from tests.factories import make_treatment
+from tests.factories import build_request, make_treatment
 
 NY = ZoneInfo("America/New_York")
 # A Tuesday morning; the provider works every day 9–17, so Wednesday's times are all bookable.
@@ -38,20 +38,15 @@ def at(provider, hour, minute=0, day=WEDNESDAY):
 def new_request(**kwargs):
     """An unsaved request as the intake form builds it."""
     defaults = {
-        "submission_token": uuid.uuid4(),
         # Letters no link or token can contain, so a random signed link never matches them.
         "first_name": "Zéphyrine",
         "last_name": "Ødegård",
         "email": "ann@example.com",
         "phone": "+12075550100",
         "date_of_birth": datetime.date(1990, 1, 1),
-        "treatment": make_treatment(slug=f"t{uuid.uuid4().hex[:6]}"),
         "goals": "Smoother lines around the mouth",
-        "consent_version": "v1",
-        "consent_sha256": "0" * 64,
-        "consented_at": timezone.now(),
     }
-    return ConsultationRequest(**{**defaults, **kwargs})
+    return build_request(make_treatment(slug=f"t{uuid.uuid4().hex[:6]}"), **{**defaults, **kwargs})
 
 
 def held_request(slot, status=Status.NEW, **kwargs):

@@ -4,11 +4,10 @@ import uuid
 import icalendar
 import pytest
 from django.contrib.auth import get_user_model
-from django.utils import timezone
 
 from consultations.ics import build_ics
-from consultations.models import ConsultationRequest, Provider, Status
-from tests.factories import BEATRIX, make_treatment
+from consultations.models import Provider, Status
+from tests.factories import BEATRIX, make_request, make_treatment
 
 pytestmark = pytest.mark.django_db
 
@@ -30,17 +29,12 @@ def make_booking(status=Status.APPROVED, **kwargs):
     user = get_user_model().objects.create_user(f"p-{uuid.uuid4().hex[:8]}")
     defaults = {
         "status": status,
-        "submission_token": uuid.uuid4(),
         **BEATRIX,
-        "treatment": make_treatment(slug="belotero-test", name="Belotero Balance"),
-        "consent_version": "v1",
-        "consent_sha256": "0" * 64,
-        "consented_at": timezone.now(),
         "provider": Provider.objects.create(user=user, display_name="Dr Test"),
         "slot_start": START,
         "slot_end": START + datetime.timedelta(minutes=30),
     }
-    return ConsultationRequest.objects.create(**{**defaults, **kwargs})
+    return make_request(make_treatment(slug="belotero-test", name="Belotero Balance"), **{**defaults, **kwargs})
 
 
 def parse(ics_bytes):

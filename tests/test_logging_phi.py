@@ -13,8 +13,7 @@ from django.utils.module_loading import import_string
 from PIL import Image
 
 from consultations.models import ConsultationRequest
-
-from .load.formdata import PATIENT, as_dict, intake_post_data
+from scripts.formdata import PATIENT, as_dict, intake_post_data
 
 pytestmark = pytest.mark.django_db
 

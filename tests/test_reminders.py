@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from consultations import reminders
 from consultations.models import ConsultationRequest, Provider, Status
-from tests.factories import make_treatment
+from tests.factories import make_request, make_treatment
 
 pytestmark = pytest.mark.django_db
 
@@ -25,23 +25,18 @@ def make_booking(with_provider, hours_from_now, status=Status.APPROVED, **kwargs
     start = (timezone.now() + datetime.timedelta(hours=hours_from_now)).replace(second=0, microsecond=0)
     defaults = {
         "status": status,
-        "submission_token": uuid.uuid4(),
         # Letters no signed link can contain, so a random token never matches them.
         "first_name": "Zéphyrine",
         "last_name": "Ødegård",
         "email": f"{uuid.uuid4().hex[:6]}@example.com",
         "phone": "+12075550100",
         "date_of_birth": datetime.date(1990, 1, 1),
-        "treatment": make_treatment(slug=f"t{uuid.uuid4().hex[:6]}"),
         "goals": "Smoother lines",
-        "consent_version": "v1",
-        "consent_sha256": "0" * 64,
-        "consented_at": timezone.now(),
         "provider": with_provider,
         "slot_start": start,
         "slot_end": start + datetime.timedelta(minutes=30),
     }
-    return ConsultationRequest.objects.create(**{**defaults, **kwargs})
+    return make_request(make_treatment(slug=f"t{uuid.uuid4().hex[:6]}"), **{**defaults, **kwargs})
 
 
 def run(command):

@@ -11,7 +11,8 @@ from django.utils import timezone
 
 from consultations import links
 from consultations.availability import Slot, open_slots
-from consultations.models import AdditionalInfo, ConsultationRequest, Provider, Status, WorkingHours
+from consultations.models import AdditionalInfo, Provider, Status, WorkingHours
+from tests import factories
 from tests.factories import BEATRIX, make_treatment
 
 pytestmark = pytest.mark.django_db
@@ -40,18 +41,11 @@ def slots(provider):
 
 
 def make_request(slot=None, status=Status.NEW, **kwargs):
-    defaults = {
-        "status": status,
-        "submission_token": uuid.uuid4(),
-        **BEATRIX,
-        "treatment": make_treatment(slug=f"belotero-{uuid.uuid4().hex[:4]}", name="Belotero Balance"),
-        "consent_version": "v1",
-        "consent_sha256": "0" * 64,
-        "consented_at": timezone.now(),
-    }
+    defaults = {"status": status, **BEATRIX}
     if slot is not None:
         defaults.update(provider_id=slot.provider_id, slot_start=slot.start, slot_end=slot.end)
-    return ConsultationRequest.objects.create(**{**defaults, **kwargs})
+    treatment = make_treatment(slug=f"belotero-{uuid.uuid4().hex[:4]}", name="Belotero Balance")
+    return factories.make_request(treatment, **{**defaults, **kwargs})
 
 
 def url(consultation, name="manage"):

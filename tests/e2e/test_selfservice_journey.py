@@ -10,8 +10,8 @@ from playwright.sync_api import expect
 
 from consultations import notices
 from consultations.availability import Slot, grouped_by_day, open_slots
-from consultations.models import ConsultationRequest, Provider, Status, WorkingHours
-from tests.factories import make_treatment
+from consultations.models import Provider, Status, WorkingHours
+from tests.factories import make_request, make_treatment
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
@@ -30,19 +30,15 @@ def make_booked_request():
         WorkingHours(provider=provider, weekday=day, start=datetime.time(9), end=datetime.time(17)) for day in range(7)
     )
     first = open_slots()[0]
-    return ConsultationRequest.objects.create(
+    return make_request(
+        make_treatment(slug="belotero-e2e", name="Belotero Balance"),
         status=Status.APPROVED,
-        submission_token=uuid.uuid4(),
         first_name="Ann",
         last_name="Patient",
         email="ann@example.com",
         phone="+12075550100",
         date_of_birth=datetime.date(1990, 1, 1),
-        treatment=make_treatment(slug="belotero-e2e", name="Belotero Balance"),
         goals="Smoother lines",
-        consent_version="v1",
-        consent_sha256="0" * 64,
-        consented_at=timezone.now(),
         provider=provider,
         slot_start=first.start,
         slot_end=first.end,

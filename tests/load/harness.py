@@ -240,7 +240,7 @@ class Submission:
 
 def open_form(server, email):
     """GET the form like a browser (CSRF cookie, hidden fields) and fill it in for one patient."""
-    from .formdata import PATIENT, intake_post_data
+    from scripts.formdata import PATIENT, intake_post_data
 
     status, headers, html = server.request("GET", "/consultations/new/")
     assert status == 200, html[:500]

@@ -1,6 +1,7 @@
 """A database that is locked or down: a clear 503 page that says to try again, never a traceback."""
 
-from .formdata import PATIENT
+from scripts.formdata import PATIENT
+
 from .harness import PostgresDatabase, open_form, stored_emails
 
 

@@ -1,5 +1,7 @@
 """Fill in the intake form the way a patient would, from the HTML the server sent.
 
+The one HTML form parser of the project: the load tests (tests/load/), the PHI log tests
+and the benchmark (scripts/bench.py) all use it.
 Reading the page (not the form class) keeps the load tests honest: they send exactly
 what a browser would, hidden fields and CSRF token included, and they adapt when the
 form gains or loses fields.
