@@ -2,7 +2,8 @@
 
 Everything that shows a time to a patient or to staff (pages, emails, the admin, calendar
 invitations) goes through here, so a second language or a second location changes one module.
-Times are shown in the clinic's time zone with Django's localized date formatting.
+Times are shown in the clinic's time zone, in the active language's formats: Django's format
+names, defined per language in clinic/formats/<code>/formats.py (FORMAT_MODULE_PATH).
 """
 
 import datetime
@@ -11,12 +12,11 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.utils import formats
 
-# Format strings in Django's date-format syntax; formats.date_format() translates the
-# day and month names for the active language.
-WHEN_FORMAT = "D j M Y, H:i"  # "Tue 1 Dec 2026, 09:40": staff pages
-SLOT_FORMAT = "D j M, H:i"  # "Tue 1 Dec, 09:40": a time offered or held
-DAY_FORMAT = "l j F"  # "Tuesday 1 December"
-TIME_FORMAT = "H:i"  # "09:40"
+# Django format names: each language's clinic/formats/<code>/formats.py says what they look like.
+WHEN_FORMAT = "DATETIME_FORMAT"  # "Tue 1 Dec 2026, 09:40": staff pages
+SLOT_FORMAT = "SHORT_DATETIME_FORMAT"  # "Tue 1 Dec, 09:40": a time offered or held
+DAY_FORMAT = "MONTH_DAY_FORMAT"  # "Tuesday 1 December"
+TIME_FORMAT = "TIME_FORMAT"  # "09:40"
 
 
 def clinic_tz():

@@ -115,6 +115,10 @@ MIDDLEWARE = [
 ROOT_URLCONF = "clinic.urls"
 WSGI_APPLICATION = "clinic.wsgi.application"
 
+# The clinic's own date formats per language (clinic/formats/<code>/formats.py), used through
+# clinic/formatting.py and the |date filter with Django's format names.
+FORMAT_MODULE_PATH = ["clinic.formats"]
+
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",

@@ -20,6 +20,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
+from clinic.formatting import time_of_day
 from education.models import Treatment, TreatmentArea
 
 from .. import availability, photos
@@ -281,10 +282,9 @@ class IntakeForm(SubmissionTokenMixin, forms.ModelForm):
         times short on a phone). "" means no preference: the clinic calls to arrange a time."""
         slots = availability.open_slots()
         providers = dict(Provider.objects.filter(active=True).values_list("pk", "display_name"))
-        tz = availability.clinic_tz()
 
         def label(slot):
-            time_label = f"{slot.start.astimezone(tz):%H:%M}"
+            time_label = time_of_day(slot.start)
             return f"{time_label} – {providers.get(slot.provider_id, '')}" if len(providers) > 1 else time_label
 
         return [("", _("No preference / please call me"))] + [
