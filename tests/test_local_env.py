@@ -11,20 +11,17 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-COPIED = ["manage.py", "Makefile", "requirements.txt", "pyproject.toml", "clinic", "education", "consultations"]
-COPIED += ["templates", "static", "locale"]
 
 
 @pytest.fixture(scope="module")
 def clone(tmp_path_factory):
-    """A copy of the project without .env, database or caches, sharing this run's virtualenv."""
+    """A copy of the tracked files (as a fresh clone has them), sharing this run's virtualenv."""
     target = tmp_path_factory.mktemp("clone")
-    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "db.sqlite3*", ".env")
-    for name in COPIED:
+    tracked = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, text=True, check=True)
+    for name in filter(None, tracked.stdout.split("\0")):
         source = ROOT / name
-        if source.is_dir():
-            shutil.copytree(source, target / name, ignore=ignore)
-        elif source.exists():
+        if source.is_file():
+            (target / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, target / name)
     (target / ".venv").symlink_to(Path(sys.prefix))
     return target
