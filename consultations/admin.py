@@ -11,7 +11,7 @@ import re
 
 from django.conf import settings
 from django.contrib import admin
-from django.contrib.admin.utils import unquote
+from django.contrib.admin.utils import get_fields_from_path, unquote
 from django.contrib.admin.views.main import ChangeList
 from django.contrib.auth import get_user_model
 from django.contrib.humanize.templatetags.humanize import naturaltime
@@ -43,6 +43,40 @@ from .queries import clinic_today, day_range, day_start
 admin.site.site_header = format_lazy("{} · {}", settings.CLINIC["NAME"], _("staff"))
 admin.site.site_title = format_lazy("{} {}", settings.CLINIC["NAME"], _("staff"))
 admin.site.index_title = _("Work queue and content")
+
+# --- URL lookups -------------------------------------------------------------------------
+
+
+class DeclaredFiltersOnly:
+    """Accepts in the changelist URL only the parameters of the admin's own declared filters.
+
+    Stock Django lets anyone who may see a changelist filter it by any field of the model
+    (`?medications__icontains=warfarin`), which would let staff without the health permission
+    rebuild health answers letter by letter. Here a lookup is allowed only if it is one of the
+    list_filter parameters (or date_hierarchy's year/month/day), for every user, superusers too.
+    """
+
+    def lookup_allowed(self, lookup, value, request):
+        return lookup in self.declared_filter_parameters(request)
+
+    def declared_filter_parameters(self, request):
+        allowed = set()
+        for item in self.get_list_filter(request):
+            if isinstance(item, type) and issubclass(item, admin.SimpleListFilter):
+                allowed.add(item.parameter_name)
+                continue
+            path = item[0] if isinstance(item, (list, tuple)) else item
+            field = get_fields_from_path(self.model, path)[-1]
+            if field.is_relation:
+                # RelatedFieldListFilter's own parameters.
+                allowed |= {f"{path}__{field.target_field.name}__exact", f"{path}__isnull"}
+            else:
+                # Boolean, choices and all-values filters.
+                allowed |= {f"{path}__exact", f"{path}__isnull"}
+        if self.date_hierarchy:
+            allowed |= {f"{self.date_hierarchy}__{part}" for part in ("year", "month", "day")}
+        return allowed
+
 
 # --- Queue filters -------------------------------------------------------------------------
 
@@ -150,7 +184,7 @@ def provider_name(user):
 
 
 @admin.register(ConsultationRequest)
-class ConsultationRequestAdmin(admin.ModelAdmin):
+class ConsultationRequestAdmin(DeclaredFiltersOnly, admin.ModelAdmin):
     list_display = ["reference", "received", "treatment", "status_badge", "flag_badge", "requested_time", "assigned"]
     list_display_links = ["reference"]
     list_filter = [StatusFilter, "treatment", FlagFilter, AssignedFilter, AppointmentFilter]
@@ -346,7 +380,7 @@ class AvailabilityExceptionInline(admin.TabularInline):
 
 
 @admin.register(Provider)
-class ProviderAdmin(admin.ModelAdmin):
+class ProviderAdmin(DeclaredFiltersOnly, admin.ModelAdmin):
     list_display = ["display_name", "credentials", "user", "active"]
     list_filter = ["active"]
     list_select_related = ["user"]
@@ -363,7 +397,7 @@ class ProviderAdmin(admin.ModelAdmin):
 
 
 @admin.register(PrivacyNotice)
-class PrivacyNoticeAdmin(admin.ModelAdmin):
+class PrivacyNoticeAdmin(DeclaredFiltersOnly, admin.ModelAdmin):
     list_display = ["version", "published_at"]
     fields = ["version", "published_at", "text"]
 
@@ -382,7 +416,7 @@ class PrivacyNoticeAdmin(admin.ModelAdmin):
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(DeclaredFiltersOnly, admin.ModelAdmin):
     """Read-only, and for superusers only: the record of who looked at what."""
 
     list_display = ["at", "user", "action", "request_link", "ip", "detail"]
