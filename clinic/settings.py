@@ -200,6 +200,8 @@ AXES_LOCKOUT_CALLABLE = "clinic.views.login_locked_out"
 # A mistyped one-time code is not stored with the failed attempt either.
 AXES_SENSITIVE_PARAMETERS = ["password", "otp_token"]
 AXES_VERBOSE = False
+# The same client address as the rate limit and the audit trail (clinic/clientip.py).
+AXES_CLIENT_IP_CALLABLE = "clinic.clientip.client_ip"
 
 
 def parse_staff_2fa(value, debug):
@@ -438,6 +440,8 @@ CLINIC_LINK_MAX_AGE_DAYS = env_int("CLINIC_LINK_MAX_AGE_DAYS", 60)
 CLINIC_RETENTION_DAYS = env_int("CLINIC_RETENTION_DAYS", 730)
 CLINIC_MIN_FILL_SECONDS = env_int("CLINIC_MIN_FILL_SECONDS", 3)
 CLINIC_SUBMISSION_RATE = os.environ.get("CLINIC_SUBMISSION_RATE", "10/h")
+# How many proxies in front of the app append to X-Forwarded-For (0: believe REMOTE_ADDR only).
+CLINIC_TRUSTED_PROXY_HOPS = env_int("CLINIC_TRUSTED_PROXY_HOPS", 0)
 CLINIC_CONSULTATION_MINUTES = env_int("CLINIC_CONSULTATION_MINUTES", 30)
 CLINIC_BUFFER_MINUTES = env_int("CLINIC_BUFFER_MINUTES", 10)
 CLINIC_BOOKING_WEEKS = env_int("CLINIC_BOOKING_WEEKS", 4)

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
+from clinic.clientip import client_ip
 from education.models import Precaution, Treatment
 
 from .permissions import CUSTOM as CUSTOM_PERMISSIONS
@@ -529,7 +530,7 @@ class AuditEvent(ImmutableModel):
     def record(cls, http_request, action, consultation=None, detail=""):
         """An event caused by this HTTP request: its user and address."""
         user = getattr(http_request, "user", None)
-        return cls.log(action, consultation, user=user, ip=http_request.META.get("REMOTE_ADDR"), detail=detail)
+        return cls.log(action, consultation, user=user, ip=client_ip(http_request), detail=detail)
 
     @classmethod
     def log(cls, action, consultation=None, *, user=None, ip=None, detail=""):
@@ -560,3 +561,22 @@ class AdditionalInfo(models.Model):
 
     def __str__(self):
         return f"Added {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class RateLimitCounter(models.Model):
+    """One client's posts in one time window (consultations/ratelimit.py), when there is no Redis.
+
+    Counted with a single INSERT … ON CONFLICT DO UPDATE, atomic across processes, unlike the
+    database cache's read-then-write incr(). The key is a hash: no address is stored.
+    """
+
+    key = models.CharField(max_length=100, unique=True)
+    hits = models.PositiveIntegerField(default=0)
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        verbose_name = _("rate limit counter")
+        verbose_name_plural = _("rate limit counters")
+
+    def __str__(self):
+        return f"{self.key}: {self.hits}"

@@ -20,6 +20,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
+from clinic.clientip import client_ip
+
 from . import workflow
 from .forms.staff import NoteForm, action_form
 from .models import AuditEvent, InvalidTransition
@@ -60,7 +62,7 @@ def transition(request, model_admin, object_id, action_name):
     try:
         # The workflow writes the status history and the audit row, and queues the patient's email.
         getattr(workflow, action.name)(
-            consultation, request.user, ip=request.META.get("REMOTE_ADDR"), **(form.arguments() if form else {})
+            consultation, request.user, ip=client_ip(request), **(form.arguments() if form else {})
         )
     except InvalidTransition as error:
         # Someone else moved it first, or a stale page: say so, change nothing.
@@ -181,7 +183,7 @@ def export_csv(request, model_admin):
 def audit_many(request, action, consultations, detail):
     """One audit row per request, so "who has seen my data" finds exports too."""
     user = request.user if request.user.is_authenticated else None
-    ip = request.META.get("REMOTE_ADDR") or None
+    ip = client_ip(request) or None
     AuditEvent.objects.bulk_create(
         AuditEvent(user=user, action=action, consultation=c, reference=c.reference, ip=ip, detail=detail)
         for c in consultations

@@ -48,7 +48,8 @@ def request_new(request):
     if treatment is None:
         return render(request, "consultations/request_form.html", {"form": None})
     if request.method == "POST":
-        if not ratelimit.hit(request, "intake"):
+        # Only stored requests and bot hits count (below): correcting mistakes never locks anyone out.
+        if ratelimit.exceeded(request, "intake"):
             return render(request, "consultations/rate_limited.html", status=429)
         form = IntakeForm(request.POST, request.FILES, treatment=treatment)
         # The same form sent again (double click, back button): show what the first send created.
@@ -57,6 +58,7 @@ def request_new(request):
         if form.is_valid():
             if form.is_bot():
                 # Looks like success to the bot; nothing is stored or sent.
+                ratelimit.count(request, "intake")
                 return redirect("consultations:thanks")
             try:
                 consultation = intake.submit_request(form)
@@ -71,6 +73,7 @@ def request_new(request):
                     raise
                 return _confirm(request, consultation)
             else:
+                ratelimit.count(request, "intake")
                 return _confirm(request, consultation)
     else:
         form = IntakeForm(treatment=treatment)
