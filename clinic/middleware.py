@@ -1,9 +1,11 @@
-"""A database that is locked or down gets a calm 503 page, not a 500 with a traceback."""
+"""Early answers: a request body over the size limit gets 413, a database outage a calm 503 page."""
 
 import logging
+import tempfile
 
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
+from django.core.handlers.wsgi import LimitedStream
 from django.http import HttpResponse
 from django.template.loader import render_to_string
 from django.utils.cache import add_never_cache_headers
@@ -57,3 +59,66 @@ def log_database_unavailable(request, exception):
         type(exception).__name__,
         message,
     )
+
+
+# --- Request size -------------------------------------------------------------------------
+
+CHUNK = 64 * 1024
+
+
+def max_request_bytes():
+    return settings.CLINIC_MAX_REQUEST_MB * 1024 * 1024
+
+
+def request_too_large_response():
+    # No request context: nothing here should touch the database or the session.
+    html = render_to_string("413.html", {"clinic": settings.CLINIC, "limit_mb": settings.CLINIC_MAX_REQUEST_MB})
+    response = HttpResponse(html, status=413)
+    add_never_cache_headers(response)
+    return response
+
+
+class RequestSizeLimitMiddleware:
+    """Answers 413 before reading a body larger than CLINIC_MAX_REQUEST_MB.
+
+    A declared Content-Length over the limit is refused from the headers alone, so none of
+    the body is read, spooled to disk or held in memory. A streamed (chunked) body has no
+    length up front: it is read into a temporary file only up to the limit, and refused as
+    soon as it goes over; under the limit it becomes a normal body with a length, which
+    Django would otherwise have read as empty.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        limit = max_request_bytes()
+        try:
+            declared = int(request.META.get("CONTENT_LENGTH") or "")
+        except ValueError:
+            declared = None
+        if declared is not None and declared > limit:
+            return request_too_large_response()
+        if declared is None and "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "").lower():
+            body = self._read_capped(request.META["wsgi.input"], limit)
+            if body is None:
+                return request_too_large_response()
+            size = body.seek(0, 2)
+            body.seek(0)
+            request.META["CONTENT_LENGTH"] = str(size)
+            request._stream = LimitedStream(body, size)  # what WSGIRequest builds from CONTENT_LENGTH
+        return self.get_response(request)
+
+    @staticmethod
+    def _read_capped(stream, limit):
+        """The body in a temporary file (memory first, disk beyond FILE_UPLOAD_MAX_MEMORY_SIZE),
+        or None as soon as it exceeds `limit`."""
+        body = tempfile.SpooledTemporaryFile(max_size=settings.FILE_UPLOAD_MAX_MEMORY_SIZE)
+        size = 0
+        while chunk := stream.read(CHUNK):
+            size += len(chunk)
+            if size > limit:
+                body.close()
+                return None
+            body.write(chunk)
+        return body

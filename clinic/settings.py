@@ -92,6 +92,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "clinic.logging.RequestIdMiddleware",
+    # Before anything that could read the body (CSRF, sessions, the views).
+    "clinic.middleware.RequestSizeLimitMiddleware",
     "clinic.middleware.DatabaseUnavailableMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -263,8 +265,15 @@ STORAGES = {
 WHITENOISE_MAX_AGE = 31536000 if not DEBUG else 0
 FILE_UPLOAD_PERMISSIONS = 0o600
 FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
+# The whole request body (CLINIC_MAX_REQUEST_MB, clinic.middleware.RequestSizeLimitMiddleware):
+# just above the form's own maximum of 3 photos x 10 MB, so a larger body is refused with 413
+# before any of it is read.
+CLINIC_MAX_REQUEST_MB = env_int("CLINIC_MAX_REQUEST_MB", 32)
+# Form fields without the files (answers are a few KB); files above 2.5 MB go to a temporary
+# file instead of memory; no form takes more than 3 photos (10 leaves room for a clear message).
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+DATA_UPLOAD_MAX_NUMBER_FILES = 10
 
 # --- Email and tasks ------------------------------------------------------------
 EMAIL_URL = os.environ.get("EMAIL_URL", "consolemail://")
