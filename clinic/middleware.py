@@ -4,8 +4,8 @@ import logging
 import tempfile
 
 from django.conf import settings
-from django.db import InterfaceError, OperationalError
 from django.core.handlers.wsgi import LimitedStream
+from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse
 from django.template.loader import render_to_string
 from django.utils.cache import add_never_cache_headers
@@ -113,7 +113,7 @@ class RequestSizeLimitMiddleware:
     def _read_capped(stream, limit):
         """The body in a temporary file (memory first, disk beyond FILE_UPLOAD_MAX_MEMORY_SIZE),
         or None as soon as it exceeds `limit`."""
-        body = tempfile.SpooledTemporaryFile(max_size=settings.FILE_UPLOAD_MAX_MEMORY_SIZE)
+        body = tempfile.SpooledTemporaryFile(max_size=settings.FILE_UPLOAD_MAX_MEMORY_SIZE)  # noqa: SIM115 (outlives this function)
         size = 0
         while chunk := stream.read(CHUNK):
             size += len(chunk)

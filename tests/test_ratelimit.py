@@ -129,7 +129,9 @@ def count_in_threads(rf, threads=20):
 @pytest.mark.django_db(transaction=True)
 def test_count_is_exact_under_concurrency_without_redis(rf, settings):
     # What the README offers without Redis: the database cache (whose incr() reads, then writes).
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "clinic_cache"}}
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "clinic_cache"}
+    }
     settings.CLINIC_SUBMISSION_RATE = "100/h"
     assert count_in_threads(rf) == list(range(1, 21))
 
