@@ -6,6 +6,10 @@ GUNICORN_BIND (e.g. "0.0.0.0:8000" or "unix:/run/clinic.sock" behind a proxy on 
 
 import os
 
+from gunicorn.glogging import Logger
+
+from clinic.logging import MaskSecretsFilter
+
 
 def _cores():
     # The CPUs this process may use (a container limit), not every CPU on the host.
@@ -50,3 +54,16 @@ access_log_format = (
     "time=%(t)s level=INFO logger=gunicorn.access request_id=%({x-request-id}o)s remote=%(h)s "
     'method=%(m)s path="%(U)s" status=%(s)s bytes=%(B)s duration_ms=%(M)s'
 )
+
+
+class MaskingLogger(Logger):
+    """gunicorn's logger with the self-service token (and any signed value) masked in every
+    access and error line: /consultations/manage/…/ instead of the patient's link."""
+
+    def setup(self, cfg):
+        super().setup(cfg)
+        for log in (self.access_log, self.error_log):
+            log.addFilter(MaskSecretsFilter())
+
+
+logger_class = MaskingLogger

@@ -9,6 +9,42 @@ from django.core.signals import request_finished
 
 request_id_var = contextvars.ContextVar("request_id", default="-")
 
+# Secrets that could reach a log line through a URL or a message: the self-service link's
+# token (/manage/<token>/), any value signed by django.core.signing (the form's submission
+# token, the link token anywhere else: "payload:timestamp:signature"), and session or CSRF
+# cookies. A token in a log would give whoever reads the log the patient's page.
+SECRETS = [
+    (re.compile(r"(/manage/)[^/\s?#\"']+"), r"\1…"),
+    (re.compile(r"[\w.-]{8,}:[0-9A-Za-z]{5,}:[\w-]{20,}"), "…"),
+    (re.compile(r"\b(sessionid|csrftoken|csrfmiddlewaretoken)=[^;&\s\"']+"), r"\1=…"),
+]
+
+
+def mask_secrets(text):
+    for pattern, replacement in SECRETS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+class MaskSecretsFilter(logging.Filter):
+    """Rewrites a record's message (and traceback) with every token masked.
+
+    On the project's handler for Django's records ("Not Found: /consultations/manage/…/"),
+    and on gunicorn's access and error logs (gunicorn.conf.py).
+    """
+
+    def filter(self, record):
+        message = record.getMessage()
+        masked = mask_secrets(message)
+        if masked != message:
+            record.msg, record.args = masked, None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = mask_secrets(record.exc_text)
+        return True
+
+
 # What proxies send (hex, UUIDs with dashes, Heroku/nginx ids). Anything else is
 # replaced: a free-form value could break the key=value log format or smuggle text into it.
 SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")

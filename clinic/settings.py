@@ -435,11 +435,16 @@ DEFAULT_EXCEPTION_REPORTER_FILTER = "clinic.reporting.PatientSafeExceptionReport
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "clinic.logging.RequestIdFilter"}},
+    "filters": {
+        "request_id": {"()": "clinic.logging.RequestIdFilter"},
+        "mask_secrets": {"()": "clinic.logging.MaskSecretsFilter"},
+    },
     "formatters": {
         "kv": {"format": "time=%(asctime)s level=%(levelname)s logger=%(name)s request_id=%(request_id)s %(message)s"}
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "kv", "filters": ["request_id"]}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "kv", "filters": ["request_id", "mask_secrets"]}
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }

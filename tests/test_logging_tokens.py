@@ -1,0 +1,45 @@
+"""No log line carries a self-service token, a signed submission token or a session cookie."""
+
+import io
+import logging
+
+import pytest
+
+from clinic.logging import mask_secrets
+from consultations import links
+from consultations.forms import make_submission_token
+
+from .factories import make_request
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def log_stream():
+    """What the project's console handler writes, with the filters settings.LOGGING gives it."""
+    handler = next(h for h in logging.getLogger().handlers if getattr(h, "name", "") == "console")
+    stream = io.StringIO()
+    previous = handler.setStream(stream)
+    yield stream
+    handler.setStream(previous)
+
+
+def test_damaged_self_service_link_is_logged_without_its_token(client, log_stream):
+    token = links.make_token(make_request())
+    assert client.get(f"/consultations/manage/{token}x/cancel/").status_code == 400
+    assert client.get(f"/consultations/manage/{token}/nowhere/").status_code == 404
+
+    log = log_stream.getvalue()
+    assert "Bad Request: /consultations/manage/…/cancel/" in log
+    assert "Not Found: /consultations/manage/…/nowhere/" in log
+    assert token not in log
+
+
+def test_mask_secrets_masks_signed_values_and_cookies():
+    submission = make_submission_token()
+    line = f"path=/es/consultations/manage/{submission}/ form={submission} Cookie: sessionid=abc123def; csrftoken=zz"
+    masked = mask_secrets(line)
+    assert submission not in masked
+    assert "abc123def" not in masked
+    assert "sessionid=…" in masked
+    assert "/es/consultations/manage/…/" in masked
