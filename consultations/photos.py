@@ -16,10 +16,20 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 MAX_BYTES = 10 * 1024 * 1024
 MAX_FILES = 3
-# Well above any phone camera (48 MP), well below what would exhaust memory when decoded.
-MAX_PIXELS = 60_000_000
 # Longest edge kept: plenty for a provider to see skin detail, and keeps storage small.
 MAX_EDGE = 4096
+# Pixel budgets, so that decoding stays small in memory (a 10 MB file can claim gigapixels).
+# A JPEG is decoded at 1/2, 1/4 or 1/8 scale when it is larger than needed (draft()), so a
+# 50 MP camera photo costs about 12 MP of memory (36 MB); PNG and WebP decode at full size,
+# so they may have as many pixels as we keep (4096 x 4096, 64 MB as RGBA).
+MAX_JPEG_PIXELS = 50_000_000
+MAX_OTHER_PIXELS = MAX_EDGE * MAX_EDGE
+# All the photos of one request together: three of the largest we take, no more, so one
+# request's decoding time is bounded however its files claim to be built.
+MAX_REQUEST_PIXELS = MAX_FILES * MAX_JPEG_PIXELS
+# Pillow's own guard: a warning above this (an error here) and a hard error above twice it,
+# raised before any pixel is decoded.
+Image.MAX_IMAGE_PIXELS = MAX_JPEG_PIXELS
 FORMATS = {"JPEG": ("image/jpeg", "jpg"), "PNG": ("image/png", "png"), "WEBP": ("image/webp", "webp")}
 ACCEPT = ",".join(["image/jpeg", "image/png", "image/webp", ".jpg", ".jpeg", ".png", ".webp"])
 
@@ -27,8 +37,9 @@ ACCEPT = ",".join(["image/jpeg", "image/png", "image/webp", ".jpg", ".jpeg", ".p
 class CleanPhoto:
     """A re-encoded image ready to save: content without metadata, and what the Photo row needs."""
 
-    def __init__(self, content, content_type, extension, width, height):
+    def __init__(self, content, content_type, extension, width, height, source_pixels=0):
         self.content = content
+        self.source_pixels = source_pixels
         self.content_type = content_type
         self.extension = extension
         self.width = width
@@ -38,8 +49,19 @@ class CleanPhoto:
         return ContentFile(self.content, name=f"photo.{self.extension}")
 
 
-def clean_photo(upload):
-    """Check and re-encode one uploaded file; raises ValidationError with a patient-friendly message."""
+def too_many_pixels(upload):
+    return ValidationError(
+        _("“%(name)s” has more pixels than we can take. Please send a photo of at most 50 megapixels."),
+        code="too_many_pixels",
+        params={"name": upload.name},
+    )
+
+
+def clean_photo(upload, pixels_left=MAX_REQUEST_PIXELS):
+    """Check and re-encode one uploaded file; raises ValidationError with a patient-friendly message.
+
+    pixels_left: what the request's pixel budget still allows (the form counts it down).
+    """
     if upload.size > MAX_BYTES:
         raise ValidationError(
             _("“%(name)s” is larger than 10 MB. Please choose a smaller photo."),
@@ -57,15 +79,21 @@ def clean_photo(upload):
             with Image.open(upload) as probe:
                 if probe.format not in FORMATS:
                     raise not_an_image
+                _check_pixels(probe, upload, pixels_left)
                 probe.verify()
             upload.seek(0)
             # verify() leaves the image unusable: open again to decode the pixels.
             with Image.open(upload) as image:
-                if image.width * image.height > MAX_PIXELS:
-                    raise not_an_image
+                source_pixels = _check_pixels(image, upload, pixels_left)
                 image_format = image.format
+                if image_format == "JPEG":
+                    # Decode at the smallest 1/2^n scale that still gives at least half the
+                    # edge we keep: a fraction of the memory, and no visible loss once resized.
+                    image.draft("RGB", _fit(image.size, MAX_EDGE // 2))
                 image.load()
-                return _reencode(image, image_format)
+                return _reencode(image, image_format, source_pixels)
+    except (Image.DecompressionBombWarning, Image.DecompressionBombError):
+        raise too_many_pixels(upload) from None
     except ValidationError:
         raise
     except UnidentifiedImageError:
@@ -74,9 +102,30 @@ def clean_photo(upload):
         raise not_an_image from None
 
 
-def _reencode(image, image_format):
-    # Apply the EXIF orientation to the pixels first, so the photo is not sideways once EXIF is gone.
-    image = ImageOps.exif_transpose(image)
+def _check_pixels(image, upload, pixels_left):
+    """The declared pixel count, read from the header before any decoding; refused over a budget."""
+    pixels = image.width * image.height
+    if pixels > (MAX_JPEG_PIXELS if image.format == "JPEG" else MAX_OTHER_PIXELS):
+        raise too_many_pixels(upload)
+    if pixels > pixels_left:
+        raise ValidationError(
+            _("Your photos have more pixels together than we can take. Please send fewer or smaller photos."),
+            code="request_too_many_pixels",
+        )
+    return pixels
+
+
+def _fit(size, edge):
+    """size scaled down (never up) to fit in an edge x edge box, keeping its shape."""
+    width, height = size
+    scale = min(1, edge / max(width, height))
+    return max(1, int(width * scale)), max(1, int(height * scale))
+
+
+def _reencode(image, image_format, source_pixels):
+    # Apply the EXIF orientation to the pixels first, so the photo is not sideways once EXIF is
+    # gone; in place, so the untransposed pixels are freed at once.
+    ImageOps.exif_transpose(image, in_place=True)
     image.thumbnail((MAX_EDGE, MAX_EDGE))
     image.info = {}  # nothing from the original file (EXIF, XMP, text chunks, comments) is written back
     if image_format == "JPEG":
@@ -88,4 +137,4 @@ def _reencode(image, image_format):
     out = io.BytesIO()
     image.save(out, format=image_format, **options)
     content_type, extension = FORMATS[image_format]
-    return CleanPhoto(out.getvalue(), content_type, extension, image.width, image.height)
+    return CleanPhoto(out.getvalue(), content_type, extension, image.width, image.height, source_pixels)

@@ -366,7 +366,41 @@ def test_clean_photo_refuses_decompression_bomb():
     bomb = upload("bomb.png", out.getvalue(), "image/png")
     with pytest.raises(ValidationError) as caught:
         photos.clean_photo(bomb)
-    assert caught.value.code == "not_an_image"
+    assert caught.value.code == "too_many_pixels"
+    assert "more pixels than we can take" in caught.value.messages[0]
+
+
+def test_clean_photo_refuses_a_png_with_more_pixels_than_it_keeps():
+    # 25 MP of flat colour: a tiny file, but 100 MB once decoded (PNG cannot decode at a smaller scale).
+    out = io.BytesIO()
+    Image.new("RGB", (5000, 5000), "pink").save(out, format="PNG")
+    with pytest.raises(ValidationError) as caught:
+        photos.clean_photo(upload("flat.png", out.getvalue(), "image/png"))
+    assert caught.value.code == "too_many_pixels"
+
+
+def test_clean_photo_decodes_a_large_jpeg_at_a_reduced_scale(monkeypatch):
+    decoded = []
+    real_load = Image.Image.load
+
+    def load(image):
+        decoded.append(image.size)
+        return real_load(image)
+
+    out = io.BytesIO()
+    Image.new("RGB", (8000, 6000), "teal").save(out, format="JPEG")
+    monkeypatch.setattr(Image.Image, "load", load)
+    cleaned = photos.clean_photo(upload("camera.jpg", out.getvalue()))
+    assert decoded and max(w * h for w, h in decoded) <= 4000 * 3000
+    assert (cleaned.width, cleaned.height) == (4000, 3000)
+
+
+def test_form_photos_of_one_request_share_a_pixel_budget(treatment, monkeypatch):
+    monkeypatch.setattr(photos, "MAX_REQUEST_PIXELS", 5000)
+    pictures = [upload(f"p{n}.jpg", image_bytes("JPEG", size=(80, 60))) for n in range(3)]
+    form = bound(treatment, files={"photos": pictures})
+    assert not form.is_valid()
+    assert [error.code for error in form.errors.as_data()["photos"]] == ["request_too_many_pixels"] * 2
 
 
 # --- Flags ---------------------------------------------------------------------------------

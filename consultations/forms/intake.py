@@ -56,10 +56,13 @@ class PhotosField(forms.FileField):
                 params={"max": photos.MAX_FILES, "count": len(uploads)},
             )
         cleaned, errors = [], []
+        pixels_left = photos.MAX_REQUEST_PIXELS
         for upload in uploads:
             try:
                 super().clean(upload)
-                cleaned.append(photos.clean_photo(upload))
+                photo = photos.clean_photo(upload, pixels_left)
+                pixels_left -= photo.source_pixels
+                cleaned.append(photo)
             except ValidationError as error:
                 errors.extend(error.error_list)
         if errors:

@@ -155,8 +155,8 @@ class Server:
                 self.process.wait(timeout=10)
 
     # HTTP, one connection per request: like many separate browsers.
-    def request(self, method, path, body=None, headers=None):
-        connection = http.client.HTTPConnection(self.host, self.port, timeout=REQUEST_TIMEOUT)
+    def request(self, method, path, body=None, headers=None, timeout=REQUEST_TIMEOUT):
+        connection = http.client.HTTPConnection(self.host, self.port, timeout=timeout)
         try:
             connection.request(method, path, body=body, headers=headers or {})
             response = connection.getresponse()

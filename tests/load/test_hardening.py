@@ -2,14 +2,18 @@
 
 import email
 import email.policy
+import io
 import re
 import socket
+import threading
 import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import urlencode
 
 from .formdata import post_form
-from .harness import cookie_header, cookies_from, manage, open_form
+from .harness import cookie_header, cookies_from, manage, open_form, stored_emails
 
 GIB = 1024**3
 
@@ -125,3 +129,75 @@ def test_self_service_journey_leaves_no_token_in_any_log(make_database, make_ser
     for name, secret in secrets.items():
         assert secret not in log, f"{name} in the log"
     assert "Traceback" not in log
+
+
+# --- Image memory ---------------------------------------------------------------------------
+
+
+def largest_photos():
+    """The largest photos the form takes: a 50 MP JPEG and a 4096 x 4096 PNG, each under 10 MB."""
+    from PIL import Image
+
+    noise = Image.effect_noise((433, 289), 60).resize((8660, 5773))
+    camera = Image.merge("RGB", (noise, noise.transpose(Image.Transpose.FLIP_LEFT_RIGHT), noise.rotate(180)))
+    jpeg = io.BytesIO()
+    camera.save(jpeg, "JPEG", quality=90)
+    gradient = Image.linear_gradient("L").resize((4096, 4096))
+    grain = Image.effect_noise((128, 128), 30).resize((4096, 4096))
+    png = io.BytesIO()
+    Image.merge("RGB", (gradient, grain, gradient.transpose(Image.Transpose.ROTATE_90))).save(png, "PNG")
+    return [("camera.jpg", "image/jpeg", jpeg.getvalue()), ("screen.png", "image/png", png.getvalue())]
+
+
+def multipart(pairs, files):
+    boundary = f"----clinic{uuid.uuid4().hex}"
+    parts = []
+    for name, value in pairs:
+        parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode())
+    for filename, content_type, content in files:
+        head = (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="photos"; filename="{filename}"\r\n'
+            f"Content-Type: {content_type}\r\n\r\n"
+        )
+        parts.append(head.encode() + content + b"\r\n")
+    parts.append(f"--{boundary}--\r\n".encode())
+    return b"".join(parts), f"multipart/form-data; boundary={boundary}"
+
+
+def peak_memory_kb(pid):
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(re.search(r"VmHWM:\s+(\d+) kB", status).group(1))
+
+
+def test_six_parallel_requests_of_three_largest_photos_keep_workers_small(make_database, make_server):
+    jpeg, png = largest_photos()
+    photos = [jpeg, png, jpeg]
+    assert all(len(content) <= 10 * 1024 * 1024 for _name, _type, content in photos)
+    server = make_server(make_database("sqlite"), workers=3, threads=2)
+    submissions = [open_form(server, f"photos-{n}@example.com") for n in range(6)]
+    before = {pid: peak_memory_kb(pid) for pid in server.worker_pids()}
+
+    def send(submission):
+        body, content_type = multipart(submission.pairs, photos)
+        headers = {"Content-Type": content_type, "Cookie": cookie_header(submission.cookies)}
+        # A generous client timeout: on a busy CI machine decoding 18 photos takes a while; the
+        # server's own worker timeout is what must not strike (checked below).
+        return server.request("POST", submission.action, body, headers, timeout=600)
+
+    start = threading.Barrier(6, timeout=60)
+
+    def send_together(submission):
+        start.wait()
+        return send(submission)
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        results = list(pool.map(send_together, submissions))
+
+    after = {pid: peak_memory_kb(pid) for pid in server.worker_pids()}
+    report = {pid: (before.get(pid), peak) for pid, peak in after.items()}
+    print(f"\nworker peak RSS (VmHWM, kB) before -> after 6 x 3 largest photos: {report}")
+    # Every request finished (a worker killed by the timeout would answer 502 or drop the connection).
+    assert [status for status, _headers, _body in results] == [302] * 6, [body[:300] for *_x, body in results]
+    assert set(after) == set(before), "a worker was replaced (killed by the timeout or out of memory)"
+    assert max(after.values()) < 300 * 1024, report
+    assert stored_emails(server.database, [s.email for s in submissions]) == {s.email: 1 for s in submissions}
