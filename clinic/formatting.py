@@ -10,6 +10,8 @@ import datetime
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+
+from clinic.absolute import site_url
 from django.utils import formats
 
 # Django format names: each language's clinic/formats/<code>/formats.py says what they look like.
@@ -66,6 +68,7 @@ def clinic_address(*, name=True, country=False):
     return ", ".join(parts)
 
 
-def absolute_url(path=""):
-    """A link for an email or a calendar: the configured site URL plus the path."""
-    return (settings.CLINIC_SITE_URL or "http://127.0.0.1:8000") + path
+def absolute_url(path="", base=""):
+    """A link for an email or a calendar: CLINIC_SITE_URL, else the request's own address, else
+    `base` (stored with the request), plus the path (clinic.absolute)."""
+    return site_url(path, base)

@@ -94,6 +94,7 @@ MIDDLEWARE = [
     "clinic.logging.RequestIdMiddleware",
     # Before anything that could read the body (CSRF, sessions, the views).
     "clinic.middleware.RequestSizeLimitMiddleware",
+    "clinic.absolute.RequestBaseUrlMiddleware",
     "clinic.middleware.DatabaseUnavailableMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",

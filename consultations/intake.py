@@ -7,6 +7,8 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.views.decorators.debug import sensitive_variables
 
+from clinic import absolute
+
 from . import booking, notices
 from .models import ConsultationRequest, Flag, FlagKind, Photo, ScreeningAnswer
 
@@ -83,6 +85,8 @@ def submit_request(form):
     consultation.consent_version = form.notice.version
     consultation.consent_sha256 = form.notice.sha256
     consultation.consented_at = timezone.now()
+    # For links in messages sent later without a request (reminders), when CLINIC_SITE_URL is unset.
+    consultation.site_url = absolute.request_base()
 
     answers = form.screening_answers()
     flags = screening_flags(

@@ -262,6 +262,8 @@ class ConsultationRequest(models.Model):
     slot_end = models.DateTimeField(_("requested time ends"), null=True, blank=True)
     reschedule_count = models.PositiveSmallIntegerField(_("times rescheduled"), default=0)
     reminder_sent_at = models.DateTimeField(_("reminder sent"), null=True, blank=True)
+    # The address the request was sent to, for links in later emails when CLINIC_SITE_URL is unset.
+    site_url = models.CharField(_("site address"), max_length=200, blank=True, editable=False)
 
     # Staff work
     assigned_to = models.ForeignKey(

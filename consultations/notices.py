@@ -53,12 +53,15 @@ def patient_context(consultation):
     return {
         "reference": consultation.reference,
         "when": slot_label(slot) if slot else "",
-        "manage_url": absolute_url(links.manage_path(consultation)),
+        "manage_url": absolute_url(links.manage_path(consultation), base=consultation.site_url),
+        "site_url": absolute_url(base=consultation.site_url),
     }
 
 
 def staff_link(consultation):
-    return absolute_url(reverse("admin:consultations_consultationrequest_change", args=[consultation.pk]))
+    return absolute_url(
+        reverse("admin:consultations_consultationrequest_change", args=[consultation.pk]), base=consultation.site_url
+    )
 
 
 def invitation(consultation, method):

@@ -19,6 +19,7 @@ PRODUCTION_ENV = {
     "DJANGO_ALLOWED_HOSTS": "clinic.example.com",
     "DJANGO_SECURE_SSL_REDIRECT": "true",
     "EMAIL_URL": "smtp://mail.example.com:587",
+    "CLINIC_SITE_URL": "https://clinic.example.com",
 }
 
 
