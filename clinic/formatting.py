@@ -10,9 +10,9 @@ import datetime
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.utils import formats
 
 from clinic.absolute import site_url
-from django.utils import formats
 
 # Django format names: each language's clinic/formats/<code>/formats.py says what they look like.
 WHEN_FORMAT = "DATETIME_FORMAT"  # "Tue 1 Dec 2026, 09:40": staff pages

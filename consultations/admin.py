@@ -364,14 +364,35 @@ class ConsultationRequestAdmin(DeclaredFiltersOnly, admin.ModelAdmin):
 # --- Providers and their hours ---------------------------------------------------------------
 
 
-class WorkingHoursInline(admin.TabularInline):
+def may_edit_provider(request, provider):
+    """The owner (superuser) edits every provider; a provider edits only their own profile and hours."""
+    user = request.user
+    if user.is_superuser:
+        return True
+    return provider is not None and provider.user_id == user.pk
+
+
+class OwnProviderInline(admin.TabularInline):
+    """Hours and days off: editable on one's own provider page only."""
+
+    extra = 0
+
+    def has_add_permission(self, request, obj=None):
+        return super().has_add_permission(request, obj) and may_edit_provider(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and may_edit_provider(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and may_edit_provider(request, obj)
+
+
+class WorkingHoursInline(OwnProviderInline):
     model = WorkingHours
-    extra = 0
 
 
-class AvailabilityExceptionInline(admin.TabularInline):
+class AvailabilityExceptionInline(OwnProviderInline):
     model = AvailabilityException
-    extra = 0
     verbose_name_plural = _("days off and extra hours (from today)")
 
     def get_queryset(self, request):
@@ -386,6 +407,23 @@ class ProviderAdmin(DeclaredFiltersOnly, admin.ModelAdmin):
     list_select_related = ["user"]
     search_fields = ["display_name", "user__username"]
     inlines = [WorkingHoursInline, AvailabilityExceptionInline]
+
+    # Linking a provider to a staff account decides who sees patients as that provider: the
+    # owner's decision. Everyone else may view the list and edit their own profile and hours.
+
+    def has_add_permission(self, request):
+        return request.user.is_active and request.user.is_superuser
+
+    def has_change_permission(self, request, obj=None):
+        if not super().has_change_permission(request, obj):
+            return False
+        return obj is None or may_edit_provider(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_superuser
+
+    def get_readonly_fields(self, request, obj=None):
+        return [] if request.user.is_superuser else ["user"]
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "user":

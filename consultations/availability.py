@@ -25,6 +25,9 @@ from clinic.formatting import clinic_tz
 from .models import AvailabilityException, ConsultationRequest, Provider, WorkingHours
 
 UTC = datetime.UTC
+# What a slot key may name (anything outside is not a key, whatever its shape).
+MAX_ID = 2**31 - 1
+MIN_YEAR, MAX_YEAR = 2000, 2999
 
 
 def consultation_length():
@@ -64,7 +67,9 @@ class Slot:
             provider_id = int(provider_id)
         except ValueError as error:
             raise ValueError("Not a slot key.") from error
-        if start.tzinfo is None or provider_id <= 0 or start.year >= datetime.MAXYEAR:
+        # Ids and times the database and the calendar can hold: a key is typed by anyone, and an
+        # out-of-range value must be a field error, not an overflow in a query (a 500).
+        if start.tzinfo is None or not 0 < provider_id <= MAX_ID or not MIN_YEAR <= start.year <= MAX_YEAR:
             raise ValueError("Not a slot key.")
         return cls(provider_id=provider_id, start=start, end=start + consultation_length())
 

@@ -114,7 +114,8 @@ def submit_request(form):
         )
 
     notify_received(consultation)
-    logger.info("consultation request received reference=%s flagged=%s", consultation.reference, bool(flags))
+    # Nothing derived from the answers (not even whether they raised a flag): logs are not for health data.
+    logger.info("consultation request received reference=%s", consultation.reference)
     return consultation
 
 

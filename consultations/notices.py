@@ -141,7 +141,6 @@ def staff_new_request(consultation):
         settings.CLINIC_STAFF_EMAIL,
         {
             "reference": consultation.reference,
-            "flagged": bool(consultation.worst_flag),
             "admin_url": staff_link(consultation),
         },
     )

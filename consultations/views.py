@@ -7,7 +7,7 @@ through the session of the browser that sent it.
 from django.db import IntegrityError
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.views.decorators.cache import cache_control, never_cache
+from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -39,9 +39,10 @@ def _confirm(request, consultation):
 
 
 @sensitive_post_parameters()
-# Private and revalidated, but not no-store: the back button must bring back this very page
-# (with its submission token) so a second send is recognised as a duplicate.
-@cache_control(private=True, max_age=0)
+# no-store: a re-rendered form holds the patient's answers, and Back after sending must not
+# bring them up again from the browser's cache on a shared computer. A double click still
+# sends the same submission token and is recognised as a duplicate.
+@never_cache
 @require_http_methods(["GET", "POST"])
 def request_new(request):
     treatment = _treatment_for(request)

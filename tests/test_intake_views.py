@@ -473,6 +473,8 @@ def test_submission_logs_the_reference_but_no_health_data(client, treatment, cap
     assert reference in logged
     for secret in ("Quillfeather", "less pointy", "Warfarin", "1990-04-21"):
         assert secret not in logged
+    # Nor anything derived from the answers.
+    assert "flag" not in logged.lower()
 
 
 def test_make_request_factory_builds_flags_from_answers(treatment):

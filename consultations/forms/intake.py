@@ -21,6 +21,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from clinic.formatting import time_of_day
+from clinic.text import has_disguising_characters, strip_disguising_characters
 from education.models import Treatment, TreatmentArea
 
 from .. import availability, photos
@@ -342,11 +343,22 @@ class IntakeForm(SubmissionTokenMixin, forms.ModelForm):
 
     # --- Validation -------------------------------------------------------------------
 
+    FREE_TEXT = ["goals", "previous_treatments", "medications", "allergies"]
+
+    @staticmethod
+    def _plain_name(value):
+        if has_disguising_characters(value):
+            raise ValidationError(
+                _("Please type your name with letters only: it contains an invisible or control character."),
+                code="disguising_characters",
+            )
+        return value.strip()
+
     def clean_first_name(self):
-        return self.cleaned_data["first_name"].strip()
+        return self._plain_name(self.cleaned_data["first_name"])
 
     def clean_last_name(self):
-        return self.cleaned_data["last_name"].strip()
+        return self._plain_name(self.cleaned_data["last_name"])
 
     def clean_phone(self):
         value = self.cleaned_data["phone"]
@@ -393,6 +405,13 @@ class IntakeForm(SubmissionTokenMixin, forms.ModelForm):
                 code="notice_changed",
             )
         return self.cleaned_data["consent"]
+
+    def clean(self):
+        cleaned = super().clean()
+        for name in self.FREE_TEXT:
+            if cleaned.get(name):
+                cleaned[name] = strip_disguising_characters(cleaned[name])
+        return cleaned
 
     def full_clean(self):
         super().full_clean()

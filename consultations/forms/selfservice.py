@@ -3,6 +3,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from clinic.text import strip_disguising_characters
+
 from ..availability import Slot
 
 
@@ -26,3 +28,6 @@ class InfoForm(forms.Form):
         strip=True,
         error_messages={"required": _("Write the information we asked for, or call us.")},
     )
+
+    def clean_text(self):
+        return strip_disguising_characters(self.cleaned_data["text"])
