@@ -10,6 +10,7 @@ import csv
 import json
 
 from django.contrib import messages
+from django.contrib.admin.exceptions import DisallowedModelAdminLookup
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import PermissionDenied
 from django.core.serializers.json import DjangoJSONEncoder
@@ -162,7 +163,8 @@ def export_csv(request, model_admin):
         raise PermissionDenied
     try:
         changelist = model_admin.get_changelist_instance(request)
-    except IncorrectLookupParameters:
+    except (IncorrectLookupParameters, DisallowedModelAdminLookup):
+        # A filter the queue does not offer (admin.DeclaredFiltersOnly): back to the queue, as Django does.
         return redirect(reverse("admin:consultations_consultationrequest_changelist") + "?e=1")
     rows = list(changelist.queryset)
     response = HttpResponse(content_type="text/csv; charset=utf-8")

@@ -126,3 +126,11 @@ def test_every_consultations_admin_accepts_only_declared_lookups(rf, model_admin
     assert not model_admin.lookup_allowed("reference__startswith", "A", request)
     assert not model_admin.lookup_allowed("id__gt", "0", request)
     assert not any(word in field for field in model_admin.search_fields for word in HEALTH_WORDS)
+
+
+def test_csv_export_refuses_lookups_on_health_fields(client, two_requests):
+    client.force_login(staff_in("Provider"))
+    export = reverse("admin:consultations_consultationrequest_export")
+    response = client.get(export, {"medications__icontains": "warfarin"})
+    assert response.status_code == 302
+    assert response.url.endswith("?e=1")
