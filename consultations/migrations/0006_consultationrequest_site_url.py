@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("consultations", "0004_rate_limit_counter"),
+        ("consultations", "0005_rate_limit_counter"),
     ]
 
     operations = [
