@@ -61,7 +61,7 @@ def two_requests():
         **BEATRIX,
     )
     make_photo(beatrix)
-    AdditionalInfo.objects.create(request=beatrix, text="Aspirin daily")
+    AdditionalInfo.objects.create(consultation=beatrix, text="Aspirin daily")
     other = make_request(treatment, first_name="Otto", last_name="Other", email="otto@example.com")
     return beatrix, other
 
