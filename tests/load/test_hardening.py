@@ -12,7 +12,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import urlencode
 
-from .formdata import post_form
+from scripts.formdata import post_form
+
 from .harness import cookie_header, cookies_from, manage, open_form, stored_emails
 
 GIB = 1024**3
