@@ -32,32 +32,34 @@ def clinic_page(request):
     return {"@context": "https://schema.org", **organization(request)}
 
 
-def treatment_page(request, treatment, sections, references):
+def treatment_page(request, treatment, page):
+    """page: the page data the visitor sees (education.Treatment.page), review: its approval."""
     url = absolute(request, treatment.get_absolute_url())
+    review = treatment.approved
     return {
         "@context": "https://schema.org",
         "@type": "MedicalWebPage",
         "url": url,
-        "name": treatment.name,
-        "description": treatment.summary,
+        "name": page["name"],
+        "description": page["summary"],
         "inLanguage": "en",
-        "lastReviewed": treatment.reviewed_on,
-        "reviewedBy": {"@type": "Person", "name": treatment.reviewer_name, "jobTitle": treatment.reviewer_credentials}
-        if treatment.reviewer_name
+        "lastReviewed": review.reviewed_on if review else None,
+        "reviewedBy": {"@type": "Person", "name": review.reviewer_name, "jobTitle": review.reviewer_credentials}
+        if review
         else None,
         "publisher": organization(request),
         "about": {
             "@type": "MedicalProcedure",
-            "name": treatment.name,
-            "description": treatment.summary,
+            "name": page["name"],
+            "description": page["summary"],
             "procedureType": "https://schema.org/PercutaneousProcedure",
         },
         "citation": [
-            {"@type": "CreativeWork", "name": source.title, "publisher": source.publisher, "url": source.url}
-            for _, source in references
+            {"@type": "CreativeWork", "name": ref["title"], "publisher": ref["publisher"], "url": ref["url"]}
+            for ref in page["references"]
         ],
         "hasPart": [
-            {"@type": "WebPageElement", "name": section.heading, "url": f"{url}#{section.anchor}"}
-            for section in sections
+            {"@type": "WebPageElement", "name": section["heading"], "url": f"{url}#{section['anchor']}"}
+            for section in page["sections"]
         ],
     }

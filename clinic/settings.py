@@ -340,6 +340,8 @@ CLINIC = {
     "POSTAL_CODE": os.environ.get("CLINIC_POSTAL_CODE", "04101"),
     "COUNTRY": os.environ.get("CLINIC_COUNTRY", "US"),
     "PHONE": os.environ.get("CLINIC_PHONE", "+1 207 555 0134"),
+    # Shown in every treatment page's "Get help at once" box, after 911.
+    "EMERGENCY_PHONE": os.environ.get("CLINIC_EMERGENCY_PHONE") or os.environ.get("CLINIC_PHONE", "+1 207 555 0134"),
     "EMAIL": os.environ.get("CLINIC_EMAIL", "hello@example.com"),
     "HOURS": os.environ.get("CLINIC_HOURS", "Mon–Fri 9:00–17:00"),
     # schema.org openingHours syntax for JSON-LD.

@@ -8,4 +8,4 @@ class EducationConfig(AppConfig):
     verbose_name = _("Patient education")
 
     def ready(self):
-        from . import signals  # noqa: F401  (cache invalidation on content saves)
+        from . import checks, signals  # noqa: F401  (deploy check; cache and review status on saves)

@@ -6,12 +6,57 @@ contraindications/precautions whose screening questions the consultation form
 asks. The page and the form read the same rows, so they never disagree.
 """
 
+import hashlib
+import json
+import re
+from urllib.parse import urlsplit
+
+from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import models, transaction
 from django.urls import reverse
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from .rendering import reading_grade, render_markdown
+
+# Organisations a source's title or publisher may name, and the addresses that belong to them.
+# A label naming one of these must link to one of its addresses: "AAD" on practo.com would
+# tell patients a third party's page is the society's own. FDA's e-mail bulletins are sent
+# through GovDelivery under FDA's own account.
+ORGANISATION_ADDRESSES = {
+    "FDA": ("fda.gov", "content.govdelivery.com/accounts/USFDA/"),
+    "Food and Drug Administration": ("fda.gov",),
+    "AAD": ("aad.org",),
+    "American Academy of Dermatology": ("aad.org",),
+    "ASPS": ("plasticsurgery.org",),
+    "American Society of Plastic Surgeons": ("plasticsurgery.org",),
+    "Merz": ("merz.com", "merzaesthetics.com", "belotero.ca", "belotero.com"),
+    "PubMed": ("pubmed.gov", "pubmed.ncbi.nlm.nih.gov"),
+    "PubMed Central": ("pmc.ncbi.nlm.nih.gov",),
+}
+
+
+def address_belongs_to(url, organisation):
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    where = host + parts.path
+    for allowed in ORGANISATION_ADDRESSES[organisation]:
+        domain, _slash, path = allowed.partition("/")
+        if (host == domain or host.endswith("." + domain)) and where.startswith(host + ("/" + path if path else "")):
+            return True
+    return False
+
+
+def misattributed_organisations(label, url):
+    """Organisations the label names whose addresses the URL is not one of."""
+    text, named = f" {label} ", []
+    for org in sorted(ORGANISATION_ADDRESSES, key=len, reverse=True):  # "PubMed Central" before "PubMed"
+        pattern = rf"(?<![A-Za-z]){re.escape(org)}(?![a-z])"
+        if re.search(pattern, text):
+            named.append(org)
+            text = re.sub(pattern, " ", text)
+    return [org for org in named if not address_belongs_to(url, org)]
 
 
 class Source(models.Model):
@@ -22,7 +67,16 @@ class Source(models.Model):
     publisher = models.CharField(_("publisher"), max_length=200)
     url = models.URLField(_("URL"), max_length=500)
     date = models.CharField(
-        _("date"), max_length=60, blank=True, help_text=_('As published, e.g. "2023-09-27" or "n.d."')
+        _("date"), max_length=60, blank=True, help_text=_('As published, e.g. "2023-09-27". Leave empty if undated.')
+    )
+    copy_of = models.CharField(
+        _("copy of"),
+        max_length=200,
+        blank=True,
+        help_text=_(
+            "Only for a reproduction on another site, when no original is available: whose text it is, e.g. "
+            '"Merz labeling". The page then says it is a copy. Title and publisher describe the copy\'s own site.'
+        ),
     )
 
     class Meta:
@@ -33,10 +87,64 @@ class Source(models.Model):
     def __str__(self):
         return f"{self.title} ({self.publisher})"
 
+    def as_reference(self, number):
+        return {
+            "number": number,
+            "title": self.title,
+            "publisher": self.publisher,
+            "date": self.date,
+            "url": self.url,
+            "copy_of": self.copy_of,
+        }
+
+    def clean(self):
+        wrong = misattributed_organisations(f"{self.title} {self.publisher}", self.url)
+        if wrong:
+            raise ValidationError(
+                {
+                    "url": _("The title or publisher names %(orgs)s, but this address is not theirs.")
+                    % {"orgs": ", ".join(wrong)}
+                },
+                code="misattributed",
+            )
+
+
+class Reviewer(models.Model):
+    """A person who signs the medical content: a named clinician with credentials and a staff login."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="medical_reviewer",
+        verbose_name=_("staff user"),
+        help_text=_("The login this person approves pages with. They also need the permission to approve."),
+    )
+    name = models.CharField(
+        _("full name"), max_length=120, help_text=_("As patients should read it, e.g. Dr Ana Ruiz.")
+    )
+    credentials = models.CharField(
+        _("credentials"), max_length=160, help_text=_("e.g. MD, board-certified dermatologist")
+    )
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("medical reviewer")
+        verbose_name_plural = _("medical reviewers")
+
+    def __str__(self):
+        return f"{self.name}, {self.credentials}"
+
 
 class TreatmentQuerySet(models.QuerySet):
     def published(self):
         return self.filter(published=True)
+
+    def public(self):
+        """Published treatments with the version a reviewer approved: what the public sees."""
+        return self.published().select_related("approved")
+
+    def needs_review(self):
+        return self.filter(review_status=Treatment.ReviewStatus.NEEDS_REVIEW)
 
     def with_content(self):
         """Everything the detail page shows, in a fixed number of queries."""
@@ -51,11 +159,23 @@ class TreatmentQuerySet(models.QuerySet):
     def visible_to(self, user):
         """Staff preview drafts; everyone else sees published treatments only."""
         if user.is_authenticated and user.is_staff:
-            return self
-        return self.published()
+            return self.select_related("approved")
+        return self.public()
 
 
 class Treatment(models.Model):
+    """A treatment page. Editors change its records freely; patients see the last approved version.
+
+    Any change to what the page says (the records below, the name or summary, a cited source)
+    puts the page in "needs review" (``refresh_review_status``). The public page, the cards
+    and the search data keep showing ``approved``, the content as a reviewer signed it, until a
+    reviewer approves the current records (``approve``). Each approval is kept, with who signed it.
+    """
+
+    class ReviewStatus(models.TextChoices):
+        NEEDS_REVIEW = "needs_review", _("Needs medical review")
+        REVIEWED = "reviewed", _("Reviewed")
+
     name = models.CharField(_("name"), max_length=120)
     slug = models.SlugField(_("slug"), max_length=120, unique=True)
     summary = models.TextField(
@@ -72,10 +192,22 @@ class Treatment(models.Model):
             "younger patients' requests are flagged for discussion. Empty for none."
         ),
     )
-    reviewed_on = models.DateField(_("medically reviewed on"), null=True, blank=True)
-    reviewer_name = models.CharField(_("reviewer name"), max_length=120, blank=True)
-    reviewer_credentials = models.CharField(
-        _("reviewer credentials"), max_length=120, blank=True, help_text=_("e.g. MD, board-certified dermatologist")
+    review_status = models.CharField(
+        _("review status"),
+        max_length=20,
+        choices=ReviewStatus.choices,
+        default=ReviewStatus.NEEDS_REVIEW,
+        editable=False,
+    )
+    reviewed_on = models.DateField(_("medically reviewed on"), null=True, blank=True, editable=False)
+    approved = models.ForeignKey(
+        "TreatmentReview",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+        verbose_name=_("approved version"),
     )
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -85,11 +217,12 @@ class Treatment(models.Model):
         ordering = ["order", "name"]
         verbose_name = _("treatment")
         verbose_name_plural = _("treatments")
+        permissions = [("approve_treatment", _("Can approve medical content as a reviewer"))]
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(published=False) | models.Q(reviewed_on__isnull=False),
-                name="published_treatment_has_review_date",
-                violation_error_message=_("A treatment cannot be published without a medical review date."),
+                condition=models.Q(published=False) | models.Q(reviewed_on__isnull=False, approved__isnull=False),
+                name="published_treatment_has_review",
+                violation_error_message=_("A treatment cannot be published before a medical reviewer approves it."),
             ),
         ]
 
@@ -100,45 +233,208 @@ class Treatment(models.Model):
         return reverse("education:treatment_detail", kwargs={"slug": self.slug})
 
     def clean(self):
-        if self.published and not self.reviewed_on:
+        if self.published and not self.approved_id:
             raise ValidationError(
-                {"reviewed_on": _("A treatment cannot be published without a medical review date.")},
+                {"published": _("A treatment cannot be published before a medical reviewer approves it.")},
                 code="review_required",
             )
 
+    # --- content -----------------------------------------------------------------------------
+
     def page(self):
-        """The detail page as data: sections with their records and numbered references.
+        """The detail page as data, built from the current records (plain JSON-ready values).
 
         References are numbered in order of first citation down the page, the way a
-        printed leaflet does it. Call on a treatment loaded with ``with_content()``.
+        printed leaflet does it. Staff preview this; an approval stores it (``TreatmentReview``).
+        Labels are written in the active language, so a snapshot is one language's page.
+        Call on a treatment loaded with ``with_content()``.
         """
-        records = {
-            Section.Kind.AREAS: list(self.areas.all()),
-            Section.Kind.SIDE_EFFECTS: list(self.side_effects.all()),
-            Section.Kind.CONTRAINDICATIONS: list(self.precautions.all()),
-        }
-        numbers, references, sections = {}, [], []
+        numbers, references = {}, []
 
         def cite(item):
             cited = []
             for source in item.sources.all():
                 if source.pk not in numbers:
                     numbers[source.pk] = len(references) + 1
-                    references.append(source)
-                cited.append((numbers[source.pk], source))
+                    references.append(source.as_reference(numbers[source.pk]))
+                cited.append(numbers[source.pk])
             return cited
 
+        records = {
+            Section.Kind.AREAS: self.areas.all(),
+            Section.Kind.SIDE_EFFECTS: self.side_effects.all(),
+            Section.Kind.CONTRAINDICATIONS: self.precautions.all(),
+        }
+        sections = []
         for section in self.sections.all():
-            section.citations = cite(section)
-            section.records = records.get(section.kind, [])
-            for record in section.records:
-                record.citations = cite(record)
-            section.treatment = self  # reuse the loaded object for review_date
-            sections.append(section)
-        return {"sections": sections, "references": list(enumerate(references, start=1))}
+            sections.append(
+                {
+                    "kind": section.kind,
+                    "anchor": section.anchor,
+                    "heading": str(section.heading),
+                    "html": str(section.html),
+                    "citations": cite(section),
+                    "records": [{**item.as_record, "citations": cite(item)} for item in records.get(section.kind, ())],
+                }
+            )
+        # Every screening question, whether or not a section lists it: the intake form asks these.
+        screening = [precaution.as_record for precaution in self.precautions.all() if precaution.question]
+        return {
+            "name": self.name,
+            "summary": self.summary,
+            "sections": sections,
+            "references": references,
+            "screening": screening,
+        }
+
+    def current_content(self):
+        """(page, fingerprint) as they would be approved now: the page in the site's own language."""
+        loaded = Treatment.objects.with_content().get(pk=self.pk)
+        with translation.override(settings.LANGUAGE_CODE):
+            return loaded.page(), loaded.fingerprint()
+
+    def fingerprint(self):
+        """A digest of everything the page says, as editors typed it. Call on a ``with_content()`` object.
+
+        Review status compares this rather than the rendered page, so a new Markdown version or a
+        reworded label in the code does not send every page back to the reviewer.
+        """
+
+        def cited(item):
+            return [[s.pk, s.title, s.publisher, s.url, s.date, s.copy_of] for s in item.sources.all()]
+
+        said = {
+            "treatment": [self.name, self.summary, self.labeled_min_age],
+            "sections": [[x.pk, x.order, x.kind, x.title, x.body, cited(x)] for x in self.sections.all()],
+            "areas": [[x.pk, x.order, x.name, x.product, x.status, x.description, cited(x)] for x in self.areas.all()],
+            "side_effects": [
+                [x.pk, x.order, x.name, x.frequency, x.duration, x.description, cited(x)]
+                for x in self.side_effects.all()
+            ],
+            "precautions": [
+                [x.pk, x.order, x.kind, x.description, x.question, cited(x)] for x in self.precautions.all()
+            ],
+        }
+        return hashlib.sha256(json.dumps(said, sort_keys=True).encode()).hexdigest()
+
+    def page_for_preview(self):
+        """The current records as a page, in the visitor's language (staff preview)."""
+        return Treatment.objects.with_content().get(pk=self.pk).page()
+
+    def public_page(self):
+        """What the public sees: the approved snapshot (None if nothing was ever approved)."""
+        return self.approved.content if self.approved_id else None
+
+    def screening_precautions(self):
+        """The precautions the intake form asks about, as a reviewer approved them.
+
+        The same records the public page lists, in their approved wording: a question added or
+        reworded since is asked once a reviewer signs it, and the flag a "yes" raises carries the
+        approved kind and text. A treatment never approved (a draft) asks its current questions.
+        """
+        page = self.public_page()
+        if page is None or "screening" not in page:
+            return list(self.precautions.exclude(question=""))
+        live = {precaution.pk: precaution for precaution in self.precautions.all()}
+        asked = []
+        for record in page["screening"]:
+            precaution = live.get(record["id"])
+            if precaution is None:
+                continue  # deleted since: its answers could not be linked to it
+            precaution.kind, precaution.description, precaution.question = (
+                record["kind"],
+                record["description"],
+                record["question"],
+            )
+            asked.append(precaution)
+        return asked
+
+    @property
+    def public_summary(self):
+        page = self.public_page()
+        return page["summary"] if page else self.summary
+
+    @property
+    def public_name(self):
+        page = self.public_page()
+        return page["name"] if page else self.name
+
+    # --- review workflow -----------------------------------------------------------------------
+
+    def refresh_review_status(self):
+        """Needs review whenever the current records differ from what a reviewer approved."""
+        approved = TreatmentReview.objects.filter(pk=self.approved_id).values_list("fingerprint", flat=True).first()
+        current = Treatment.objects.with_content().get(pk=self.pk).fingerprint()
+        status = self.ReviewStatus.REVIEWED if approved == current else self.ReviewStatus.NEEDS_REVIEW
+        if status != self.review_status:
+            # update(): a save() would send post_save, which is what called us.
+            Treatment.objects.filter(pk=self.pk).update(review_status=status)
+            self.review_status = status
+        return status
+
+    @transaction.atomic
+    def approve(self, *, by):
+        """A reviewer signs the current content: it becomes the public page, dated today."""
+        reviewer = getattr(by, "medical_reviewer", None)
+        if reviewer is None or not by.has_perm("education.approve_treatment"):
+            raise PermissionError("Only a named medical reviewer with the approve permission can approve content.")
+        today = timezone.localdate()
+        content, fingerprint = self.current_content()
+        review = TreatmentReview.objects.create(
+            treatment=self,
+            reviewer=reviewer,
+            reviewer_name=reviewer.name,
+            reviewer_credentials=reviewer.credentials,
+            reviewed_on=today,
+            content=content,
+            fingerprint=fingerprint,
+        )
+        self.approved, self.reviewed_on, self.review_status = review, today, self.ReviewStatus.REVIEWED
+        self.save(update_fields=["approved", "reviewed_on", "review_status", "updated_at"])
+        return review
 
     @property
     def reviewer(self):
+        """Who signed the version the public sees, as a byline."""
+        return self.approved.byline if self.approved_id else ""
+
+
+class TreatmentReview(models.Model):
+    """One approval: the page as the reviewer signed it, who signed it, and when. Never edited.
+
+    ``content`` is the page in one language as plain data (``Treatment.page``): the public view
+    renders it, so later edits cannot reach patients unsigned.
+    """
+
+    treatment = models.ForeignKey(Treatment, on_delete=models.CASCADE, related_name="reviews")
+    reviewer = models.ForeignKey(
+        Reviewer,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="reviews",
+        help_text=_("Empty only for approvals recorded before reviewers were named."),
+    )
+    reviewer_name = models.CharField(_("reviewer name"), max_length=120)
+    reviewer_credentials = models.CharField(_("reviewer credentials"), max_length=160, blank=True)
+    reviewed_on = models.DateField(_("medically reviewed on"))
+    approved_at = models.DateTimeField(_("approved at"), default=timezone.now)
+    content = models.JSONField(_("approved content"), editable=False)
+    fingerprint = models.CharField(
+        _("fingerprint"), max_length=64, blank=True, editable=False, help_text=_("Digest of the records approved.")
+    )
+
+    class Meta:
+        ordering = ["-approved_at"]
+        get_latest_by = "approved_at"
+        verbose_name = _("medical review")
+        verbose_name_plural = _("medical reviews")
+
+    def __str__(self):
+        return f"{self.treatment} – {self.reviewed_on} – {self.byline}"
+
+    @property
+    def byline(self):
         return ", ".join(part for part in (self.reviewer_name, self.reviewer_credentials) if part)
 
 
@@ -155,6 +451,7 @@ class Citable(models.Model):
 
 class Section(Citable):
     class Kind(models.TextChoices):
+        GET_HELP = "get_help", _("Get help at once")
         OVERVIEW = "overview", _("Overview")
         HOW_IT_WORKS = "how_it_works", _("How it works")
         AREAS = "areas", _("Treatment areas")
@@ -169,9 +466,6 @@ class Section(Citable):
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     title = models.CharField(_("title"), max_length=160, blank=True, help_text=_("Leave empty to use the kind's name."))
     body = models.TextField(_("body"), help_text=_("Markdown. Aim for a reading grade of 8 or lower."))
-    reviewed_on = models.DateField(
-        _("medically reviewed on"), null=True, blank=True, help_text=_("Leave empty to use the treatment's date.")
-    )
 
     class Meta(Citable.Meta):
         verbose_name = _("section")
@@ -197,16 +491,14 @@ class Section(Citable):
     def reading_grade(self):
         return reading_grade(self.body)
 
-    @property
-    def review_date(self):
-        return self.reviewed_on or self.treatment.reviewed_on
-
 
 class TreatmentArea(Citable):
     class Status(models.TextChoices):
+        # Each label says exactly what the evidence shows, no more.
         FDA_APPROVED = "fda_approved", _("FDA-approved use")
+        FDA_RECORD_ONLY = "fda_record_only", _("FDA database lists approval; no label published yet")
         NOT_APPROVED_US = "not_approved_us", _("Not an approved use in the US")
-        APPROVED_OUTSIDE_US = "outside_us", _("Approved outside the US only")
+        NO_US_APPROVAL_FOUND = "no_us_approval_found", _("No US approval found")
 
     treatment = models.ForeignKey(Treatment, on_delete=models.CASCADE, related_name="areas")
     name = models.CharField(_("name"), max_length=120)
@@ -223,11 +515,24 @@ class TreatmentArea(Citable):
     def __str__(self):
         return self.name
 
+    @property
+    def as_record(self):
+        return {
+            "name": self.name,
+            "product": self.product,
+            "status": self.status,
+            "status_label": str(self.get_status_display()),
+            "description": self.description,
+        }
+
 
 class SideEffect(Citable):
     class Frequency(models.TextChoices):
+        # Only what the labeling says: "common" reactions, "delayed" ones, rare serious ones,
+        # and effects it names without saying how often.
         COMMON = "common", _("Common")
-        UNCOMMON = "uncommon", _("Less common")
+        DELAYED = "delayed", _("Can start later")
+        POSSIBLE = "possible", _("Possible")
         RARE = "rare", _("Rare but serious")
 
     treatment = models.ForeignKey(Treatment, on_delete=models.CASCADE, related_name="side_effects")
@@ -242,6 +547,16 @@ class SideEffect(Citable):
 
     def __str__(self):
         return self.name
+
+    @property
+    def as_record(self):
+        return {
+            "name": self.name,
+            "description": self.description,
+            "frequency": self.frequency,
+            "frequency_label": str(self.get_frequency_display()),
+            "duration": self.duration,
+        }
 
 
 class Precaution(Citable):
@@ -271,3 +586,14 @@ class Precaution(Citable):
 
     def __str__(self):
         return self.description
+
+    @property
+    def as_record(self):
+        # The question is part of what a reviewer signs: the intake form asks it.
+        return {
+            "id": self.pk,
+            "kind": self.kind,
+            "kind_label": str(self.get_kind_display()),
+            "description": self.description,
+            "question": self.question,
+        }

@@ -1,4 +1,7 @@
-"""Keep cached treatment pages honest: any saved content change starts a new cache version.
+"""Keep cached treatment pages honest, and unsigned edits visible to reviewers.
+
+Any saved content change starts a new cache version, and puts the treatments it touches in
+"needs review" when their records no longer match what a reviewer approved.
 
 Each cached page carries the content version it was rendered under (see
 ``education.views.cached_for_anonymous``). An editor's save, delete or change of
@@ -6,17 +9,22 @@ cited sources stores a new version in the shared cache, so every worker stops
 serving the old pages at once and renders them afresh.
 """
 
+import contextlib
 import secrets
 
 from django.core.cache import cache
 from django.db import transaction
+from django.db.models import Q
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
-from .models import Precaution, Section, SideEffect, Source, Treatment, TreatmentArea
+from .models import Precaution, Section, SideEffect, Source, Treatment, TreatmentArea, TreatmentReview
 
 VERSION_KEY = "education:content-version"
 
-CONTENT_MODELS = (Treatment, Section, TreatmentArea, SideEffect, Precaution, Source)
+RECORD_MODELS = (Section, TreatmentArea, SideEffect, Precaution)
+CONTENT_MODELS = (Treatment, *RECORD_MODELS, Source, TreatmentReview)
+# Saving only these is the review workflow itself, not an edit of what the page says.
+REVIEW_FIELDS = frozenset({"approved", "reviewed_on", "review_status", "updated_at"})
 
 
 def content_version():
@@ -35,10 +43,52 @@ def bump_content_version(**kwargs):
     transaction.on_commit(_new_version)
 
 
+def _refresh(treatments):
+    for treatment in treatments:
+        with contextlib.suppress(Treatment.DoesNotExist):  # the treatment itself is being deleted
+            treatment.refresh_review_status()
+
+
+def record_changed(sender, instance, raw=False, **kwargs):
+    if not raw:
+        _refresh(Treatment.objects.filter(pk=instance.treatment_id))
+
+
+def treatment_saved(sender, instance, raw=False, update_fields=None, **kwargs):
+    if not raw and not (update_fields and set(update_fields) <= REVIEW_FIELDS):
+        instance.refresh_review_status()
+
+
+def citing(source):
+    cites = Q()
+    for related in ("sections", "areas", "side_effects", "precautions"):
+        cites |= Q(**{f"{related}__sources": source})
+    return Treatment.objects.filter(cites).distinct()
+
+
+def source_changed(sender, instance, raw=False, **kwargs):
+    # A cited source is part of the signed page: a new title or address needs a look too.
+    if not raw:
+        _refresh(citing(instance))
+
+
+def citations_changed(sender, instance, action, reverse, **kwargs):
+    if action in ("post_add", "post_remove", "post_clear"):
+        # reverse: source.section_set.add(...), the records are on the other side.
+        _refresh(citing(instance) if reverse else Treatment.objects.filter(pk=instance.treatment_id))
+
+
+post_save.connect(treatment_saved, sender=Treatment, dispatch_uid="review-treatment")
+post_save.connect(source_changed, sender=Source, dispatch_uid="review-source")
+for model in RECORD_MODELS:
+    post_save.connect(record_changed, sender=model, dispatch_uid=f"review-save-{model.__name__}")
+    post_delete.connect(record_changed, sender=model, dispatch_uid=f"review-delete-{model.__name__}")
+    m2m_changed.connect(citations_changed, sender=model.sources.through, dispatch_uid=f"review-m2m-{model.__name__}")
+
 for model in CONTENT_MODELS:
     post_save.connect(bump_content_version, sender=model, dispatch_uid=f"pagecache-save-{model.__name__}")
     post_delete.connect(bump_content_version, sender=model, dispatch_uid=f"pagecache-delete-{model.__name__}")
-    if model is not Source and model is not Treatment:
+    if model in RECORD_MODELS:
         # Citations are many-to-many: citing another source saves no row of the record itself.
         m2m_changed.connect(
             bump_content_version, sender=model.sources.through, dispatch_uid=f"pagecache-m2m-{model.__name__}"

@@ -18,10 +18,11 @@ class TreatmentSitemap(Sitemap):
     changefreq = "monthly"
 
     def items(self):
-        return Treatment.objects.published()
+        return Treatment.objects.published().select_related("approved").defer("approved__content")
 
     def lastmod(self, treatment):
-        return treatment.updated_at
+        # What the public sees changes when a reviewer approves, not when an editor saves.
+        return treatment.approved.approved_at
 
 
 sitemaps = {"pages": StaticSitemap, "treatments": TreatmentSitemap}

@@ -84,19 +84,22 @@ def _cached_response(request, content_type, content, gzipped):
 
 @cached_for_anonymous
 def home(request):
-    treatments = Treatment.objects.published()
+    treatments = Treatment.objects.public()
     return render(request, "education/home.html", {"treatments": treatments, "jsonld": seo.clinic_page(request)})
 
 
 @cached_for_anonymous
 def treatment_list(request):
-    treatments = Treatment.objects.published()
+    treatments = Treatment.objects.public()
     return render(request, "education/treatment_list.html", {"treatments": treatments})
 
 
 @cached_for_anonymous
 def treatment_detail(request, slug):
-    treatment = get_object_or_404(Treatment.objects.visible_to(request.user).with_content(), slug=slug)
-    page = treatment.page()
-    jsonld = seo.treatment_page(request, treatment, page["sections"], page["references"])
-    return render(request, "education/treatment_detail.html", {"treatment": treatment, **page, "jsonld": jsonld})
+    """Patients get the version a reviewer approved; staff preview the current records."""
+    treatment = get_object_or_404(Treatment.objects.visible_to(request.user), slug=slug)
+    preview = request.user.is_staff
+    page = treatment.page_for_preview() if preview else treatment.public_page()
+    jsonld = seo.treatment_page(request, treatment, page)
+    context = {"treatment": treatment, "page": page, "preview": preview, "jsonld": jsonld}
+    return render(request, "education/treatment_detail.html", context)

@@ -2,7 +2,16 @@
 
 import datetime
 
-from education.models import Precaution, Section, SideEffect, Source, Treatment, TreatmentArea
+from education.models import (
+    Precaution,
+    Reviewer,
+    Section,
+    SideEffect,
+    Source,
+    Treatment,
+    TreatmentArea,
+    TreatmentReview,
+)
 
 # One invented patient's personal and health details, for tests that look for each of them in
 # emails, pages and calendar files and must not find them.
@@ -22,35 +31,78 @@ def make_source(key="fda-test", **kwargs):
     return Source.objects.create(key=key, **{**defaults, **kwargs})
 
 
-def make_treatment(slug="testfill", published=True, **kwargs):
-    defaults = {
-        "name": slug.title(),
-        "summary": "A test filler.",
-        "published": published,
-        "reviewed_on": datetime.date(2026, 11, 1),
-        "reviewer_name": "Dr Test",
-        "reviewer_credentials": "MD",
-    }
-    return Treatment.objects.create(slug=slug, **{**defaults, **kwargs})
+def make_reviewer(name="Dr Test", credentials="MD", username=None):
+    """A named medical reviewer: a staff login with the permission to approve content."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Permission
+
+    username = username or name.lower().replace(" ", "-")
+    user = get_user_model().objects.create_user(username, f"{username}@clinic.test", "a-long-test-password")
+    user.is_staff = True
+    user.save()
+    user.user_permissions.add(Permission.objects.get(codename="approve_treatment"))
+    return Reviewer.objects.create(user=user, name=name, credentials=credentials)
+
+
+def approve(treatment, reviewer=None, on=None):
+    """Sign the treatment's current content, as a reviewer does in the admin."""
+    from django.contrib.auth import get_user_model
+
+    reviewer = reviewer or Reviewer.objects.filter(name="Dr Test").first() or make_reviewer()
+    user = get_user_model().objects.get(pk=reviewer.user_id)  # fresh: permissions are cached per object
+    review = treatment.approve(by=user)
+    if on:
+        TreatmentReview.objects.filter(pk=review.pk).update(reviewed_on=on)
+        Treatment.objects.filter(pk=treatment.pk).update(reviewed_on=on)
+        treatment.refresh_from_db()
+    return review
+
+
+def make_treatment(slug="testfill", published=True, reviewed_on=datetime.date(2026, 11, 1), **kwargs):
+    """A treatment; a published one is approved by "Dr Test, MD" (on `reviewed_on`) like a real one.
+
+    Records added later with the factories below are approved too (see `_keep_reviewed`), so a
+    test's page shows what it made; tests of the review workflow edit the rows themselves.
+    """
+    defaults = {"name": slug.title(), "summary": "A test filler."}
+    treatment = Treatment.objects.create(slug=slug, published=False, **{**defaults, **kwargs})
+    if published:
+        approve(treatment, on=reviewed_on)
+        treatment.published = True
+        treatment.save()
+    return treatment
+
+
+def _keep_reviewed(treatment):
+    treatment.refresh_from_db()
+    if treatment.published and treatment.review_status == Treatment.ReviewStatus.NEEDS_REVIEW:
+        approve(treatment, on=treatment.reviewed_on)
 
 
 def make_section(treatment, kind=Section.Kind.OVERVIEW, body="Short text. It is easy to read.", sources=(), **kwargs):
     section = Section.objects.create(treatment=treatment, kind=kind, body=body, **kwargs)
     section.sources.set(sources)
+    _keep_reviewed(treatment)
     return section
 
 
 def make_precaution(treatment, kind=Precaution.Kind.DO_NOT_TREAT, question="Have you had anaphylaxis?", **kwargs):
     defaults = {"description": "Severe allergy"}
-    return Precaution.objects.create(treatment=treatment, kind=kind, question=question, **{**defaults, **kwargs})
+    precaution = Precaution.objects.create(treatment=treatment, kind=kind, question=question, **{**defaults, **kwargs})
+    _keep_reviewed(treatment)
+    return precaution
 
 
 def make_area(treatment, name="Nasolabial folds", status=TreatmentArea.Status.FDA_APPROVED, **kwargs):
-    return TreatmentArea.objects.create(treatment=treatment, name=name, status=status, **kwargs)
+    area = TreatmentArea.objects.create(treatment=treatment, name=name, status=status, **kwargs)
+    _keep_reviewed(treatment)
+    return area
 
 
 def make_side_effect(treatment, name="Swelling", frequency=SideEffect.Frequency.COMMON, **kwargs):
-    return SideEffect.objects.create(treatment=treatment, name=name, frequency=frequency, **kwargs)
+    effect = SideEffect.objects.create(treatment=treatment, name=name, frequency=frequency, **kwargs)
+    _keep_reviewed(treatment)
+    return effect
 
 
 def build_request(treatment=None, **kwargs):
@@ -92,7 +144,7 @@ def make_request(treatment=None, *, answers=None, pregnancy="no", **kwargs):
     consultation = build_request(treatment, pregnancy=pregnancy, **kwargs)
     treatment = consultation.treatment
     chosen = {getattr(key, "pk", key): value for key, value in (answers or {}).items()}
-    pairs = [(p, chosen.get(p.pk, "no")) for p in treatment.precautions.exclude(question="")]
+    pairs = [(p, chosen.get(p.pk, "no")) for p in treatment.screening_precautions()]
     flags = screening_flags(
         age=age_on(timezone.localdate(), consultation.date_of_birth),
         pregnancy=pregnancy,
@@ -129,7 +181,7 @@ def intake_post_data(treatment, /, **overrides):
         "rendered_for": treatment.slug,
         "notice_version": PrivacyNotice.current().version,
     }
-    for precaution in treatment.precautions.exclude(question=""):
+    for precaution in treatment.screening_precautions():
         data[IntakeForm.question_name(precaution)] = "no"
     data.update(overrides)
     return {key: value for key, value in data.items() if value is not None}

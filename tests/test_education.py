@@ -39,12 +39,13 @@ def test_draft_treatment_is_previewable_by_staff(staff_client):
     assert "Draft preview" in response.text
 
 
-def test_treatment_cannot_be_published_without_review_date():
+def test_treatment_cannot_be_published_without_an_approval():
+    # The review workflow (issue 15): a date alone no longer publishes; an approved version must exist.
     with pytest.raises(IntegrityError):
-        make_treatment("unreviewed", published=True, reviewed_on=None)
+        Treatment.objects.create(slug="unreviewed", name="U", summary="S", published=True)
 
 
-def test_admin_refuses_publishing_without_review_date(staff_client):
+def test_admin_refuses_publishing_without_an_approval(staff_client):
     response = staff_client.post(
         reverse("admin:education_treatment_add"),
         {
@@ -55,13 +56,13 @@ def test_admin_refuses_publishing_without_review_date(staff_client):
             "published": "on",
             **{
                 f"{prefix}-{key}": value
-                for prefix in ("sections", "areas", "side_effects", "precautions")
+                for prefix in ("sections", "areas", "side_effects", "precautions", "reviews")
                 for key, value in {"TOTAL_FORMS": 0, "INITIAL_FORMS": 0}.items()
             },
         },
     )
     assert response.status_code == 200
-    assert "cannot be published without a medical review date" in response.text
+    assert "cannot be published before a medical reviewer approves it" in response.text
     assert not Treatment.objects.filter(slug="new").exists()
 
 
@@ -90,8 +91,8 @@ def test_references_are_numbered_in_order_of_first_citation(client):
     make_section(treatment, Section.Kind.OVERVIEW, sources=[second], order=1)
     make_section(treatment, Section.Kind.RESULTS, sources=[first, second], order=2)
     page = Treatment.objects.with_content().get(pk=treatment.pk).page()
-    assert [source.key for _, source in page["references"]] == ["b-second", "a-first"]
-    assert [n for n, _ in page["sections"][1].citations] == [2, 1]
+    assert [ref["title"] for ref in page["references"]] == ["Second source", "First source"]
+    assert page["sections"][1]["citations"] == [2, 1]
 
 
 def test_detail_query_count_is_constant_as_content_grows(client, django_assert_num_queries):
@@ -99,14 +100,15 @@ def test_detail_query_count_is_constant_as_content_grows(client, django_assert_n
     source = make_source()
 
     def add_content(i):
-        kind = list(Section.Kind)[i]
+        kind = list(Section.Kind)[i + 1]  # [0], "get help", is a box, not a content section
         make_section(treatment, kind, sources=[source])
         make_area(treatment, name=f"Area {i}").sources.add(source)
         make_side_effect(treatment, name=f"Effect {i}").sources.add(source)
         make_precaution(treatment, question=f"Q{i}?").sources.add(source)
 
     add_content(0)
-    with django_assert_num_queries(9) as small:
+    # One query: the treatment with its approved version, which holds the whole page.
+    with django_assert_num_queries(1) as small:
         client.get(treatment.get_absolute_url())
     for i in range(1, 6):
         add_content(i)

@@ -498,4 +498,4 @@ def test_form_does_not_offer_products_sold_outside_the_us_as_areas(db):
     belotero = Treatment.objects.get(slug="belotero")
     offered = set(IntakeForm(treatment=belotero).fields["areas"].queryset.values_list("status", flat=True))
     assert TreatmentArea.Status.FDA_APPROVED in offered
-    assert TreatmentArea.Status.APPROVED_OUTSIDE_US not in offered
+    assert TreatmentArea.Status.NO_US_APPROVAL_FOUND not in offered

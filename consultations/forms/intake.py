@@ -237,7 +237,7 @@ class IntakeForm(SubmissionTokenMixin, forms.ModelForm):
         self.fields["treatment"].initial = treatment
         # Products only sold outside the US are on the page for completeness; a US clinic
         # cannot offer them, so they are not areas a patient can ask about.
-        self.fields["areas"].queryset = treatment.areas.exclude(status=TreatmentArea.Status.APPROVED_OUTSIDE_US)
+        self.fields["areas"].queryset = treatment.areas.exclude(status=TreatmentArea.Status.NO_US_APPROVAL_FOUND)
         # People type phone numbers with spaces, brackets and extensions: allow that much, store E.164.
         self.fields["phone"] = forms.CharField(
             label=self.fields["phone"].label,
@@ -254,7 +254,7 @@ class IntakeForm(SubmissionTokenMixin, forms.ModelForm):
         self.fields["preferred_time"].initial = ""
         self.fields[HONEYPOT].widget.attrs.update({"tabindex": "-1", "autocomplete": "off"})
 
-        self.precautions = list(treatment.precautions.exclude(question=""))
+        self.precautions = treatment.screening_precautions()
         for precaution in self.precautions:
             self.fields[self.question_name(precaution)] = forms.ChoiceField(
                 label=precaution.question,

@@ -1,4 +1,5 @@
 import json
+from urllib.parse import urlsplit
 
 from django import template
 from django.core.serializers.json import DjangoJSONEncoder
@@ -16,3 +17,10 @@ def jsonld(data):
     """Render a dict as a JSON-LD data block (not executed, so the CSP does not apply)."""
     payload = json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False).translate(_ESCAPES)
     return format_html('<script type="application/ld+json">{}</script>', mark_safe(payload))  # noqa: S308
+
+
+@register.filter
+def site_name(url):
+    """A reference's link text: the site it goes to ("fda.gov"), short enough for a phone line."""
+    host = urlsplit(url).hostname or url
+    return host.removeprefix("www.")

@@ -25,7 +25,7 @@ def test_patient_chooses_a_time_then_moves_it_through_the_emailed_link(phone, se
     phone.get_by_label("Mobile phone number").fill("(207) 774-1234")
     phone.get_by_label("Date of birth").fill("1990-04-21")
     phone.get_by_label("What would you like to change or achieve?").fill("Softer lines around my mouth.")
-    for precaution in Treatment.objects.get(slug="belotero").precautions.exclude(question=""):
+    for precaution in Treatment.objects.get(slug="belotero").screening_precautions():
         phone.get_by_role("group", name=precaution.question).get_by_label("No", exact=True).check()
     phone.get_by_role("group", name=re.compile("pregnant")).get_by_label("No", exact=True).check()
     phone.get_by_label("Preferred time").select_option(first.key)

@@ -33,7 +33,7 @@ def test_patient_books_a_consultation_on_a_phone_after_fixing_errors(phone):
     phone.get_by_label("Date of birth").fill("1990-04-21")
     phone.get_by_label("Lips").check()
     phone.get_by_label("What would you like to change or achieve?").fill("Fuller lips that still look like mine.")
-    for precaution in Treatment.objects.get(slug="belotero").precautions.exclude(question=""):
+    for precaution in Treatment.objects.get(slug="belotero").screening_precautions():
         phone.get_by_role("group", name=precaution.question).get_by_label("No", exact=True).check()
     pregnancy = phone.get_by_role("group", name="Are you pregnant, could you be pregnant, or are you breastfeeding?")
     pregnancy.get_by_label("No", exact=True).check()

@@ -12,9 +12,10 @@ from django.utils import timezone
 from consultations import availability
 from consultations.intake import record_screening, screening_flags, worst_kind
 from consultations.models import ConsultationRequest, PrivacyNotice, Provider, WorkingHours, age_on
-from education.models import Treatment
+from education.models import Reviewer, Treatment
 
 DEMO_PROVIDER_USERNAME = "demo-provider"
+DEMO_REVIEWER_USERNAME = "demo-reviewer"
 # Mon–Fri 9–17, Sat 10–14: enough bookable times for the next weeks.
 DEMO_HOURS = [(weekday, datetime.time(9), datetime.time(17)) for weekday in range(5)] + [
     (5, datetime.time(10), datetime.time(14))
@@ -42,6 +43,30 @@ def seed_demo_provider():
     return provider
 
 
+def seed_demo_review():
+    """A demo medical reviewer signs content waiting for review, so a local demo shows the current pages.
+
+    Only for `make run`: a real clinic names its own reviewer, and `check --deploy` (education.E001)
+    refuses pages signed by nobody. The name says "demo" on every page it signs.
+    """
+    from django.contrib.auth.models import Permission
+
+    user, created = get_user_model().objects.get_or_create(
+        username=DEMO_REVIEWER_USERNAME, defaults={"first_name": "Demo", "last_name": "Reviewer", "is_staff": True}
+    )
+    if created:
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+    user.user_permissions.add(Permission.objects.get(codename="approve_treatment"))
+    Reviewer.objects.get_or_create(user=user, defaults={"name": "Demo Reviewer", "credentials": "MD (demo data)"})
+    user = get_user_model().objects.get(pk=user.pk)  # permissions are cached per object
+    signed = 0
+    for treatment in Treatment.objects.needs_review().filter(published=True):
+        treatment.approve(by=user)
+        signed += 1
+    return signed
+
+
 # Invented people (example.com addresses, 555 numbers) so staff can try the queue.
 DEMO_REQUESTS = [
     {"first_name": "Maya", "last_name": "Example", "email": "maya@example.com", "phone": "+12075550101",
@@ -62,7 +87,7 @@ def seed_demo_requests(provider):
         return 0
     treatment = Treatment.objects.published().get(slug="belotero")
     notice = PrivacyNotice.current()
-    precautions = list(treatment.precautions.exclude(question=""))
+    precautions = treatment.screening_precautions()
     open_slots = iter(availability.open_slots(provider=provider)[3::7])
     for data in DEMO_REQUESTS:
         data = dict(data)
@@ -96,12 +121,13 @@ class Command(BaseCommand):
 
     @transaction.atomic
     def handle(self, *args, **options):
+        signed = seed_demo_review()
         published = Treatment.objects.published().count()
         provider = seed_demo_provider()
         requests = seed_demo_requests(provider)
         self.stdout.write(
             self.style.SUCCESS(
-                f"Demo data ready: {published} published treatments, provider “{provider}” "
+                f"Demo data ready: {published} published treatments ({signed} signed by the demo reviewer), provider “{provider}” "
                 f"with {provider.working_hours.count()} weekly working hours, {requests} new demo requests."
             )
         )
