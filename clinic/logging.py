@@ -56,6 +56,20 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
+def request_id_for(request):
+    """The request's id (the proxy's when sane, else a new one), set for this request's log lines."""
+    rid = getattr(request, "request_id", None)
+    if rid is None:
+        incoming = request.META.get("HTTP_X_REQUEST_ID", "")
+        rid = incoming if SANE_REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
+        request.request_id = rid
+    # Not reset on the way out: Django logs 4xx/5xx responses ("Not Found: /x",
+    # "Internal Server Error: /y") after the middleware chain has returned.
+    # request_finished clears it once the response is done.
+    request_id_var.set(rid)
+    return rid
+
+
 class RequestIdMiddleware:
     """Takes X-Request-ID from a trusted proxy when it looks sane, else makes one; echoes it back."""
 
@@ -63,13 +77,7 @@ class RequestIdMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        incoming = request.headers.get("X-Request-ID", "")
-        rid = incoming if SANE_REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
-        request.request_id = rid
-        # Not reset on the way out: Django logs 4xx/5xx responses ("Not Found: /x",
-        # "Internal Server Error: /y") after the middleware chain has returned.
-        # request_finished clears it once the response is done.
-        request_id_var.set(rid)
+        rid = request_id_for(request)
         response = self.get_response(request)
         response["X-Request-ID"] = rid
         return response

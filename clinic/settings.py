@@ -91,6 +91,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: a repeat anonymous visit to a cached page is answered from process memory with
+    # the headers the whole stack below gave it (clinic/pagecache.py), touching nothing else.
+    "clinic.pagecache.AnonymousPageCacheMiddleware",
     "clinic.logging.RequestIdMiddleware",
     # Before anything that could read the body (CSRF, sessions, the views).
     "clinic.middleware.RequestSizeLimitMiddleware",

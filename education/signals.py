@@ -4,9 +4,10 @@ Any saved content change starts a new cache version, and puts the treatments it 
 "needs review" when their records no longer match what a reviewer approved.
 
 Each cached page carries the content version it was rendered under (see
-``education.views.cached_for_anonymous``). An editor's save, delete or change of
-cited sources stores a new version in the shared cache, so every worker stops
-serving the old pages at once and renders them afresh.
+``education.views.cached_for_anonymous`` and ``clinic.pagecache``). An editor's save,
+delete or change of cited sources stores a new version in the shared cache, so every
+worker stops serving the old pages (this one at once, the others within a second) and
+renders them afresh.
 """
 
 import contextlib
@@ -17,9 +18,10 @@ from django.db import transaction
 from django.db.models import Q
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
-from .models import Precaution, Section, SideEffect, Source, Treatment, TreatmentArea, TreatmentReview
+from clinic import pagecache
+from clinic.pagecache import VERSION_KEY
 
-VERSION_KEY = "education:content-version"
+from .models import Precaution, Section, SideEffect, Source, Treatment, TreatmentArea, TreatmentReview
 
 RECORD_MODELS = (Section, TreatmentArea, SideEffect, Precaution)
 CONTENT_MODELS = (Treatment, *RECORD_MODELS, Source, TreatmentReview)
@@ -33,7 +35,7 @@ def content_version():
 
 
 def _new_version():
-    cache.set(VERSION_KEY, secrets.token_hex(4), timeout=None)
+    pagecache.new_version()
 
 
 def bump_content_version(**kwargs):

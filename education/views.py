@@ -22,6 +22,11 @@ ACCEPTS_GZIP = re.compile(r"\bgzip\b")
 def cached_for_anonymous(view):
     """Serve the rendered page from the cache to visitors without a session.
 
+    Two levels: clinic.pagecache answers repeat visits from process memory before any
+    other middleware runs; this decorator is the level below it, shared by all workers
+    (a worker that just started, or just dropped its pages, renders nothing another
+    worker already rendered).
+
     Only the HTML is cached (plain and gzipped): each response still goes through
     the middleware, so security headers are fresh. A visitor with a session or a
     pending message (staff previewing drafts, a patient after a form) is never
@@ -47,7 +52,9 @@ def cached_for_anonymous(view):
         found = cache.get_many([VERSION_KEY, key])
         version, entry = found.get(VERSION_KEY), found.get(key)
         if version is not None and entry is not None and entry[0] == version:
-            return _cached_response(request, *entry[1:])
+            response = _cached_response(request, *entry[1:])
+            response.anonymous_page = entry[2]
+            return response
         version = version or content_version()
         response = view(request, *args, **kwargs)
         if (
@@ -63,6 +70,8 @@ def cached_for_anonymous(view):
             gzipped = gzip.compress(response.content, compresslevel=9, mtime=0)
             entry = (version, response["Content-Type"], response.content, gzipped)
             cache.set(key, entry, settings.CACHE_MIDDLEWARE_SECONDS)
+            # For clinic.pagecache, first in the middleware: it keeps this page in process memory.
+            response.anonymous_page = response.content
         return response
 
     return wrapper

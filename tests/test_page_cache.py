@@ -1,6 +1,7 @@
 """Anonymous treatment pages and the home page come from the cache until an editor changes content."""
 
 import gzip
+from unittest import mock
 
 import pytest
 from django.core.cache import cache
@@ -13,6 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils.csp import LazyNonce
 
+from clinic import pagecache
 from education.models import Section, SideEffect, Treatment
 from education.views import cached_for_anonymous
 
@@ -63,15 +65,20 @@ def test_home_and_list_second_visit_runs_no_query(client, treatment, url, django
 
 
 def test_cached_page_costs_one_query_on_the_database_cache(client, treatment, settings, django_assert_num_queries):
-    # Production without Redis: the content version and the page in one query, however long the page.
+    # Production without Redis, in a worker that has not kept the page in memory yet (it just
+    # started, or another worker rendered it): the content version and the page in one query,
+    # however long the page. (Adapted for clinic.pagecache: a repeat visit in the same worker
+    # now costs none, see test_page_from_memory_runs_no_query_on_the_database_cache.)
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "page_cache"}}
     call_command("createcachetable", verbosity=0)
     client.get(treatment.get_absolute_url())
+    pagecache.store.pages.clear()
     with django_assert_num_queries(1):
         short = client.get(treatment.get_absolute_url())
     for i in range(10):
         make_side_effect(treatment, name=f"Effect {i}")
     client.get(treatment.get_absolute_url())
+    pagecache.store.pages.clear()
     with django_assert_num_queries(1):
         long = client.get(treatment.get_absolute_url())
     assert long.text.count('class="effect"') > short.text.count('class="effect"')
@@ -231,3 +238,141 @@ def test_cached_page_is_sent_gzipped_to_browsers_that_accept_it(client, treatmen
     response = client.get(treatment.get_absolute_url(), headers={"accept-encoding": "gzip, deflate"})
     assert response["Content-Encoding"] == "gzip"
     assert gzip.decompress(response.content).decode().count("Cachefill") >= 1
+
+
+# --- clinic.pagecache: repeat anonymous visits from process memory -----------------------------
+
+# Every header the full stack sends a public page; the copy from memory must send the same set.
+SECURITY_HEADERS = (
+    "Content-Security-Policy",
+    "Strict-Transport-Security",
+    "X-Content-Type-Options",
+    "Referrer-Policy",
+    "Cross-Origin-Opener-Policy",
+    "Permissions-Policy",
+    "X-Frame-Options",
+    "X-Request-ID",
+)
+
+
+def from_memory(client, url, **kwargs):
+    """The response, and whether it came from process memory (and so ran no query at all)."""
+    middleware = pagecache.AnonymousPageCacheMiddleware
+    with (
+        mock.patch.object(middleware, "from_memory", autospec=True, side_effect=middleware.from_memory) as served,
+        CaptureQueriesContext(connection) as queries,
+    ):
+        response = client.get(url, **kwargs)
+    if served.called:
+        assert len(queries) == 0
+    return response, served.called
+
+
+@pytest.fixture
+def database_cache(settings):
+    # The production default without Redis: a memory hit that still read the shared cache would show a query.
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "page_cache"}}
+    call_command("createcachetable", verbosity=0)
+
+
+def test_page_from_memory_runs_no_query_on_the_database_cache(client, treatment, database_cache):
+    first = client.get(treatment.get_absolute_url())
+    second, hit = from_memory(client, treatment.get_absolute_url())
+    assert hit
+    assert second.content == first.content
+
+
+def test_page_from_memory_sends_every_header_of_a_fresh_render(client, treatment, settings):
+    settings.SECURE_HSTS_SECONDS = 3600
+    url = treatment.get_absolute_url()
+    fresh = client.get(url, secure=True, headers={"accept-encoding": "gzip"})
+    cached, hit = from_memory(client, url, secure=True, headers={"accept-encoding": "gzip"})
+    assert hit
+    assert set(cached.headers) == set(fresh.headers)
+    for header in SECURITY_HEADERS:
+        assert cached[header]
+    # Made per response: the request id (and the length of the randomly padded gzip of a fresh render).
+    for header in set(fresh.headers) - {"X-Request-ID", "Content-Length"}:
+        assert cached[header] == fresh[header], header
+    assert cached["X-Request-ID"] != fresh["X-Request-ID"]
+
+
+def test_page_from_memory_keeps_a_proxys_request_id(client, treatment):
+    client.get(treatment.get_absolute_url())
+    response, hit = from_memory(client, treatment.get_absolute_url(), headers={"x-request-id": "proxy-id-42"})
+    assert hit
+    assert response["X-Request-ID"] == "proxy-id-42"
+
+
+@pytest.mark.parametrize(
+    ("accept", "encoding"),
+    [("gzip, deflate, br", "br"), ("gzip, br;q=0", "gzip"), ("gzip;q=0, identity", None), ("", None)],
+)
+def test_page_from_memory_is_compressed_as_the_browser_accepts(client, treatment, accept, encoding):
+    import brotli
+
+    plain = client.get(treatment.get_absolute_url(), headers={"accept-encoding": ""}).content
+    response, hit = from_memory(client, treatment.get_absolute_url(), headers={"accept-encoding": accept})
+    assert hit
+    assert response.get("Content-Encoding") == encoding
+    decode = {"br": brotli.decompress, "gzip": gzip.decompress, None: bytes}[encoding]
+    assert decode(response.content) == plain
+    assert response["Content-Length"] == str(len(response.content))
+    assert "Accept-Encoding" in response["Vary"]
+
+
+def test_page_from_memory_answers_a_revalidation_with_304(client, treatment):
+    first = client.get(treatment.get_absolute_url())
+    by_etag, hit = from_memory(client, treatment.get_absolute_url(), headers={"if-none-match": first["ETag"]})
+    by_date = client.get(treatment.get_absolute_url(), headers={"if-modified-since": first["Last-Modified"]})
+    other = client.get(treatment.get_absolute_url(), headers={"if-none-match": '"something-else"'})
+    assert hit
+    assert (by_etag.status_code, by_etag.content) == (304, b"")
+    assert by_etag["ETag"] == first["ETag"]
+    assert by_etag["Content-Security-Policy"] == first["Content-Security-Policy"]
+    assert by_date.status_code == 304
+    assert other.status_code == 200
+
+
+def test_head_from_memory_sends_the_length_but_no_body(client, treatment):
+    page = client.get(treatment.get_absolute_url(), headers={"accept-encoding": ""})
+    with CaptureQueriesContext(connection) as queries:
+        head = client.head(treatment.get_absolute_url(), headers={"accept-encoding": ""})
+    assert len(queries) == 0
+    assert (head.status_code, head.content) == (200, b"")
+    assert head["Content-Length"] == str(len(page.content))
+
+
+def test_another_workers_save_reaches_this_worker_within_a_second(client, treatment, monkeypatch):
+    now = [1000.0]
+    monkeypatch.setattr(pagecache.time, "monotonic", lambda: now[0])
+    client.get(treatment.get_absolute_url())
+    # Another worker or node saved: the rows and the shared version changed, not this process's memory.
+    Treatment.objects.filter(pk=treatment.pk).update(name="Renamed elsewhere")
+    cache.set(pagecache.VERSION_KEY, "another-nodes-version")
+    now[0] += 0.5
+    assert "Renamed elsewhere" not in client.get(treatment.get_absolute_url()).text
+    now[0] += 0.5
+    assert "Renamed elsewhere" in client.get(treatment.get_absolute_url()).text
+
+
+@pytest.mark.parametrize("url", ["/consultations/new/", "/consultations/privacy/", "/admin/login/"])
+def test_form_admin_and_other_pages_never_come_from_memory(client, treatment, url, database_cache):
+    client.get(treatment.get_absolute_url())
+    client.get(url)
+    _response, hit = from_memory(client, url)
+    assert not hit
+    assert all(key[3] != url for key in pagecache.store.pages)
+
+
+def test_visitor_with_a_session_never_gets_the_page_from_memory(client, treatment, database_cache):
+    client.get(treatment.get_absolute_url())
+    client.cookies["sessionid"] = "anything"
+    _response, hit = from_memory(client, treatment.get_absolute_url())
+    assert not hit
+
+
+def test_unknown_host_is_refused_even_when_the_page_is_in_memory(client, treatment, settings):
+    settings.ALLOWED_HOSTS = ["clinic.test"]
+    client.get(treatment.get_absolute_url(), HTTP_HOST="clinic.test")
+    assert client.get(treatment.get_absolute_url(), HTTP_HOST="evil.test").status_code == 400
