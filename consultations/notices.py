@@ -36,15 +36,20 @@ def compose(name, context):
 
 
 def queue(name, to, context, attachments=()):
-    """Render now, send after the surrounding transaction commits (never for a rolled-back write).
+    """Render and send after the surrounding transaction commits (never for a rolled-back write).
 
+    Rendered after the commit, not before: the templates take longer than the writes, and
+    on SQLite the transaction holds the one write lock every other submission waits for.
+    `context` must hold plain values (it is read after the commit).
     attachments: (filename, bytes, mimetype) triples.
     """
-    subject, text, html = compose(name, context)
     encoded = mail.encode_attachments(attachments)
-    transaction.on_commit(
-        lambda: mail.send_email.enqueue(to=[to], subject=subject, text=text, html=html, attachments=encoded)
-    )
+
+    def send():
+        subject, text, html = compose(name, context)
+        mail.send_email.enqueue(to=[to], subject=subject, text=text, html=html, attachments=encoded)
+
+    transaction.on_commit(send)
 
 
 def patient_context(consultation):

@@ -3,7 +3,10 @@
 import datetime
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.contrib.sessions.models import Session
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -367,3 +370,54 @@ def test_cancel_needs_a_ticked_confirmation(provider_client, ask):
     provider_client.post(url, {"cancel-confirm": "on"})
     consultation.refresh_from_db()
     assert consultation.status == Status.CANCELLED
+
+
+QUEUE_VIEWS = [
+    "",
+    "?status=open",
+    "?status=new",
+    "?flag=any",
+    "?flag=do_not_treat",
+    "?flag=none",
+    "?assigned=me",
+    "?assigned=nobody",
+    "?slot=today",
+    "?slot=week",
+    "?slot=past",
+    "?slot=none",
+    "?q=Hopper",
+    "?q=ABCD2345",
+    "?q=(207) 555-0199",
+    "export.csv?status=open",
+]
+
+
+@pytest.mark.parametrize("view", QUEUE_VIEWS)
+def test_queue_filters_search_and_export_run_the_same_queries_for_3_or_30_requests(
+    view, provider_client, ask, provider, django_assert_num_queries
+):
+    """At a clinic's scale (tens of thousands of requests) a query per row would be thousands."""
+    provider.user.user_permissions.add(*Permission.objects.filter(codename="export_requests"))
+    start = timezone.now() + datetime.timedelta(days=2)
+
+    def add(rows):
+        for index in range(ConsultationRequest.objects.count(), ConsultationRequest.objects.count() + rows):
+            slot = start + datetime.timedelta(hours=index)
+            ask(
+                "discuss" if index % 2 else "do_not_treat",
+                provider=provider,
+                slot_start=slot,
+                slot_end=slot + datetime.timedelta(minutes=30),
+                assigned_to=provider.user if index % 3 else None,
+                last_name="Hopper",
+                phone="+12075550199",
+            )
+
+    add(3)
+    provider_client.get(QUEUE + view)  # warm process-wide caches (content types, permissions)
+    with CaptureQueriesContext(connection) as few:
+        provider_client.get(QUEUE + view)
+    add(27)
+    with django_assert_num_queries(len(few)):
+        response = provider_client.get(QUEUE + view)
+    assert response.status_code == 200
