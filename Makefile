@@ -52,7 +52,7 @@ run: $(VENV)/.installed .env
 	DJANGO_DEBUG=$${DJANGO_DEBUG:-true} $(MANAGE) runserver 127.0.0.1:$(PORT)
 
 # Production-like: no seeding, DEBUG forced off, static files collected and hashed,
-# the schema and the cache table brought up to date, then gunicorn (gunicorn.conf.py).
+# the schema and the cache table brought up to date, then granian (serve.py; chosen with make bench).
 serve: export DJANGO_DEBUG = false
 serve: $(VENV)/.installed
 	@if [ -z "$${DJANGO_SECRET_KEY:-}" ]; then \
@@ -63,7 +63,7 @@ serve: $(VENV)/.installed
 	@if [ -z "$${DJANGO_ALLOWED_HOSTS:-}" ]; then \
 	  echo "ERROR: DJANGO_ALLOWED_HOSTS is not set: the host names this site answers to, comma-separated, e.g." >&2; \
 	  echo "  export DJANGO_ALLOWED_HOSTS=clinic.example.com   (or localhost,127.0.0.1 to try it on this machine;" >&2; \
-	  echo "  add DJANGO_SECURE_SSL_REDIRECT=false there, as gunicorn itself speaks plain HTTP)" >&2; exit 1; \
+	  echo "  add DJANGO_SECURE_SSL_REDIRECT=false there, as the app server itself speaks plain HTTP)" >&2; exit 1; \
 	fi
 	@# Settings errors stop it (clinic.E001: CLINIC_SITE_URL unset, patients would get broken links);
 	@# warnings are shown, not enforced (a local try without TLS or SMTP may warn).
@@ -74,7 +74,7 @@ serve: $(VENV)/.installed
 	@# not stop the server: the reviewer signs in through it to approve. `check --deploy` fails on them.
 	$(MANAGE) check --deploy --fail-level CRITICAL
 	$(MANAGE) createcachetable
-	PORT=$(PORT) exec $(VENV)/bin/gunicorn --config gunicorn.conf.py
+	PORT=$(PORT) exec $(PY) serve.py
 
 test: $(VENV)/.installed
 	bash tests/run.sh

@@ -1,24 +1,28 @@
-"""`make bench`: how fast the production-like server is on this machine. Not a test: it prints figures.
+"""`make bench`: how fast the production-like server is on this machine, against nginx. Not a test.
 
 For SQLite, and for PostgreSQL too when DATABASE_URL is a postgres:// URL (a throwaway
-database is created beside it), it starts gunicorn as `make serve` would
-(scripts/prodserver.py) and measures on loopback only:
+database is created beside it), on loopback only:
 
-- the Belotero page: requests/s and p50/p99 latency with wrk at 32 connections;
-- the same HTML saved as a static file and served by the same stack (WhiteNoise),
-  and the page/static ratio;
-- intake submissions stored per second, each checked in the database (none lost);
-- SQL queries per page, counted in-process, with a cold and a warm page cache.
+1. Public pages (home, the Belotero page) with wrk at 32 connections, for each server
+   (the one `make serve` ships and the others it was chosen against), and nginx serving
+   the very bytes the app sent (same HTML, same brotli/gzip bodies) as the limit, in the
+   same run: requests/s, p50/p99 and the share of nginx's rate.
+2. The consultation form: GETs per second (wrk) and intake submissions stored per
+   second (each checked in the database: none lost).
+3. A clinic's data (scripts/bench_data.py: 50,000 requests with answers, flags, notes,
+   audit rows; five years of bookings and days off), then the staff pages in-process:
+   the queue (default, search by name and by reference, each filter), a request page,
+   the CSV export, and the 4-week availability lookup: p50 and SQL queries.
 
-Every run is bounded (wrk for a fixed time, a fixed number of submissions). The
-figures and the machine go to BENCHMARKS.md. Goals: page >= 10 % of the static rate,
-p99 < 50 ms, >= 200 submissions/s on SQLite.
+Every run is bounded (wrk for a fixed time, a fixed number of submissions and repeats).
+The figures, the goals, the machine and its load go to BENCHMARKS.md.
 """
 
-# ruff: noqa: S603, S607 - the commands are fixed local tools (manage.py, gunicorn, wrk, lighthouse), not input.
+# ruff: noqa: S603, S607 - the commands are fixed local tools (manage.py, servers, wrk, nginx), not input.
 
 import argparse
 import concurrent.futures
+import contextlib
 import datetime
 import http.client
 import json
@@ -26,30 +30,69 @@ import os
 import platform
 import re
 import shutil
+import signal
+import statistics
 import subprocess
 import sys
+import tempfile
 import time
-from importlib.metadata import version
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
 from formdata import intake_post_data
-from prodserver import ROOT, database, production_server
+from prodserver import BIN, ROOT, database, free_port, production_server, running
 
-PAGE = "/treatments/belotero/"
-STATIC_COPY = "bench/belotero.html"
+PAGES = {"home": "/", "treatment page": "/treatments/belotero/"}
 FORM = "/consultations/new/"
-QUERY_PAGES = {"home": "/", "belotero": PAGE, "form": FORM}
+QUEUE = "/admin/consultations/consultationrequest/"
 CONNECTIONS = 32
-# What a browser sends; WhiteNoise then serves its pre-compressed copy and Django gzips the page.
+# What a browser sends: the app answers with its brotli copy, nginx with the same bytes.
 ACCEPT_ENCODING = "gzip, deflate, br"
-GOALS = {"ratio": 0.10, "p99_ms": 50.0, "submissions_per_s": 200.0}
+GOALS = {
+    "ratio": 0.10,
+    "p99_ms": 50.0,
+    "submissions_per_s": {"sqlite": 200.0, "postgresql": 400.0},
+    "form_get_per_s": 500.0,
+    "staff_p50_ms": 300.0,
+    "availability_p50_ms": 50.0,
+}
 NOTES_MARKER = "## Notes"
-TRANSACTION = re.compile(r"(BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE)\b", re.IGNORECASE)
-SUBMIT_ENV = {"CLINIC_SUBMISSION_RATE": "off", "CLINIC_MIN_FILL_SECONDS": "0"}
+SUBMIT_ENV = {"CLINIC_SUBMISSION_RATE": "off", "CLINIC_MIN_FILL_SECONDS": "0", "CLINIC_STAFF_2FA": "off"}
+STAFF_REPEATS = 7
+SEED_REQUESTS = 50_000
 
 
-# --- In-process measurements (Django set up against the benchmark's own database) ---------------
+def workers():
+    return min(len(os.sched_getaffinity(0)) + 1, 8)
+
+
+# The servers compared; the first is what `make serve` runs (SHIPPED).
+def server_commands():
+    w = str(workers())
+    commands = {
+        # What `make serve` runs.
+        "granian wsgi": lambda port: [sys.executable, "serve.py"],
+        "gunicorn gthread": lambda port: [str(BIN / "gunicorn"), "--config", "gunicorn.conf.py"],
+        "gunicorn sync": lambda port: [str(BIN / "gunicorn"), "--config", "gunicorn.conf.py", "-k", "sync"],
+        "granian asgi": lambda port: [
+            str(BIN / "granian"),
+            *("--interface", "asgi", "--host", "127.0.0.1", "--port", str(port), "--workers", w),
+            *("--no-ws", "clinic.asgi:application"),
+        ],
+        "uvicorn asgi": lambda port: [
+            str(BIN / "uvicorn"),
+            *("--host", "127.0.0.1", "--port", str(port), "--workers", w, "--no-access-log"),
+            "clinic.asgi:application",
+        ],
+    }
+    return {name: cmd for name, cmd in commands.items() if name == SHIPPED or Path(cmd(0)[0]).exists()}
+
+
+SHIPPED = "granian wsgi"
+
+
+# --- In-process work (Django set up against the benchmark's own database) ------------------------
 
 
 def setup_django(env):
@@ -61,49 +104,81 @@ def setup_django(env):
     django.setup()
 
 
-def count_queries():
-    """Queries per page: first visit (cache empty) and the next one (from the page cache).
+def page_bytes(server_url, path):
+    """The page exactly as the running app sends it: the plain, gzip and brotli bodies."""
+    parts = urlsplit(server_url)
+    bodies = {}
+    for encoding, suffix in (("identity", ""), ("gzip", ".gz"), ("br", ".br")):
+        for _ in range(workers() * 3):  # until it comes from a worker's memory (no random gzip padding)
+            conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+            conn.request("GET", path, headers={"Accept-Encoding": encoding})
+            response = conn.getresponse()
+            body = response.read()
+            conn.close()
+        assert response.status == 200, (path, response.status)
+        if response.getheader("Content-Encoding", "identity") == encoding:
+            bodies[suffix] = body
+    return bodies
 
-    Each figure is (the page's own queries, the database cache's queries and transactions).
-    """
-    from django.conf import settings
-    from django.core.cache import cache
-    from django.db import connection
+
+def staff_figures():
+    """p50 and queries of the staff pages on the seeded data, with a superuser's session."""
+    from django.contrib.auth import get_user_model
+    from django.db import connection, reset_queries
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
-    cache_table = settings.CACHES["default"].get("LOCATION", "")
-    cache.clear()
-    counts = {}
-    for name, path in QUERY_PAGES.items():
-        visits = []
-        for _ in range(2):
+    from consultations import availability
+    from consultations.models import ConsultationRequest
+
+    user = get_user_model().objects.filter(is_superuser=True).first() or get_user_model().objects.create_superuser(
+        "bench-admin", "bench-admin@example.com", "bench-password-0123456789"
+    )
+    client = Client(HTTP_HOST="127.0.0.1")
+    client.force_login(user)
+    sample = ConsultationRequest.objects.filter(status="new").order_by("created_at").first()
+    treatment_id = sample.treatment_id
+    pages = {
+        "queue (default)": QUEUE,
+        "queue: open requests": f"{QUEUE}?status=open",
+        "search by last name": f"{QUEUE}?q={sample.last_name}",
+        "search by reference": f"{QUEUE}?q={sample.reference}",
+        **{f"filter status={s}": f"{QUEUE}?status={s}" for s in ("new", "needs_info", "completed")},
+        "filter flag=any": f"{QUEUE}?flag=any",
+        "filter flag=none": f"{QUEUE}?flag=none",
+        "filter flag (a kind)": f"{QUEUE}?flag={sample.__class__._meta.get_field('worst_flag').choices[0][0]}",
+        "filter assigned=nobody": f"{QUEUE}?assigned=nobody",
+        "filter slot=week": f"{QUEUE}?slot=week",
+        "filter slot=past": f"{QUEUE}?slot=past",
+        "filter treatment": f"{QUEUE}?treatment__id__exact={treatment_id}",
+        "request page": f"{QUEUE}{sample.pk}/change/",
+        "CSV export (open requests)": f"{QUEUE}export.csv?status=open",
+    }
+    figures = {}
+    for name, url in pages.items():
+        times = []
+        for attempt in range(STAFF_REPEATS + 1):
             with CaptureQueriesContext(connection) as queries:
-                response = Client().get(path, HTTP_HOST="127.0.0.1")
-            assert response.status_code == 200, (path, response.status_code)
-            # Transaction statements come from the cache's writes (the pages themselves only read).
-            to_cache = sum(
-                1
-                for query in queries
-                if (cache_table and cache_table in query["sql"]) or TRANSACTION.match(query["sql"])
-            )
-            visits.append((len(queries) - to_cache, to_cache))
-        counts[name] = {"cold": visits[0], "warm": visits[1]}
-    return counts
-
-
-def save_static_copy(static_root):
-    """The Belotero page's HTML as a static file, compressed the way collectstatic does it."""
-    from django.test import Client
-    from whitenoise.compress import Compressor
-
-    html = Client().get(PAGE, HTTP_HOST="127.0.0.1").content
-    target = static_root / STATIC_COPY
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_bytes(html)
-    for _ in Compressor(quiet=True).compress(str(target)):
-        pass
-    return len(html)
+                start = time.perf_counter()
+                response = client.get(url)
+                elapsed = (time.perf_counter() - start) * 1000
+            assert response.status_code == 200, (url, response.status_code)
+            if attempt:  # the first one warms templates and connections
+                times.append(elapsed)
+        figures[name] = {"p50_ms": round(statistics.median(times), 1), "queries": len(queries)}
+    times = []
+    for _ in range(STAFF_REPEATS + 1):
+        with CaptureQueriesContext(connection) as queries:
+            start = time.perf_counter()
+            slots = availability.open_slots(weeks=4)
+            times.append((time.perf_counter() - start) * 1000)
+    reset_queries()
+    figures["availability, 4 weeks"] = {
+        "p50_ms": round(statistics.median(times[1:]), 1),
+        "queries": len(queries),
+        "slots": len(slots),
+    }
+    return figures
 
 
 def stored_requests():
@@ -112,21 +187,87 @@ def stored_requests():
     return ConsultationRequest.objects.count()
 
 
+# --- nginx: the same bytes, as fast as this machine serves a file ------------------------------
+
+
+NGINX_CONF = """\
+worker_processes {workers};
+pid {dir}/nginx.pid;
+error_log {dir}/error.log;
+{modules}
+events {{ worker_connections 1024; }}
+http {{
+  access_log off;
+  client_body_temp_path {dir}/tmp; proxy_temp_path {dir}/tmp; fastcgi_temp_path {dir}/tmp;
+  uwsgi_temp_path {dir}/tmp; scgi_temp_path {dir}/tmp;
+  default_type text/html;
+  server {{
+    listen 127.0.0.1:{port};
+    root {dir}/www;
+    gzip_static on;
+    {brotli}
+  }}
+}}
+"""
+BROTLI_MODULE = Path("/usr/lib/nginx/modules/ngx_http_brotli_static_module.so")
+
+
+def ensure_nginx():
+    """nginx (and its brotli_static module, to send the app's own brotli bytes), from apt if missing."""
+    if not shutil.which("nginx") or not BROTLI_MODULE.exists():
+        print("Installing nginx with apt-get …", flush=True)
+        subprocess.run(["apt-get", "install", "-y", "nginx", "libnginx-mod-http-brotli-static"], check=False)
+    if not shutil.which("nginx"):
+        sys.exit("make bench needs nginx: apt-get install -y nginx libnginx-mod-http-brotli-static")
+
+
+@contextlib.contextmanager
+def nginx(files):
+    """nginx on a free loopback port serving {name: {suffix: bytes}} as /<name>.html(.gz/.br)."""
+    with tempfile.TemporaryDirectory(prefix="clinic-nginx-") as tmp:
+        tmp = Path(tmp)
+        (tmp / "www").mkdir()
+        (tmp / "tmp").mkdir()
+        for name, bodies in files.items():
+            for suffix, body in bodies.items():
+                (tmp / "www" / f"{name}.html{suffix}").write_bytes(body)
+        port = free_port()
+        has_brotli = BROTLI_MODULE.exists()
+        (tmp / "nginx.conf").write_text(
+            NGINX_CONF.format(
+                workers=len(os.sched_getaffinity(0)),
+                dir=tmp,
+                port=port,
+                modules=f"load_module {BROTLI_MODULE};" if has_brotli else "",
+                brotli="brotli_static on;" if has_brotli else "",
+            )
+        )
+        process = subprocess.Popen(
+            ["nginx", "-c", str(tmp / "nginx.conf"), "-e", str(tmp / "error.log"), "-g", "daemon off;"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        try:
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline:
+                with contextlib.suppress(OSError):
+                    http.client.HTTPConnection("127.0.0.1", port, timeout=1).request("HEAD", "/")
+                    break
+                time.sleep(0.1)
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            os.killpg(process.pid, signal.SIGTERM)
+            process.wait(timeout=10)
+
+
 # --- Load: wrk for pages, a bounded thread pool for form submissions ----------------------------
 
 
-def wrk(url, seconds, connections=CONNECTIONS):
+def wrk(url, seconds, connections=CONNECTIONS, accept_encoding=ACCEPT_ENCODING):
     result = subprocess.run(
-        [
-            "wrk",
-            "-t2",
-            f"-c{connections}",
-            f"-d{seconds}s",
-            "--latency",
-            "-H",
-            f"Accept-Encoding: {ACCEPT_ENCODING}",
-            url,
-        ],
+        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "--latency"]
+        + ["-H", f"Accept-Encoding: {accept_encoding}", url],
         capture_output=True,
         text=True,
         check=True,
@@ -138,8 +279,9 @@ def wrk(url, seconds, connections=CONNECTIONS):
     socket_errors = re.search(r"Socket errors: (.*)$", out, re.M)
     return {
         "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
-        "p50_ms": latency["50"],
-        "p99_ms": latency["99"],
+        # No latency lines when nothing came back in time.
+        "p50_ms": latency.get("50", float("inf")),
+        "p99_ms": latency.get("99", float("inf")),
         "requests": int(re.search(r"(\d+) requests in", out).group(1)),
         "bad_responses": int(errors.group(1)) if errors else 0,
         "socket_errors": socket_errors.group(1) if socket_errors else "",
@@ -188,12 +330,12 @@ def submit(host, port, cookies, body):
     return response.status, response.getheader("Location", "")
 
 
-def submissions(server, count, workers=16):
+def submissions(server_url, count, threads=16):
     """Fetch `count` forms first (untimed), then send them all at once and time only the sending."""
-    parts = urlsplit(server.url)
+    parts = urlsplit(server_url)
     host, port = parts.hostname, parts.port
     before = stored_requests()
-    with concurrent.futures.ThreadPoolExecutor(workers) as pool:
+    with concurrent.futures.ThreadPoolExecutor(threads) as pool:
         forms = list(pool.map(lambda n: fetch_form(host, port, n), range(count)))
         start = time.perf_counter()
         results = list(pool.map(lambda form: submit(host, port, *form), forms))
@@ -214,37 +356,60 @@ def submissions(server, count, workers=16):
 # --- One database: start, measure, stop ------------------------------------------------------------
 
 
-def measure(kind, seconds, count):
-    results = {"database": kind}
+def measure(kind, seconds, count, servers):
+    results = {"database": kind, "servers": {}}
 
     def before_start(env, static_root):
         setup_django(env)
-        results["queries"] = count_queries()
-        results["page_bytes"] = save_static_copy(static_root)
-        from django.db import connections
 
-        connections.close_all()
+    commands = server_commands()
+    chosen = [name for name in commands if name in servers] if servers else list(commands)
+    with (
+        database(kind) as url,
+        production_server(url, extra_env=SUBMIT_ENV, before_start=before_start, command=commands[SHIPPED]) as shipped,
+    ):
+        files = {name.replace(" ", "-"): page_bytes(shipped.url, path) for name, path in PAGES.items()}
+        results["page_kb"] = {name: len(files[name.replace(" ", "-")][""]) // 1024 for name in PAGES}
+        with nginx(files) as nginx_url:
+            measure_servers(results, shipped, nginx_url, commands, chosen, seconds)
+        results["form_get"] = wrk(shipped.url + FORM, seconds)
+        results["submissions"] = submissions(shipped.url, count)
+        print(f"  {kind}: seeding {SEED_REQUESTS} requests …", file=sys.stderr, flush=True)
+        import bench_data
 
-    with database(kind) as url, production_server(url, extra_env=SUBMIT_ENV, before_start=before_start) as server:
-        page_url, static_url = server.url + PAGE, f"{server.url}/static/{STATIC_COPY}"
-        for url in (page_url, static_url):  # warm up workers, caches and connections
-            wrk(url, 2, connections=8)
-        results["page"] = wrk(page_url, seconds)
-        results["static"] = wrk(static_url, seconds)
-        results["ratio"] = round(results["page"]["rps"] / results["static"]["rps"], 3)
-        results["submissions"] = submissions(server, count)
-        results["server"] = gunicorn_settings(server.env)
+        start = time.perf_counter()
+        bench_data.seed(SEED_REQUESTS)
+        results["seed_seconds"] = round(time.perf_counter() - start, 1)
+        results["staff"] = staff_figures()
+        results["load_after"] = os.getloadavg()
     return results
 
 
-def gunicorn_settings(env):
-    code = "import runpy; c = runpy.run_path('gunicorn.conf.py'); print(c['workers'], c['threads'], c['worker_class'])"
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
-    workers, threads, worker_class = out.stdout.split()
-    return {"workers": int(workers), "threads": int(threads), "worker_class": worker_class}
+def measure_servers(results, shipped, nginx_url, commands, chosen, seconds):
+    for name in PAGES:
+        wrk(f"{nginx_url}/{name.replace(' ', '-')}.html", 2)
+    for name in chosen:
+        with contextlib.ExitStack() as stack:
+            server = shipped if name == SHIPPED else stack.enter_context(running(shipped.env, commands[name]))
+            figures = {}
+            for page, path in PAGES.items():
+                wrk(server.url + path, 2, connections=8)  # warm up every worker's memory and connections
+                # nginx right before the app, so both see the same machine load.
+                limit = wrk(f"{nginx_url}/{page.replace(' ', '-')}.html", seconds)
+                app = wrk(server.url + path, seconds)
+                figures[page] = {"app": app, "nginx": limit, "ratio": round(app["rps"] / limit["rps"], 3)}
+            results["servers"][name] = figures
+            print(f"  {results['database']}, {name}: measured", file=sys.stderr, flush=True)
 
 
 # --- Report ---------------------------------------------------------------------------------------
+
+
+def package_version(name):
+    try:
+        return version(name)
+    except PackageNotFoundError:
+        return "not installed"
 
 
 def machine():
@@ -256,28 +421,62 @@ def machine():
         ),
         platform.processor() or "unknown",
     )
-    versions = [version(name) for name in ("Django", "gunicorn", "whitenoise")]
     wrk_version = subprocess.run(["wrk", "--version"], capture_output=True, text=True).stdout.split(" [")[0]
+    nginx_version = subprocess.run(["nginx", "-v"], capture_output=True, text=True).stderr.strip()
     return {
         "cpus": os.cpu_count(),
         "cpu": cpu,
         "memory_gb": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30),
         "os": platform.platform(),
         "python": platform.python_version(),
-        "django": versions[0],
-        "gunicorn": versions[1],
-        "whitenoise": versions[2],
-        "wrk": wrk_version,
+        "packages": ", ".join(
+            f"{name} {package_version(name)}" for name in ("Django", "granian", "gunicorn", "uvicorn", "whitenoise")
+        ),
+        "tools": f"{wrk_version}, {nginx_version.replace('nginx version: ', '')}",
     }
-
-
-def queries_text(counts):
-    own, to_cache = counts
-    return f"{own} + {to_cache} cache" if to_cache else str(own)
 
 
 def verdict(ok):
     return "met" if ok else "**missed**"
+
+
+def goal_lines(run):
+    """Every figure against its goal, as (text, met) pairs."""
+    lines = []
+    for page, figures in run["servers"][SHIPPED].items():
+        app, ratio = figures["app"], figures["ratio"]
+        lines.append((f"{page}: {ratio:.1%} of nginx on the same bytes (goal ≥ {GOALS['ratio']:.0%})", ratio >= 0.1))
+        lines.append(
+            (
+                f"{page}: p99 {app['p99_ms']:.1f} ms at {CONNECTIONS} connections (goal < {GOALS['p99_ms']:.0f} ms)",
+                app["p99_ms"] < GOALS["p99_ms"] and app["bad_responses"] == 0,
+            )
+        )
+    subs = run["submissions"]
+    goal = GOALS["submissions_per_s"][run["database"]]
+    lines.append(
+        (
+            f"intake: {subs['per_s']:.0f} stored submissions/s, {subs['stored']} of {subs['sent']} stored, "
+            f"{subs['lost']} lost (goal ≥ {goal:.0f}/s, 0 lost)",
+            subs["per_s"] >= goal and subs["lost"] == 0,
+        )
+    )
+    form = run["form_get"]
+    lines.append(
+        (
+            f"form page GET: {form['rps']:.0f}/s, p99 {form['p99_ms']:.0f} ms (goal ≥ {GOALS['form_get_per_s']:.0f}/s)",
+            form["rps"] >= GOALS["form_get_per_s"] and form["bad_responses"] == 0,
+        )
+    )
+    for name, figures in run["staff"].items():
+        goal = GOALS["availability_p50_ms"] if name.startswith("availability") else GOALS["staff_p50_ms"]
+        lines.append(
+            (
+                f"{name}: p50 {figures['p50_ms']:.1f} ms, {figures['queries']} queries (goal < {goal:.0f} ms)",
+                figures["p50_ms"] < goal,
+            )
+        )
+    return lines
 
 
 def markdown(runs, info, seconds, count):
@@ -285,89 +484,101 @@ def markdown(runs, info, seconds, count):
         "# Benchmarks",
         "",
         "Latest figures from `make bench` (scripts/bench.py): the production-like server (DEBUG off, "
-        "gunicorn with gunicorn.conf.py, WhiteNoise, page cache in the database cache) on loopback, "
-        "load from `wrk` on the same machine. Goals from issue 9. Numbers vary from run to run by "
-        "some per cent; the machine is shared by the load generator and the server.",
+        "static files collected, page cache on) on loopback, load from `wrk` on the same machine, and "
+        "nginx serving the very bytes the app sent (the same HTML and brotli body) as the limit, measured "
+        "right before each app figure. Numbers vary from run to run; the machine is shared by the load "
+        "generator, the servers and whatever else runs.",
         "",
         f"Run {datetime.datetime.now().astimezone():%Y-%m-%d %H:%M %Z}: wrk {seconds} s per URL at "
-        f"{CONNECTIONS} connections, `Accept-Encoding: {ACCEPT_ENCODING}`; {count} intake submissions. "
-        f"Load average at the end: {' / '.join(f'{load:.1f}' for load in os.getloadavg())} (1/5/15 min; "
-        f"anything well above 1 means other work shared the CPUs).",
+        f"{CONNECTIONS} connections, `Accept-Encoding: {ACCEPT_ENCODING}`; {count} intake submissions; "
+        f"{SEED_REQUESTS:,} seeded requests for the staff pages. `make serve` ships **{SHIPPED}**.",
         "",
         "## Machine",
         "",
         f"- CPUs: {info['cpus']} ({info['cpu']}), memory {info['memory_gb']} GiB",
         f"- {info['os']}",
-        f"- Python {info['python']}, Django {info['django']}, gunicorn {info['gunicorn']}, "
-        f"WhiteNoise {info['whitenoise']}, {info['wrk']}",
+        f"- Python {info['python']}, {info['packages']}",
+        f"- {info['tools']}",
     ]
     for run in runs:
-        page, static, subs, server = run["page"], run["static"], run["submissions"], run["server"]
+        load = " / ".join(f"{value:.1f}" for value in run["load_before"])
+        load_after = " / ".join(f"{value:.1f}" for value in run["load_after"])
         lines += [
             "",
             f"## {run['database']}",
             "",
-            f"gunicorn: {server['workers']} workers x {server['threads']} threads ({server['worker_class']}).",
+            f"Load average (1/5/15 min) before: {load}, after: {load_after} (anything well above 0 means other "
+            "work shared the two CPUs).",
             "",
-            "| what | requests/s | p50 | p99 | errors |",
-            "|---|---:|---:|---:|---:|",
-            f"| Belotero page ({PAGE}, {run['page_bytes'] // 1024} KB HTML) | {page['rps']:.0f} | "
-            f"{page['p50_ms']:.1f} ms | {page['p99_ms']:.1f} ms | {page['bad_responses']} |",
-            f"| same HTML as a static file | {static['rps']:.0f} | {static['p50_ms']:.1f} ms | "
-            f"{static['p99_ms']:.1f} ms | {static['bad_responses']} |",
+            "### Goals",
             "",
-            f"- Page / static: **{run['ratio']:.0%}** (goal ≥ {GOALS['ratio']:.0%}: "
-            f"{verdict(run['ratio'] >= GOALS['ratio'])})",
-            f"- Page p99: **{page['p99_ms']:.1f} ms** (goal < {GOALS['p99_ms']:.0f} ms: "
-            f"{verdict(page['p99_ms'] < GOALS['p99_ms'])})",
-            f"- Intake submissions: **{subs['per_s']:.0f}/s** ({subs['stored']} of {subs['sent']} stored in "
-            f"{subs['seconds']} s, {subs['lost']} lost, HTTP {', '.join(map(str, subs['statuses']))})"
-            + (
-                f" (goal ≥ {GOALS['submissions_per_s']:.0f}/s: "
-                f"{verdict(subs['per_s'] >= GOALS['submissions_per_s'] and subs['lost'] == 0)})"
-                if run["database"] == "sqlite"
-                else ""
-            ),
+            *(f"- {text}: {verdict(met)}" for text, met in goal_lines(run)),
             "",
-            "SQL queries per page (in-process, `CaptureQueriesContext`):",
+            "### Public pages, each server against nginx on the same bytes",
             "",
-            "| page | first visit | next visit (page cache) |",
+            "| server | page | req/s | p50 | p99 | nginx req/s | nginx p99 | share of nginx | errors |",
+            "|---|---|---:|---:|---:|---:|---:|---:|---:|",
+        ]
+        for server, pages in run["servers"].items():
+            for page, f in pages.items():
+                app, limit = f["app"], f["nginx"]
+                lines.append(
+                    f"| {server}{' (shipped)' if server == SHIPPED else ''} | {page} "
+                    f"({run['page_kb'][page]} KB HTML) | {app['rps']:.0f} | {app['p50_ms']:.1f} ms | "
+                    f"{app['p99_ms']:.1f} ms | {limit['rps']:.0f} | {limit['p99_ms']:.1f} ms | {f['ratio']:.1%} | "
+                    f"{app['bad_responses']} |"
+                )
+        lines += [
+            "",
+            f"### Staff pages on {SEED_REQUESTS:,} requests (seeded in {run['seed_seconds']} s), in-process, "
+            f"p50 of {STAFF_REPEATS}",
+            "",
+            "| page | p50 | SQL queries |",
             "|---|---:|---:|",
-            *(
-                f"| {name} | {queries_text(q['cold'])} | {queries_text(q['warm'])} |"
-                for name, q in run["queries"].items()
-            ),
+            *(f"| {name} | {f['p50_ms']:.1f} ms | {f['queries']} |" for name, f in run["staff"].items()),
         ]
     return "\n".join(lines) + "\n"
 
 
 def summary(runs):
     for run in runs:
-        page, static, subs = run["page"], run["static"], run["submissions"]
-        print(f"\n== {run['database']} ==")
-        print(f"Belotero page:  {page['rps']:8.0f} req/s  p50 {page['p50_ms']:.1f} ms  p99 {page['p99_ms']:.1f} ms")
-        print(
-            f"static copy:    {static['rps']:8.0f} req/s  p50 {static['p50_ms']:.1f} ms  p99 {static['p99_ms']:.1f} ms"
-        )
-        print(f"page/static:    {run['ratio']:.1%}")
-        print(f"submissions:    {subs['per_s']:8.0f} /s  ({subs['stored']}/{subs['sent']} stored, {subs['lost']} lost)")
-        for name, q in run["queries"].items():
-            print(f"queries {name + ':':9} first visit {queries_text(q['cold'])}, next {queries_text(q['warm'])}")
+        print(f"\n== {run['database']} (load before {run['load_before'][0]:.1f}, after {run['load_after'][0]:.1f}) ==")
+        for server, pages in run["servers"].items():
+            for page, f in pages.items():
+                app, limit = f["app"], f["nginx"]
+                print(
+                    f"{server:17} {page:15} {app['rps']:8.0f} req/s  p50 {app['p50_ms']:6.1f} ms  "
+                    f"p99 {app['p99_ms']:6.1f} ms  | nginx {limit['rps']:8.0f} req/s  p99 {limit['p99_ms']:5.1f} ms "
+                    f"| {f['ratio']:6.1%}"
+                )
+        print("-- goals --")
+        for text, met in goal_lines(run):
+            print(f"[{'met' if met else 'MISSED'}] {text}")
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--seconds", type=int, default=10, help="wrk duration per URL (default 10)")
-    parser.add_argument("--submissions", type=int, default=600, help="intake forms to send (default 600)")
+    parser.add_argument("--seconds", type=int, default=6, help="wrk duration per URL (default 6)")
+    parser.add_argument("--submissions", type=int, default=800, help="intake forms to send (default 800)")
+    parser.add_argument("--servers", help="comma-separated servers to compare (default: all installed)")
     parser.add_argument("--one", choices=["sqlite", "postgresql"], help=argparse.SUPPRESS)
     parser.add_argument("--no-write", action="store_true", help="print only; leave BENCHMARKS.md alone")
     args = parser.parse_args()
 
     if not shutil.which("wrk"):
+        print("Installing wrk with apt-get …", flush=True)
+        subprocess.run(["apt-get", "install", "-y", "wrk"], check=False)
+    if not shutil.which("wrk"):
         sys.exit("make bench needs wrk (a load generator from Debian): apt-get install -y wrk")
+    ensure_nginx()
+    servers = [name.strip() for name in args.servers.split(",")] if args.servers else []
+    if SHIPPED not in servers and servers:
+        servers.insert(0, SHIPPED)
 
     if args.one:  # a child: one database per process, since Django is set up once per process
-        print(json.dumps(measure(args.one, args.seconds, args.submissions)))
+        load_before = os.getloadavg()
+        result = measure(args.one, args.seconds, args.submissions, servers)
+        print(json.dumps({**result, "load_before": load_before}))
         return
 
     kinds = ["sqlite"]
@@ -377,10 +588,12 @@ def main():
     for kind in kinds:
         print(f"Benchmarking on {kind} …", flush=True)
         child = subprocess.run(
-            [sys.executable, __file__, "--one", kind, f"--seconds={args.seconds}", f"--submissions={args.submissions}"],
+            [sys.executable, __file__, "--one", kind, f"--seconds={args.seconds}", f"--submissions={args.submissions}"]
+            + ([f"--servers={args.servers}"] if args.servers else []),
             stdout=subprocess.PIPE,
             text=True,
             check=True,
+            timeout=900,
         )
         runs.append(json.loads(child.stdout.strip().splitlines()[-1]))
     summary(runs)

@@ -76,7 +76,7 @@ def wait_until_up(url, process, log, timeout=60):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            sys.exit(f"gunicorn exited with {process.returncode}; its log:\n{log.read_text()}")
+            sys.exit(f"the server exited with {process.returncode}; its log:\n{log.read_text()}")
         try:
             with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 (loopback only)
                 if response.status == 200:
@@ -84,7 +84,7 @@ def wait_until_up(url, process, log, timeout=60):
         except (urllib.error.URLError, ConnectionError, TimeoutError):
             pass
         time.sleep(0.2)
-    sys.exit(f"gunicorn did not answer {url} within {timeout} s; its log:\n{log.read_text()}")
+    sys.exit(f"the server did not answer {url} within {timeout} s; its log:\n{log.read_text()}")
 
 
 @contextlib.contextmanager
@@ -116,35 +116,49 @@ def database(kind):
 
 
 @contextlib.contextmanager
-def production_server(database_url, extra_env=None, before_start=None):
-    """Yield a running Server; before_start(env, static_root) may add files before gunicorn starts."""
+def production_server(database_url, extra_env=None, before_start=None, command=None):
+    """Yield a running Server; before_start(env, static_root) may add files before it starts.
+
+    command: the server's argv, or a function of the port giving it (default: what `make serve`
+    runs); PORT is in its environment too.
+    """
     with tempfile.TemporaryDirectory(prefix="clinic-serve-") as tmp:
         tmp = Path(tmp)
-        port = free_port()
-        env = server_env(tmp, database_url, {"PORT": str(port), **(extra_env or {})})
+        env = server_env(tmp, database_url, extra_env)
         env.pop("GUNICORN_BIND", None)
         prepare(env)
         if before_start:
             before_start(env, tmp / "static")
-        log = tmp / "gunicorn.log"
-        with log.open("wb") as log_file:
-            process = subprocess.Popen(
-                [str(BIN / "gunicorn"), "--config", "gunicorn.conf.py"],
-                cwd=ROOT,
-                env=env,
-                stdout=log_file,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        url = f"http://127.0.0.1:{port}"
+        with running(env, command, tmp / "server.log") as server:
+            server.static_root = tmp / "static"
+            yield server
+
+
+@contextlib.contextmanager
+def running(env, command=None, log=None):
+    """One server process on a free loopback port, stopped (with its workers) at the end of the block."""
+    port = free_port()
+    env = {**env, "PORT": str(port)}
+    log = log or Path(tempfile.mkstemp(prefix="clinic-server-", suffix=".log")[1])
+    with log.open("wb") as log_file:
+        process = subprocess.Popen(
+            (command(port) if callable(command) else command)
+            or [str(BIN / "gunicorn"), "--config", "gunicorn.conf.py"],
+            cwd=ROOT,
+            env=env,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_up(url + "/healthz", process, log)
+        yield Server(url=url, env=env, static_root=Path(env["DJANGO_STATIC_ROOT"]), log=log)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
         try:
-            wait_until_up(url + "/healthz", process, log)
-            yield Server(url=url, env=env, static_root=tmp / "static", log=log)
-        finally:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()

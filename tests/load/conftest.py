@@ -82,14 +82,14 @@ def make_database(prepared, tmp_path):
 
 @pytest.fixture
 def make_server(prepared, tmp_path):
-    """Start gunicorn against a database, with extra environment; stopped afterwards."""
+    """Start the production server (serve.py) against a database, with extra environment; stopped afterwards."""
     servers = []
 
     def make(database, workers=3, threads=4, **extra_env):
         server = start_server(
             {**prepared.env, **extra_env},
             database,
-            tmp_path / f"gunicorn-{len(servers)}.log",
+            tmp_path / f"server-{len(servers)}.log",
             workers=workers,
             threads=threads,
         )

@@ -1,4 +1,4 @@
-"""A real gunicorn on loopback, the production settings, a throwaway database, and an HTTP client.
+"""The real production server (serve.py: granian) on loopback, the production settings, a throwaway database, and an HTTP client.
 
 Everything stays on 127.0.0.1 and every wait is bounded, so a hung server fails
 the test instead of hanging the suite.
@@ -7,8 +7,8 @@ the test instead of hanging the suite.
 import contextlib
 import http.client
 import os
-import re
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -20,7 +20,6 @@ from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
 ROOT = Path(__file__).resolve().parents[2]
-GUNICORN = Path(sys.executable).with_name("gunicorn")
 SECRET_KEY = "load-test-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz"
 REQUEST_TIMEOUT = 60
 
@@ -33,7 +32,7 @@ def base_env(static_root, tmp):
         "DJANGO_DEBUG": "false",
         "DJANGO_SECRET_KEY": SECRET_KEY,
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
-        # gunicorn speaks plain HTTP here; production terminates TLS in front of it.
+        # The app server speaks plain HTTP here; production terminates TLS in front of it.
         "DJANGO_SECURE_SSL_REDIRECT": "false",
         "DJANGO_STATIC_ROOT": str(static_root),
         "CLINIC_PRIVATE_MEDIA_ROOT": str(tmp / "private-media"),
@@ -160,39 +159,50 @@ class Server:
         try:
             connection.request(method, path, body=body, headers=headers or {})
             response = connection.getresponse()
-            return response.status, dict(response.getheaders()), response.read().decode("utf-8", "replace")
+            # Header names are case-insensitive (granian sends them in lower case): an HTTPMessage, not a dict.
+            return response.status, response.msg, response.read().decode("utf-8", "replace")
         finally:
             connection.close()
 
 
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
 def start_server(env, database, log_path, *, workers=3, threads=4):
-    """gunicorn with the project's gunicorn.conf.py on a free loopback port; waits until /healthz answers."""
+    """What `make serve` runs (serve.py) on a free loopback port; waits until /healthz answers."""
     log = log_path.open("w")
+    port = free_port()
     process = subprocess.Popen(
-        [GUNICORN, "--config", "gunicorn.conf.py", "--bind", "127.0.0.1:0"]
-        + ["--workers", str(workers), "--threads", str(threads)],
+        [sys.executable, "serve.py"],
         cwd=ROOT,
-        env={**env, "DATABASE_URL": database.url},
+        env={
+            **env,
+            "DATABASE_URL": database.url,
+            "PORT": str(port),
+            "WEB_CONCURRENCY": str(workers),
+            "GUNICORN_THREADS": str(threads),
+        },
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
     log.close()
-    server = Server(process=process, log_path=log_path, database=database)
+    server = Server(process=process, log_path=log_path, database=database, port=port)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise AssertionError(f"gunicorn exited:\n{server.log()}")
-        if not server.port and (match := re.search(r"Listening at: http://127\.0\.0\.1:(\d+)", server.log())):
-            server.port = int(match.group(1))
-        if server.port and len(server.worker_pids()) == workers:
+            raise AssertionError(f"the server exited:\n{server.log()}")
+        if len(server.worker_pids()) == workers:
             with contextlib.suppress(OSError):
                 status, _headers, _body = server.request("GET", "/healthz")
                 if status in (200, 503):
                     return server
         time.sleep(0.2)
     server.stop()
-    raise AssertionError(f"gunicorn did not come up within 60 s:\n{server.log()}")
+    raise AssertionError(f"the server did not come up within 60 s:\n{server.log()}")
 
 
 # --- A patient's browser ----------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Many patients at once against a real gunicorn: nothing lost, nothing stored twice."""
+"""Many patients at once against the real production server: nothing lost, nothing stored twice."""
 
 import os
 import signal
