@@ -15,7 +15,6 @@ from django.contrib.admin.utils import get_fields_from_path, unquote
 from django.contrib.admin.views.main import ChangeList
 from django.contrib.auth import get_user_model
 from django.contrib.humanize.templatetags.humanize import naturaltime
-from django.db.models import Exists, OuterRef
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
@@ -110,8 +109,9 @@ class FlagFilter(admin.SimpleListFilter):
         if value == "none":
             return queryset.filter(worst_flag="")
         if value in FlagKind.values:
-            # Any flag of this kind, not only the worst one.
-            return queryset.filter(Exists(Flag.objects.filter(consultation=OuterRef("pk"), kind=value)))
+            # Any flag of this kind, not only the worst one. IN (the few flagged ids) rather than
+            # EXISTS per request: one pass over the flags instead of a probe for each of 50,000 rows.
+            return queryset.filter(pk__in=Flag.objects.filter(kind=value).values("consultation_id"))
         return queryset
 
 

@@ -8,7 +8,7 @@ import datetime
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from consultations import workflow
@@ -47,3 +47,15 @@ class Command(BaseCommand):
                 ConsultationRequest.objects.filter(pk__in=[pk for pk, _reference in references])
             )
         self.stdout.write(f"Deleted {requests} request(s) and {photos} photo(s) closed more than {days} days ago.")
+        refresh_statistics()
+
+
+def refresh_statistics():
+    """SQLite's planner reads the staff queue's first page from its index (ConsultationRequest.Meta)
+    only when it knows a filter such as "no flag" matches most rows: that takes statistics, which
+    SQLite keeps only when asked (PostgreSQL's autovacuum keeps its own). Daily, after the rows
+    changed most, is when to ask; analysis_limit keeps it to a sample of each index."""
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA analysis_limit=1000")
+            cursor.execute("ANALYZE")
