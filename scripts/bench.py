@@ -60,6 +60,8 @@ GOALS = {
 NOTES_MARKER = "## Notes"
 SUBMIT_ENV = {"CLINIC_SUBMISSION_RATE": "off", "CLINIC_MIN_FILL_SECONDS": "0", "CLINIC_STAFF_2FA": "off"}
 STAFF_REPEATS = 7
+# Per database; a quiet two-core machine needs about four minutes.
+CHILD_TIMEOUT = 1800
 SEED_REQUESTS = 50_000
 
 
@@ -576,6 +578,8 @@ def main():
         servers.insert(0, SHIPPED)
 
     if args.one:  # a child: one database per process, since Django is set up once per process
+        # SIGTERM (from the parent's time limit) unwinds the with-blocks: servers and databases go too.
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(f"{args.one}: stopped (time limit)"))
         load_before = os.getloadavg()
         result = measure(args.one, args.seconds, args.submissions, servers)
         print(json.dumps({**result, "load_before": load_before}))
@@ -587,15 +591,22 @@ def main():
     runs = []
     for kind in kinds:
         print(f"Benchmarking on {kind} …", flush=True)
-        child = subprocess.run(
+        # Bounded: a child past its time is stopped with SIGTERM, so it stops its servers on the way out.
+        child = subprocess.Popen(
             [sys.executable, __file__, "--one", kind, f"--seconds={args.seconds}", f"--submissions={args.submissions}"]
             + ([f"--servers={args.servers}"] if args.servers else []),
             stdout=subprocess.PIPE,
             text=True,
-            check=True,
-            timeout=900,
         )
-        runs.append(json.loads(child.stdout.strip().splitlines()[-1]))
+        try:
+            out, _ = child.communicate(timeout=CHILD_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            child.terminate()
+            child.communicate(timeout=120)
+            sys.exit(f"The {kind} benchmark took more than {CHILD_TIMEOUT} s (is the machine busy?); stopped.")
+        if child.returncode:
+            sys.exit(f"The {kind} benchmark failed (exit {child.returncode}).")
+        runs.append(json.loads(out.strip().splitlines()[-1]))
     summary(runs)
     if not args.no_write:
         path = ROOT / "BENCHMARKS.md"

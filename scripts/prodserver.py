@@ -93,7 +93,8 @@ def throwaway_postgres(url):
     import psycopg
 
     parts = urlsplit(url)
-    name = f"clinic_bench_{secrets.token_hex(4)}"
+    # Named after the database given, so it is plain whose throwaway it is.
+    name = f"{parts.path.lstrip('/') or 'clinic'}_bench_{secrets.token_hex(4)}"
     admin_url = urlunsplit(parts._replace(path="/" + (parts.path.lstrip("/") or "postgres")))
     with psycopg.connect(admin_url, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
