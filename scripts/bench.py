@@ -228,6 +228,8 @@ def nginx(files):
     """nginx on a free loopback port serving {name: {suffix: bytes}} as /<name>.html(.gz/.br)."""
     with tempfile.TemporaryDirectory(prefix="clinic-nginx-") as tmp:
         tmp = Path(tmp)
+        # nginx's workers drop root for www-data: they must be able to read the files.
+        tmp.chmod(0o755)
         (tmp / "www").mkdir()
         (tmp / "tmp").mkdir()
         for name, bodies in files.items():
@@ -398,6 +400,10 @@ def measure_servers(results, shipped, nginx_url, commands, chosen, seconds):
                 wrk(server.url + path, 2, connections=8)  # warm up every worker's memory and connections
                 # nginx right before the app, so both see the same machine load.
                 limit = wrk(f"{nginx_url}/{page.replace(' ', '-')}.html", seconds)
+                if limit["bad_responses"]:
+                    sys.exit(
+                        f"nginx answered {limit['bad_responses']} requests with an error: no limit to compare with."
+                    )
                 app = wrk(server.url + path, seconds)
                 figures[page] = {"app": app, "nginx": limit, "ratio": round(app["rps"] / limit["rps"], 3)}
             results["servers"][name] = figures
