@@ -347,8 +347,12 @@ def test_another_workers_save_reaches_this_worker_within_a_second(client, treatm
     now = [1000.0]
     monkeypatch.setattr(pagecache.time, "monotonic", lambda: now[0])
     client.get(treatment.get_absolute_url())
-    # Another worker or node saved: the rows and the shared version changed, not this process's memory.
+    # Another worker or node saved and a reviewer approved there: the rows and the shared version
+    # changed, not this process's memory (its store is left alone while the edit is signed here).
     Treatment.objects.filter(pk=treatment.pk).update(name="Renamed elsewhere")
+    with monkeypatch.context() as elsewhere:
+        elsewhere.setattr(pagecache.store, "clear", lambda: None)
+        approve(Treatment.objects.get(pk=treatment.pk))
     cache.set(pagecache.VERSION_KEY, "another-nodes-version")
     now[0] += 0.5
     assert "Renamed elsewhere" not in client.get(treatment.get_absolute_url()).text
