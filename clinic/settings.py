@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_static",
     "django_otp_webauthn",
     "django_tasks_db",
+    "django_prometheus",
     "education",
     "consultations",
     "twofactor",
@@ -94,6 +95,8 @@ MIDDLEWARE = [
     # First: a repeat anonymous visit to a cached page is answered from process memory with
     # the headers the whole stack below gave it (clinic/pagecache.py), touching nothing else.
     "clinic.pagecache.AnonymousPageCacheMiddleware",
+    # First and last: request count and latency per route name for /metrics (clinic.views.metrics).
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "clinic.logging.RequestIdMiddleware",
     # Before anything that could read the body (CSRF, sessions, the views).
     "clinic.middleware.RequestSizeLimitMiddleware",
@@ -116,6 +119,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "clinic.urls"
@@ -208,6 +212,9 @@ AXES_SENSITIVE_PARAMETERS = ["password", "otp_token"]
 AXES_VERBOSE = False
 # The same client address as the rate limit and the audit trail (clinic/clientip.py).
 AXES_CLIENT_IP_CALLABLE = "clinic.clientip.client_ip"
+# Failed sign-ins live in the database, which every app node shares, so the lockout counts
+# across nodes (the per-process cache handler would let each node allow its own five tries).
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
 
 
 def parse_staff_2fa(value, debug):
@@ -249,17 +256,46 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(os.environ.get("DJANGO_STATIC_ROOT") or BASE_DIR / "staticfiles")
 STATICFILES_DIRS = [BASE_DIR / "static"]
+
+
+def private_storage(media_url, local_root):
+    """The storage for patients' photos: the local directory, or S3-compatible object storage
+    when CLINIC_MEDIA_URL is s3://bucket/prefix (credentials from the usual AWS_* variables;
+    AWS_S3_ENDPOINT_URL for a provider other than AWS).
+
+    Objects are never public: no ACL is sent (the bucket's private default applies) and the app
+    reads them through its permission-checked photo view. If anything ever asks for a URL, it is
+    signed and lives one minute.
+    """
+    if not media_url.strip():
+        return {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": local_root, "base_url": None},
+        }
+    parts = urlsplit(media_url.strip())
+    if parts.scheme != "s3" or not parts.netloc:
+        raise ImproperlyConfigured(f"CLINIC_MEDIA_URL must look like s3://bucket/prefix, not {media_url!r}.")
+    options = {
+        "bucket_name": parts.netloc,
+        "location": parts.path.strip("/"),
+        "default_acl": None,
+        "querystring_auth": True,
+        "querystring_expire": 60,
+        "file_overwrite": False,
+        "endpoint_url": os.environ.get("AWS_S3_ENDPOINT_URL") or None,
+        "region_name": os.environ.get("AWS_S3_REGION_NAME") or os.environ.get("AWS_DEFAULT_REGION") or None,
+    }
+    return {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": options}
+
+
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    # Patient photos: a private directory that no URL maps to. Staff reach them
+    # Patient photos: a private directory (or bucket) that no URL maps to. Staff reach them
     # only through a permission-checked view.
-    "private": {
-        "BACKEND": "django.core.files.storage.FileSystemStorage",
-        "OPTIONS": {
-            "location": os.environ.get("CLINIC_PRIVATE_MEDIA_ROOT") or str(BASE_DIR / "private-media"),
-            "base_url": None,
-        },
-    },
+    "private": private_storage(
+        os.environ.get("CLINIC_MEDIA_URL", ""),
+        os.environ.get("CLINIC_PRIVATE_MEDIA_ROOT") or str(BASE_DIR / "private-media"),
+    ),
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
         if DEBUG
@@ -359,7 +395,7 @@ OTP_WEBAUTHN_RP_NAME = CLINIC["NAME"]
 # --- Security -----------------------------------------------------------------
 SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", not DEBUG)
 # A monitoring probe on the loopback interface talks plain HTTP to gunicorn.
-SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 
 
 def parse_proxy_ssl_header(value):

@@ -15,6 +15,8 @@ urlpatterns = [
     path("admin/two-factor/passkeys/", include(("twofactor.passkeys", "otp_webauthn"))),
     path("admin/", admin.site.urls),
     path("healthz", views.healthz, name="healthz"),
+    path("readyz", views.readyz, name="readyz"),
+    path("metrics", views.metrics, name="metrics"),
     path("robots.txt", views.robots_txt, name="robots_txt"),
     path("sitemap.xml", sitemap, {"sitemaps": sitemaps}, name="sitemap"),
 ]

@@ -1,29 +1,109 @@
-"""Project-level pages: health probe, robots.txt, friendly error pages."""
+"""Project-level pages: health and readiness probes, metrics, robots.txt, friendly error pages."""
 
+import ipaddress
+import logging
+import os
+import secrets
 import sys
 
 from django.conf import settings
+from django.core.cache import cache
+from django.core.exceptions import PermissionDenied
+from django.core.files.storage import storages
 from django.db import DatabaseError, connection
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+from django_prometheus.exports import ExportToDjangoView
 
 from .middleware import DATABASE_UNAVAILABLE, database_unavailable_response
 
+logger = logging.getLogger("clinic.readiness")
 
-@never_cache
-@require_GET
-def healthz(request):
+
+def _database_answers():
     try:
         with connection.cursor() as cursor:
             # A table, not "SELECT 1": SQLite answers that even from an empty new file.
             cursor.execute("SELECT 1 FROM django_migrations LIMIT 1")
             cursor.fetchone()
     except DatabaseError:
+        return False
+    return True
+
+
+@never_cache
+@require_GET
+def healthz(request):
+    if not _database_answers():
         return HttpResponse("database unavailable", status=503, content_type="text/plain")
     return HttpResponse("ok", content_type="text/plain")
+
+
+def _cache_answers():
+    # A value written and read back: a cache that silently drops writes would break the
+    # rate limit and the page-cache invalidation across nodes.
+    token = secrets.token_hex(8)
+    cache.set("readyz:probe", token, 10)
+    return cache.get("readyz:probe") == token
+
+
+def _storage_answers():
+    storage = storages["private"]
+    bucket = getattr(storage, "bucket", None)
+    if bucket is not None:
+        # Object storage: the bucket exists and these credentials may use it.
+        bucket.meta.client.head_bucket(Bucket=bucket.name)
+        return True
+    # The photo directory on disk (or a shared mount) is there, or can be made, and is writable.
+    # Made here as the first upload would make it, so a fresh install is ready before any photo.
+    os.makedirs(storage.location, mode=settings.FILE_UPLOAD_DIRECTORY_PERMISSIONS or 0o700, exist_ok=True)
+    return os.access(storage.location, os.W_OK | os.X_OK)
+
+
+READINESS_CHECKS = {"database": _database_answers, "cache": _cache_answers, "storage": _storage_answers}
+
+
+@never_cache
+@require_GET
+def readyz(request):
+    """For a load balancer: 200 when this node can serve every page (database, cache, photo
+    storage), else 503 naming the part that failed. Only names: never a host, a URL or a key."""
+    failed = []
+    for name, check in READINESS_CHECKS.items():
+        try:
+            ready = check()
+        except Exception as error:  # noqa: BLE001  any failure of a dependency means "not ready"
+            logger.warning("readiness check failed part=%s error=%s", name, type(error).__name__)
+            ready = False
+        if not ready:
+            failed.append(name)
+    if failed:
+        body = "".join(f"{name} unavailable\n" for name in failed)
+        return HttpResponse(body, status=503, content_type="text/plain")
+    return HttpResponse("ok\n", content_type="text/plain")
+
+
+def _from_this_machine(request):
+    # A proxy on this machine (nginx) also connects from loopback, but it always sets
+    # X-Forwarded-For: only a direct local client (Prometheus on the node) has neither.
+    try:
+        local = ipaddress.ip_address(request.META.get("REMOTE_ADDR", "")).is_loopback
+    except ValueError:
+        return False
+    return local and "HTTP_X_FORWARDED_FOR" not in request.META
+
+
+@never_cache
+@require_GET
+def metrics(request):
+    """Request counts and latency per route name (never a path: paths may carry a patient's
+    link token) in Prometheus' text format, for a scraper on this machine or a staff member."""
+    if not (_from_this_machine(request) or (request.user.is_authenticated and request.user.is_staff)):
+        raise PermissionDenied
+    return ExportToDjangoView(request)
 
 
 @require_GET
