@@ -85,18 +85,17 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_static",
     "django_otp_webauthn",
     "django_tasks_db",
-    "django_prometheus",
     "education",
     "consultations",
     "twofactor",
 ]
 
 MIDDLEWARE = [
-    # First: a repeat anonymous visit to a cached page is answered from process memory with
+    # First: request count and latency per route name for /metrics (clinic.metrics).
+    "clinic.metrics.MetricsMiddleware",
+    # Then: a repeat anonymous visit to a cached page is answered from process memory with
     # the headers the whole stack below gave it (clinic/pagecache.py), touching nothing else.
     "clinic.pagecache.AnonymousPageCacheMiddleware",
-    # First and last: request count and latency per route name for /metrics (clinic.views.metrics).
-    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "clinic.logging.RequestIdMiddleware",
     # Before anything that could read the body (CSRF, sessions, the views).
     "clinic.middleware.RequestSizeLimitMiddleware",
@@ -119,7 +118,6 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
-    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "clinic.urls"

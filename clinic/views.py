@@ -16,8 +16,8 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
-from django_prometheus.exports import ExportToDjangoView
 
+from .metrics import exposition
 from .middleware import DATABASE_UNAVAILABLE, database_unavailable_response
 
 logger = logging.getLogger("clinic.readiness")
@@ -103,7 +103,8 @@ def metrics(request):
     link token) in Prometheus' text format, for a scraper on this machine or a staff member."""
     if not (_from_this_machine(request) or (request.user.is_authenticated and request.user.is_staff)):
         raise PermissionDenied
-    return ExportToDjangoView(request)
+    body, content_type = exposition()
+    return HttpResponse(body, content_type=content_type)
 
 
 @require_GET

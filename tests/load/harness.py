@@ -10,6 +10,7 @@ import os
 import signal
 import socket
 import sqlite3
+import ssl
 import subprocess
 import sys
 import time
@@ -263,3 +264,191 @@ def stored_emails(database, emails):
     rows = database.query("SELECT email, COUNT(*) FROM consultations_consultationrequest GROUP BY email")
     counts = dict(rows)
     return {email: counts.get(email, 0) for email in emails}
+
+
+# --- Several nodes: Redis and the repository's nginx site in front ---------------------------
+
+
+def free_port():
+    """A port nothing listens on now (the kernel's choice, on loopback)."""
+    with contextlib.closing(socket.socket()) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_for_port(port, process, log_path, what, timeout=30):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"{what} exited:\n{Path(log_path).read_text(errors='replace')}")
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
+            return
+        time.sleep(0.1)
+    raise AssertionError(
+        f"{what} did not listen on {port} within {timeout} s:\n{Path(log_path).read_text(errors='replace')}"
+    )
+
+
+@dataclass
+class Redis:
+    process: subprocess.Popen
+    port: int
+
+    @property
+    def url(self):
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+
+
+def start_redis(tmp):
+    """Debian's redis-server on a free loopback port, in memory only."""
+    port = free_port()
+    log_path = tmp / "redis.log"
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+            + ["--dir", str(tmp), "--protected-mode", "yes"],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    wait_for_port(port, process, log_path, "redis-server")
+    return Redis(process, port)
+
+
+def self_signed_certificate(tmp):
+    certificate, key = tmp / "tls.crt", tmp / "tls.key"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=localhost"]
+        + ["-keyout", str(key), "-out", str(certificate)],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    return certificate, key
+
+
+def render_site(tmp, nodes, *, static_root, https_port, http_port, brotli="auto", extra=()):
+    """deploy/nginx/render.py with this test's paths and ports, as an operator would run it."""
+    certificate, key = self_signed_certificate(tmp)
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "deploy/nginx/render.py"), "--server-name", "localhost 127.0.0.1"]
+        + [argument for node in nodes for argument in ("--node", node)]
+        + ["--env-file", str(tmp / "no-env-file"), "--static-root", str(static_root)]
+        + ["--tls-certificate", str(certificate), "--tls-certificate-key", str(key)]
+        + ["--cache-dir", str(tmp / "nginx-cache"), "--access-log", str(tmp / "nginx-access.log")]
+        + ["--listen-address", "127.0.0.1", "--http-port", str(http_port), "--https-port", str(https_port)]
+        + ["--brotli", brotli, *extra],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    site = tmp / "clinic-site.conf"
+    site.write_text(result.stdout)
+    return site
+
+
+def nginx_main_config(tmp, site):
+    """What Debian's /etc/nginx/nginx.conf does around a site (modules, mime types), with this
+    test's own pid, logs and temporary paths so it runs beside any other nginx."""
+    user = "user root;\n" if os.geteuid() == 0 else ""  # workers must read the test's private tmp dir
+    temp = tmp / "nginx-temp"
+    temp.mkdir(exist_ok=True)
+    config = tmp / "nginx.conf"
+    config.write_text(
+        f"""{user}worker_processes 2;
+pid {tmp}/nginx.pid;
+error_log {tmp}/nginx-error.log warn;
+include /etc/nginx/modules-enabled/*.conf;
+events {{ worker_connections 512; }}
+http {{
+    sendfile on;
+    include /etc/nginx/mime.types;
+    default_type application/octet-stream;
+    client_body_temp_path {temp}/body;
+    proxy_temp_path {temp}/proxy;
+    fastcgi_temp_path {temp}/fastcgi;
+    uwsgi_temp_path {temp}/uwsgi;
+    scgi_temp_path {temp}/scgi;
+    include {site};
+}}
+"""
+    )
+    return config
+
+
+def nginx_test(config):
+    """`nginx -t`: (exit code, output)."""
+    result = subprocess.run(
+        ["nginx", "-t", "-q", "-c", str(config), "-e", str(config.parent / "nginx-error.log")],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    return result.returncode, result.stdout + result.stderr
+
+
+@dataclass
+class Nginx:
+    process: subprocess.Popen
+    port: int
+    http_port: int
+    tmp: Path
+
+    host = "127.0.0.1"
+
+    @property
+    def host_header(self):
+        return f"localhost:{self.port}"
+
+    def connection(self):
+        context = ssl._create_unverified_context()  # noqa: S323  the test's own self-signed certificate
+        return http.client.HTTPSConnection(self.host, self.port, timeout=REQUEST_TIMEOUT, context=context)
+
+    def request(self, method, path, body=None, headers=None):
+        """Like a browser on https://localhost:<port>: a POST says where it comes from (Django's
+        CSRF check wants a same-origin Origin on HTTPS)."""
+        connection = self.connection()
+        sent = {"Host": self.host_header, **(headers or {})}
+        if method == "POST":
+            sent.setdefault("Origin", f"https://{self.host_header}")
+        try:
+            connection.request(method, path, body=body, headers=sent)
+            response = connection.getresponse()
+            return response.status, dict(response.getheaders()), response.read().decode("utf-8", "replace")
+        finally:
+            connection.close()
+
+    def access_log(self):
+        path = self.tmp / "nginx-access.log"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+
+
+def start_nginx(tmp, nodes, static_root):
+    https_port, http_port = free_port(), free_port()
+    site = render_site(tmp, nodes, static_root=static_root, https_port=https_port, http_port=http_port)
+    config = nginx_main_config(tmp, site)
+    code, output = nginx_test(config)
+    assert code == 0, output
+    log_path = tmp / "nginx-stderr.log"
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            ["nginx", "-c", str(config), "-e", str(tmp / "nginx-error.log"), "-g", "daemon off;"],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    wait_for_port(https_port, process, log_path, "nginx")
+    return Nginx(process, https_port, http_port, tmp)

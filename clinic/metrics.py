@@ -1,0 +1,59 @@
+"""Request count and latency for Prometheus, labelled by route name (never by path).
+
+Paths can carry a patient's self-service token; a route name ("consultations:manage") cannot.
+Methods outside the usual few and requests that matched no route (static files, 404s) are
+folded into one label each, so no visitor can make the label set grow.
+
+Under gunicorn every worker writes its numbers to PROMETHEUS_MULTIPROC_DIR (gunicorn.conf.py
+sets it) and /metrics adds them up; elsewhere (tests, runserver) they live in the process.
+"""
+
+import os
+import time
+
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest, multiprocess
+from prometheus_client import REGISTRY as PROCESS_REGISTRY
+
+METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
+UNROUTED = "(none)"
+
+REQUESTS = Counter(
+    "clinic_http_requests", "HTTP requests answered, by route name, method and status.", ["route", "method", "status"]
+)
+LATENCY = Histogram(
+    "clinic_http_request_duration_seconds",
+    "Time from the request reaching Django to the response leaving it, by route name and method.",
+    ["route", "method"],
+    buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+)
+
+
+def route_of(request):
+    match = getattr(request, "resolver_match", None)
+    return (match.view_name or UNROUTED) if match is not None else UNROUTED
+
+
+class MetricsMiddleware:
+    """First in MIDDLEWARE, so the time covers every other middleware too."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        started = time.perf_counter()
+        response = self.get_response(request)
+        method = request.method if request.method in METHODS else "other"
+        route = route_of(request)
+        LATENCY.labels(route, method).observe(time.perf_counter() - started)
+        REQUESTS.labels(route, method, str(response.status_code)).inc()
+        return response
+
+
+def exposition():
+    """(body, content type) in Prometheus' text format, summed over gunicorn's workers."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+    else:
+        registry = PROCESS_REGISTRY
+    return generate_latest(registry), CONTENT_TYPE_LATEST

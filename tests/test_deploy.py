@@ -1,0 +1,240 @@
+"""Every file in deploy/ is what it claims to be: nginx accepts the site, systemd the units, and
+each command a unit runs exists. The multi-node tests (tests/load/test_multinode.py) run the
+same nginx site for real in front of two app nodes."""
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.management import get_commands
+
+from .load.harness import ROOT, base_env, free_port, nginx_main_config, nginx_test, render_site
+
+DEPLOY = ROOT / "deploy"
+UNITS = sorted((DEPLOY / "systemd").iterdir())
+INSTALL_DIR = "/srv/clinic"
+ENV_FILE = "/etc/clinic/clinic.env"
+# Every file in deploy/ and the test that exercises it (a new file needs a test here).
+EXERCISED = {
+    "README.md": "test_readme_walks_through_every_deploy_file",
+    "clinic.env.example": "test_env_template_gives_settings_that_load",
+    "nginx/clinic.conf.template": "test_rendered_site_passes_nginx_t",
+    "nginx/render.py": "test_rendered_site_passes_nginx_t",
+    **{f"systemd/{unit.name}": "test_units_pass_systemd_analyze_verify" for unit in UNITS},
+}
+
+
+def test_every_deploy_file_is_exercised():
+    files = sorted(str(path.relative_to(DEPLOY)) for path in DEPLOY.rglob("*") if path.is_file())
+    assert files == sorted(EXERCISED)
+    assert all(name in globals() for name in EXERCISED.values())
+
+
+# --- nginx -------------------------------------------------------------------------------
+
+
+def render(tmp_path, **kwargs):
+    static = tmp_path / "static"
+    static.mkdir(exist_ok=True)
+    return render_site(
+        tmp_path,
+        ["127.0.0.1:18301", "127.0.0.1:18302"],
+        static_root=static,
+        https_port=free_port(),
+        http_port=free_port(),
+        **kwargs,
+    )
+
+
+@pytest.mark.parametrize("brotli", ["auto", "off"])
+def test_rendered_site_passes_nginx_t(tmp_path, brotli):
+    assert shutil.which("nginx"), "nginx is missing: apt-get install nginx (.ci/run does)"
+    site = render(tmp_path, brotli=brotli)
+    code, output = nginx_test(nginx_main_config(tmp_path, site))
+    assert code == 0, output
+    text = site.read_text()
+    assert "{{" not in text
+    assert "server 127.0.0.1:18301 max_fails=2 fail_timeout=10s;" in text
+    assert "server 127.0.0.1:18302 max_fails=2 fail_timeout=10s;" in text
+    assert re.search(r"listen 127\.0\.0\.1:\d+ ssl http2;", text)
+
+
+def test_brotli_is_on_exactly_when_asked_for(tmp_path):
+    assert re.search(r"^\s*brotli on;", render(tmp_path, brotli="on").read_text(), re.MULTILINE)
+    assert not re.search(r"^\s*brotli", render(tmp_path, brotli="off").read_text(), re.MULTILINE)
+
+
+def test_body_limit_follows_the_apps_setting(tmp_path):
+    assert "client_max_body_size 32m;" in render(tmp_path).read_text()
+    env_file = tmp_path / "clinic.env"
+    env_file.write_text("# the app's environment\nCLINIC_MAX_REQUEST_MB=20\n")
+    site = render(tmp_path, extra=["--env-file", str(env_file)])
+    assert "client_max_body_size 20m;" in site.read_text()
+
+
+def test_forwarded_for_is_replaced_not_appended(tmp_path):
+    # The client must not choose the address the app's rate limit and lockout count against.
+    text = render(tmp_path).read_text()
+    assert "proxy_set_header X-Forwarded-For $remote_addr;" in text
+    assert "$proxy_add_x_forwarded_for" not in text
+
+
+def test_posts_are_never_resent_to_another_node(tmp_path):
+    text = render(tmp_path).read_text()
+    directives = re.findall(r"^\s*proxy_next_upstream\s+([^;]+);", text, re.MULTILINE)
+    assert directives == ["error timeout http_502 http_504"]
+    assert "non_idempotent" not in re.sub(r"#.*", "", text)
+
+
+def test_render_refuses_a_malformed_node(tmp_path):
+    result = subprocess.run(
+        [sys.executable, str(DEPLOY / "nginx/render.py"), "--server-name", "x", "--node", "127.0.0.1:80; evil"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode != 0
+    assert "--node" in result.stderr
+
+
+# --- systemd -------------------------------------------------------------------------------
+
+
+def read_unit(path):
+    """{section: [(key, value), ...]} in file order: systemd allows a key more than once."""
+    sections, current = {}, None
+    for raw in path.read_text().splitlines():
+        line = raw.strip()
+        if not line or line.startswith(("#", ";")):
+            continue
+        if line.startswith("["):
+            current = sections.setdefault(line.strip("[]"), [])
+        else:
+            key, _, value = line.partition("=")
+            current.append((key.strip(), value.strip()))
+    return sections
+
+
+def values(unit, section, key):
+    return [value for name, value in unit.get(section, []) if name == key]
+
+
+def test_units_run_commands_that_exist():
+    commands = get_commands()
+    services = [unit for unit in UNITS if unit.suffix == ".service"]
+    assert services
+    for path in services:
+        unit = read_unit(path)
+        assert values(unit, "Service", "WorkingDirectory") == [INSTALL_DIR], path.name
+        assert values(unit, "Service", "EnvironmentFile") == [ENV_FILE], path.name
+        assert values(unit, "Service", "User") == ["clinic"], path.name
+        for exec_start in values(unit, "Service", "ExecStart"):
+            program, *arguments = exec_start.split()
+            assert program.startswith(f"{INSTALL_DIR}/.venv/bin/"), exec_start
+            assert (ROOT / program.removeprefix(f"{INSTALL_DIR}/")).exists(), exec_start
+            if program.endswith("/python"):
+                assert arguments[0] == "manage.py", exec_start
+                assert arguments[1] in commands, f"{path.name}: no management command {arguments[1]!r}"
+            else:
+                assert program.endswith("/gunicorn"), exec_start
+                assert arguments == ["--config", "gunicorn.conf.py"], exec_start
+
+
+def test_timers_run_the_scheduled_commands():
+    scheduled = {}
+    for timer in (unit for unit in UNITS if unit.suffix == ".timer"):
+        service = timer.with_suffix(".service")
+        assert service.exists(), f"{timer.name} has no {service.name}"
+        assert values(read_unit(timer), "Timer", "OnCalendar"), timer.name
+        command = values(read_unit(service), "Service", "ExecStart")[0].split()[2]
+        scheduled[command] = timer.name
+    assert {"send_reminders", "expire_holds", "purge_requests", "backup"} <= set(scheduled)
+
+
+def test_app_node_runs_what_make_serve_runs():
+    # `make serve` ends with `gunicorn --config gunicorn.conf.py` and PORT; the unit's instance is the port.
+    makefile = (ROOT / "Makefile").read_text()
+    assert "$(VENV)/bin/gunicorn --config gunicorn.conf.py" in makefile
+    node = read_unit(DEPLOY / "systemd/clinic@.service")
+    assert "PORT=%i" in values(node, "Service", "Environment")
+    release = [
+        value.split(" ", 2)[2]
+        for value in values(read_unit(DEPLOY / "systemd/clinic-release.service"), "Service", "ExecStart")
+    ]
+    for step in release:
+        assert f"$(MANAGE) {step}" in makefile, step
+
+
+def test_units_pass_systemd_analyze_verify(tmp_path):
+    analyze = shutil.which("systemd-analyze")
+    if analyze is None:
+        pytest.skip("systemd-analyze is not installed (Debian package systemd); the units were still parsed above")
+    # The units as installed, with this checkout and a copy of the env template in place of
+    # /srv/clinic and /etc/clinic, so verify can check that every ExecStart is executable.
+    env_file = tmp_path / "clinic.env"
+    shutil.copy(DEPLOY / "clinic.env.example", env_file)
+    for unit in UNITS:
+        text = unit.read_text().replace(INSTALL_DIR, str(ROOT)).replace(ENV_FILE, str(env_file))
+        (tmp_path / unit.name).write_text(text)
+    os.link(tmp_path / "clinic@.service", tmp_path / "clinic@8001.service")
+    checked = [unit.name for unit in UNITS if "@." not in unit.name] + ["clinic@8001.service"]
+    result = subprocess.run(
+        [analyze, "verify", "--man=no", *checked], cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
+    assert (result.returncode, result.stdout + result.stderr) == (0, "")
+
+
+# --- The environment file ------------------------------------------------------------------
+
+
+def env_template():
+    pairs = {}
+    for line in (DEPLOY / "clinic.env.example").read_text().splitlines():
+        if line and not line.startswith("#"):
+            key, _, value = line.partition("=")
+            pairs[key] = value
+    return pairs
+
+
+def test_env_template_gives_settings_that_load(tmp_path):
+    env = {
+        **base_env(tmp_path / "static", tmp_path),
+        **env_template(),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        "REDIS_URL": "",
+    }
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "ERROR"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def test_env_template_names_what_a_multi_node_site_shares():
+    env = env_template()
+    for name in (
+        "DATABASE_URL",
+        "REDIS_URL",
+        "CLINIC_PRIVATE_MEDIA_ROOT",
+        "DJANGO_SECRET_KEY",
+        "CLINIC_TRUSTED_PROXY_HOPS",
+    ):
+        assert name in env, name
+    assert env["DATABASE_URL"].startswith("postgres://")
+    assert env["CLINIC_TASKS_BACKEND"] == "database"
+
+
+def test_readme_walks_through_every_deploy_file():
+    readme = (DEPLOY / "README.md").read_text()
+    for name in EXERCISED:
+        if name != "README.md":
+            assert Path(name).name.replace("@.service", "@") in readme, name
+    assert "moto" in readme
