@@ -71,7 +71,10 @@ def _run(command):
 
 def _walk(storage, directory=""):
     """Every file name in a storage, recursively (FileSystemStorage and S3Storage both list)."""
-    subdirectories, files = storage.listdir(directory)
+    try:
+        subdirectories, files = storage.listdir(directory)
+    except FileNotFoundError:
+        return  # a fresh install: the photo directory appears with the first photo
     for name in files:
         yield f"{directory}/{name}" if directory else name
     for subdirectory in subdirectories:

@@ -89,3 +89,18 @@ def test_restore_refuses_a_database_that_has_requests(clinic_data, tmp_path):
     with pytest.raises(CommandError, match="fresh install"):
         call_command("restore", str(archive))
     assert ConsultationRequest.objects.count() == 3
+
+
+def test_backup_into_a_directory_keeps_the_newest_archives(tmp_path):
+    directory = tmp_path / "backups"
+    directory.mkdir()
+    for stamp in ("20261101T023000Z", "20261102T023000Z", "20261103T023000Z"):
+        (directory / f"clinic-{stamp}.tar.gz").write_bytes(b"old")
+
+    call_command("backup", f"{directory}/", "--keep", "2")
+
+    kept = sorted(path.name for path in directory.iterdir())
+    assert len(kept) == 2
+    assert kept[0] == "clinic-20261103T023000Z.tar.gz"
+    with tarfile.open(directory / kept[1]) as opened:
+        assert "manifest.json" in opened.getnames()
