@@ -90,6 +90,17 @@ def test_posts_are_never_resent_to_another_node(tmp_path):
     assert "non_idempotent" not in re.sub(r"#.*", "", text)
 
 
+def test_micro_cache_skips_every_private_visit(tmp_path):
+    text = render(tmp_path).read_text()
+    cookies = re.search(r'"~\*\(\^\|;\)\\s\*\(([a-z|]+)\)=" 1;', text).group(1).split("|")
+    assert sorted(cookies) == ["csrftoken", "messages", "sessionid"]
+    assert "proxy_cache_bypass $clinic_private_visit $http_authorization $args;" in text
+    assert "proxy_no_cache $clinic_private_visit $http_authorization $args;" in text
+    # Exactly one location caches: the content pages. Admin, consultations and probes do not.
+    assert text.count("proxy_cache clinic_pages;") == 1
+    assert "proxy_ignore_headers" not in re.sub(r"#.*", "", text)
+
+
 def test_render_refuses_a_malformed_node(tmp_path):
     result = subprocess.run(
         [sys.executable, str(DEPLOY / "nginx/render.py"), "--server-name", "x", "--node", "127.0.0.1:80; evil"],

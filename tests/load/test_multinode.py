@@ -189,8 +189,12 @@ def test_micro_cache_serves_anonymous_pages_and_never_private_ones(cluster):
         if statuses[-1] == "HIT":
             break
     assert "HIT" in statuses
-    with_session = cluster.nginx.request("GET", page, headers={"Cookie": "sessionid=someone"})
-    assert with_session[1]["X-Cache-Status"] == "BYPASS"
+    for cookie in ("sessionid=someone", "messages=notice", "csrftoken=seen-a-form"):
+        assert cluster.nginx.request("GET", page, headers={"Cookie": cookie})[1]["X-Cache-Status"] == "BYPASS"
+    assert cluster.nginx.request("GET", f"{page}?utm_source=x")[1]["X-Cache-Status"] == "BYPASS"
+    # A POST never gets the cached page.
+    posted = cluster.nginx.request("POST", page, "a=1", {"Content-Type": "application/x-www-form-urlencoded"})
+    assert posted[1].get("X-Cache-Status") != "HIT"
     for private in ("/consultations/new/", "/admin/login/"):
         for _attempt in range(2):
             assert "X-Cache-Status" not in cluster.nginx.request("GET", private)[1]
