@@ -4,8 +4,9 @@ Paths can carry a patient's self-service token; a route name ("consultations:man
 Methods outside the usual few and requests that matched no route (static files, 404s) are
 folded into one label each, so no visitor can make the label set grow.
 
-Under gunicorn every worker writes its numbers to PROMETHEUS_MULTIPROC_DIR (gunicorn.conf.py
-sets it) and /metrics adds them up; elsewhere (tests, runserver) they live in the process.
+Under the app server every worker writes its numbers to PROMETHEUS_MULTIPROC_DIR (clinic/wsgi.py
+sets it before this module is imported) and /metrics adds them up; elsewhere (tests, management
+commands) they live in the process.
 """
 
 import os
@@ -14,6 +15,8 @@ import time
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest, multiprocess
 from prometheus_client import REGISTRY as PROCESS_REGISTRY
 
+# prometheus_client chose its storage when it was imported, from this same variable.
+MULTIPROCESS = bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
 METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
 UNROUTED = "(none)"
 
@@ -51,7 +54,7 @@ class MetricsMiddleware:
 
 def exposition():
     """(body, content type) in Prometheus' text format, summed over gunicorn's workers."""
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    if MULTIPROCESS:
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)
     else:

@@ -147,12 +147,13 @@ def test_units_run_commands_that_exist():
             program, *arguments = exec_start.split()
             assert program.startswith(f"{INSTALL_DIR}/.venv/bin/"), exec_start
             assert (ROOT / program.removeprefix(f"{INSTALL_DIR}/")).exists(), exec_start
-            if program.endswith("/python"):
-                assert arguments[0] == "manage.py", exec_start
+            if program.endswith("/python") and arguments[0] == "manage.py":
                 assert arguments[1] in commands, f"{path.name}: no management command {arguments[1]!r}"
+            elif program.endswith("/python"):
+                assert (ROOT / arguments[0]).is_file(), exec_start
             else:
                 assert program.endswith("/gunicorn"), exec_start
-                assert arguments == ["--config", "gunicorn.conf.py"], exec_start
+                assert arguments[:1] == ["--config"] and (ROOT / arguments[1]).is_file(), exec_start
 
 
 def test_timers_run_the_scheduled_commands():
@@ -166,18 +167,28 @@ def test_timers_run_the_scheduled_commands():
     assert {"send_reminders", "expire_holds", "purge_requests", "backup"} <= set(scheduled)
 
 
-def test_app_node_runs_what_make_serve_runs():
-    # `make serve` ends with `gunicorn --config gunicorn.conf.py` and PORT; the unit's instance is the port.
+def make_serve_steps():
+    """The commands of `make serve`'s recipe, written as a unit in /srv/clinic would run them."""
     makefile = (ROOT / "Makefile").read_text()
-    assert "$(VENV)/bin/gunicorn --config gunicorn.conf.py" in makefile
+    recipe = makefile.split("\nserve: $(VENV)/.installed\n", 1)[1].split("\n\n", 1)[0]
+    venv = f"{INSTALL_DIR}/.venv/bin/"
+    steps = []
+    for line in recipe.splitlines():
+        line = line.strip()
+        if line.startswith("$(MANAGE) ") or " exec " in line:
+            command = line.split(" exec ", 1)[-1]
+            command = command.replace("$(MANAGE)", f"{venv}python manage.py").replace("$(PY)", f"{venv}python")
+            steps.append(command.replace("$(VENV)/bin/", venv))
+    return steps
+
+
+def test_units_run_what_make_serve_runs():
+    # The release steps, then the server command; the node unit's instance is the PORT.
+    *release, server = make_serve_steps()
+    assert values(read_unit(DEPLOY / "systemd/clinic-release.service"), "Service", "ExecStart") == release
     node = read_unit(DEPLOY / "systemd/clinic@.service")
+    assert values(node, "Service", "ExecStart") == [server]
     assert "PORT=%i" in values(node, "Service", "Environment")
-    release = [
-        value.split(" ", 2)[2]
-        for value in values(read_unit(DEPLOY / "systemd/clinic-release.service"), "Service", "ExecStart")
-    ]
-    for step in release:
-        assert f"$(MANAGE) {step}" in makefile, step
 
 
 def test_units_pass_systemd_analyze_verify(tmp_path):
