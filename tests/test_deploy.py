@@ -90,6 +90,13 @@ def test_posts_are_never_resent_to_another_node(tmp_path):
     assert "non_idempotent" not in re.sub(r"#.*", "", text)
 
 
+def test_nodes_get_a_fresh_connection_per_request(tmp_path):
+    # A kept-alive connection the node closes just as a POST goes out makes a 502 nginx may not
+    # retry; found by test_node_killed_mid_burst_loses_no_confirmed_request.
+    upstream = re.search(r"upstream clinic_app \{(.*?)\}", render(tmp_path).read_text(), re.DOTALL).group(1)
+    assert "keepalive" not in re.sub(r"#.*", "", upstream)
+
+
 def test_micro_cache_skips_every_private_visit(tmp_path):
     text = render(tmp_path).read_text()
     cookies = re.search(r'"~\*\(\^\|;\)\\s\*\(([a-z|]+)\)=" 1;', text).group(1).split("|")
