@@ -49,7 +49,7 @@ def prepared(tmp_path_factory):
     )
     manage(migrate_env, "migrate", "--noinput", "--verbosity", "0")
     manage(migrate_env, "createcachetable")
-    output, _ = collect.communicate(timeout=180)
+    output, _ = collect.communicate(timeout=600)
     assert collect.returncode == 0, output
     return Prepared(tmp=tmp, env=env, template=template)
 

@@ -44,7 +44,9 @@ def base_env(static_root, tmp):
     }
 
 
-def manage(env, *args, timeout=180):
+def manage(env, *args, timeout=600):
+    # Bounded, but generous: on a CI machine shared with other jobs, migrate and collectstatic
+    # have been seen to take over three minutes.
     result = subprocess.run(
         [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout
     )
