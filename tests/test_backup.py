@@ -35,8 +35,8 @@ def wipe_database():
 def snapshot():
     return {
         "requests": sorted(ConsultationRequest.objects.values_list("reference", "email", "status")),
-        "answers": sorted(ScreeningAnswer.objects.values_list("request__reference", "precaution_id", "answer")),
-        "photos": sorted(Photo.objects.values_list("request__reference", "image")),
+        "answers": sorted(ScreeningAnswer.objects.values_list("consultation__reference", "precaution_id", "answer")),
+        "photos": sorted(Photo.objects.values_list("consultation__reference", "image")),
         "audit": sorted(AuditEvent.objects.values_list("action", "reference", "detail")),
     }
 
@@ -48,7 +48,7 @@ def clinic_data(storage):
     requests = [make_request(treatment, email=f"backup-{n}@example.com", answers={precaution: "yes"}) for n in range(3)]
     photos = [make_photo(request) for request in requests[:2]]
     for request in requests:
-        AuditEvent.objects.create(action=AuditEvent.Action.VIEW, request=request, reference=request.reference)
+        AuditEvent.objects.create(action=AuditEvent.Action.VIEW, consultation=request, reference=request.reference)
     return {name: storage.open(photo.image.name).read() for photo in photos for name in [photo.image.name]}
 
 

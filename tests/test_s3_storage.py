@@ -125,7 +125,7 @@ def test_staff_see_the_photo_only_through_the_checked_view(s3, staff_client, cli
     assert response.status_code == 200
     assert b"".join(response.streaming_content) == stored
     assert "no-store" in response["Cache-Control"]
-    assert AuditEvent.objects.filter(action=AuditEvent.Action.PHOTO_VIEW, request=consultation).count() == 1
+    assert AuditEvent.objects.filter(action=AuditEvent.Action.PHOTO_VIEW, consultation=consultation).count() == 1
     client.logout()
     assert client.get(url).status_code == 302  # to the login page
 

@@ -20,8 +20,9 @@ from urllib.parse import urlencode
 
 import pytest
 
+from scripts.formdata import post_form
+
 from .conftest import POSTGRES_URL
-from .formdata import post_form
 from .harness import (
     PostgresDatabase,
     Server,
