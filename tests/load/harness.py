@@ -169,6 +169,7 @@ class Server:
 
 
 def free_port():
+    """A port nothing listens on now (the kernel's choice, on loopback)."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
@@ -269,13 +270,6 @@ def stored_emails(database, emails):
 
 
 # --- Several nodes: Redis and the repository's nginx site in front ---------------------------
-
-
-def free_port():
-    """A port nothing listens on now (the kernel's choice, on loopback)."""
-    with contextlib.closing(socket.socket()) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def wait_for_port(port, process, log_path, what, timeout=30):
