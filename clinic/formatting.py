@@ -1,4 +1,4 @@
-"""How the clinic writes times, dates, its address and its absolute links: one place for each.
+"""How the clinic writes times, dates, phone numbers, its address and its absolute links: one place for each.
 
 Everything that shows a time to a patient or to staff (pages, emails, the admin, calendar
 invitations) goes through here, so a second language or a second location changes one module.
@@ -9,8 +9,10 @@ names, defined per language in clinic/formats/<code>/formats.py (FORMAT_MODULE_P
 import datetime
 from zoneinfo import ZoneInfo
 
+import phonenumbers
 from django.conf import settings
-from django.utils import formats
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
 
 from clinic.absolute import site_url
 
@@ -72,3 +74,37 @@ def absolute_url(path="", base=""):
     """A link for an email or a calendar: CLINIC_SITE_URL, else the request's own address, else
     `base` (stored with the request), plus the path (clinic.absolute)."""
     return site_url(path, base)
+
+
+def clinic_today():
+    """Today's date at the clinic."""
+    return timezone.localdate(timezone=clinic_tz())
+
+
+def time_zone_name():
+    """The clinic's zone as people say it, with its identifier: "Eastern Time (America/New_York)"."""
+    key = str(clinic_tz())
+    names = {
+        "America/New_York": _("Eastern Time"),
+        "America/Chicago": _("Central Time"),
+        "America/Denver": _("Mountain Time"),
+        "America/Phoenix": _("Mountain Time"),
+        "America/Los_Angeles": _("Pacific Time"),
+        "America/Anchorage": _("Alaska Time"),
+        "Pacific/Honolulu": _("Hawaii Time"),
+    }
+    return f"{names[key]} ({key})" if key in names else key
+
+
+def phone(value):
+    """A stored E.164 number as people read it: "+12075550134" -> "(207) 555-0134" at home,
+    the international format for a number from another country."""
+    if not value:
+        return ""
+    try:
+        number = phonenumbers.parse(value, settings.CLINIC["PHONE_REGION"])
+    except phonenumbers.NumberParseException:
+        return value
+    home = phonenumbers.region_code_for_number(number) == settings.CLINIC["PHONE_REGION"]
+    style = phonenumbers.PhoneNumberFormat.NATIONAL if home else phonenumbers.PhoneNumberFormat.INTERNATIONAL
+    return phonenumbers.format_number(number, style)

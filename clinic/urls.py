@@ -6,6 +6,7 @@ from education.sitemaps import sitemaps
 
 from . import views
 
+handler403 = "clinic.views.permission_denied"
 handler500 = "clinic.views.server_error"
 
 urlpatterns = [

@@ -14,6 +14,7 @@ from django.db import DatabaseError, connection
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -124,6 +125,17 @@ def robots_txt(request):
 def csrf_failure(request, reason=""):
     # The reason is for developers; patients get a plain explanation and a way back.
     return render(request, "403_csrf.html", status=403)
+
+
+def permission_denied(request, exception=None):
+    """403: in the admin's own look inside the staff area (with the way back to the queue),
+    in the site's look elsewhere. The reason is never shown: it may name a permission."""
+    from django.contrib import admin
+
+    if request.path.startswith(reverse("admin:index")):
+        context = {**admin.site.each_context(request), "title": _("You do not have access to this page")}
+        return render(request, "admin/403.html", context, status=403)
+    return render(request, "403.html", status=403)
 
 
 def server_error(request):

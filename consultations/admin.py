@@ -28,6 +28,7 @@ from .forms.staff import NoteForm, action_form
 from .models import (
     AuditEvent,
     AvailabilityException,
+    ClosedDay,
     ConsultationRequest,
     Flag,
     FlagKind,
@@ -81,11 +82,26 @@ class DeclaredFiltersOnly:
 
 
 class StatusFilter(admin.SimpleListFilter):
+    """The queue opens on the work still to do (open requests); "All" is one click away."""
+
     title = _("status")
     parameter_name = "status"
+    DEFAULT = "open"
 
     def lookups(self, request, model_admin):
-        return [("open", _("Open (not closed)")), *Status.choices]
+        return [("open", _("Open (not closed)")), ("all", _("All, closed ones too")), *Status.choices]
+
+    def value(self):
+        return super().value() or self.DEFAULT
+
+    def choices(self, changelist):
+        # No Django "All" entry (it would mean the default, open): "all" is a lookup of its own.
+        for lookup, title in self.lookup_choices:
+            yield {
+                "selected": self.value() == str(lookup),
+                "query_string": changelist.get_query_string({self.parameter_name: lookup}),
+                "display": title,
+            }
 
     def queryset(self, request, queryset):
         if self.value() == "open":
@@ -185,7 +201,16 @@ def provider_name(user):
 
 @admin.register(ConsultationRequest)
 class ConsultationRequestAdmin(DeclaredFiltersOnly, admin.ModelAdmin):
-    list_display = ["reference", "received", "treatment", "status_badge", "flag_badge", "requested_time", "assigned"]
+    list_display = [
+        "reference",
+        "patient",
+        "received",
+        "treatment",
+        "status_badge",
+        "flag_badge",
+        "requested_time",
+        "assigned",
+    ]
     list_display_links = ["reference"]
     list_filter = [StatusFilter, "treatment", FlagFilter, AssignedFilter, AppointmentFilter]
     search_fields = ["reference", "first_name", "last_name", "email", "phone"]
@@ -203,6 +228,10 @@ class ConsultationRequestAdmin(DeclaredFiltersOnly, admin.ModelAdmin):
 
     def get_changelist(self, request, **kwargs):
         return QueueChangeList
+
+    @admin.display(description=_("patient"), ordering="last_name")
+    def patient(self, obj):
+        return obj.full_name
 
     @admin.display(description=_("received"), ordering="created_at")
     def received(self, obj):
@@ -263,13 +292,27 @@ class ConsultationRequestAdmin(DeclaredFiltersOnly, admin.ModelAdmin):
             )
             field = super().formfield_for_foreignkey(db_field, request, **kwargs)
             field.label_from_instance = provider_name
+            field.empty_label = _("Nobody yet")
+            field.help_text = _(
+                "Providers only. Someone missing? Add them to the “Provider” group (Users) and fill in their hours "
+                "(Providers)."
+            )
             return field
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if db_field.name == "assigned_to" and hasattr(field.widget, "widget"):
+            # No edit/add/delete-user icons next to the choice: assigning is all this form does.
+            field.widget = field.widget.widget
+        return field
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         consultation = self.get_object(request, unquote(object_id))
         if consultation is not None and self.has_view_permission(request, consultation):
             extra_context = {**(extra_context or {}), **self.request_page(request, consultation)}
+        # One "Save" for the one field (assignment); a second button only made an empty-looking bar.
+        extra_context = {**(extra_context or {}), "show_save_and_continue": False}
         response = super().change_view(request, object_id, form_url, extra_context)
         if request.method == "GET" and response.status_code == 200 and consultation is not None:
             shown = "with health data" if request.user.has_perm(permissions.VIEW_HEALTH) else "without health data"
@@ -285,7 +328,8 @@ class ConsultationRequestAdmin(DeclaredFiltersOnly, admin.ModelAdmin):
             {
                 "name": action.name,
                 "label": self.action_label(action, consultation),
-                "form": action_form(action.name),
+                "form": action_form(action.name, consultation=consultation),
+                "confirms": action.emails_patient,
             }
             for action in workflow.available_actions(consultation, user)
         ]
@@ -338,6 +382,7 @@ class ConsultationRequestAdmin(DeclaredFiltersOnly, admin.ModelAdmin):
         name = f"{self.opts.app_label}_{self.opts.model_name}"
         return [
             path("export.csv", wrap(self.export_csv_view), name=f"{name}_export"),
+            path("schedule/", wrap(self.schedule_view), name=f"{name}_schedule"),
             path("<int:object_id>/export.json", wrap(self.export_json_view), name=f"{name}_export_json"),
             path("<int:object_id>/workflow/<slug:action>/", wrap(self.transition_view), name=f"{name}_transition"),
             path("<int:object_id>/notes/", wrap(self.note_view), name=f"{name}_note"),
@@ -347,6 +392,9 @@ class ConsultationRequestAdmin(DeclaredFiltersOnly, admin.ModelAdmin):
 
     def export_csv_view(self, request):
         return staff_views.export_csv(request, self)
+
+    def schedule_view(self, request):
+        return staff_views.schedule(request, self)
 
     def export_json_view(self, request, object_id):
         return staff_views.export_json(request, self, object_id)
@@ -431,6 +479,15 @@ class ProviderAdmin(DeclaredFiltersOnly, admin.ModelAdmin):
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
+@admin.register(ClosedDay)
+class ClosedDayAdmin(DeclaredFiltersOnly, admin.ModelAdmin):
+    """Holidays and other days the whole clinic is shut: no provider can be booked on them."""
+
+    list_display = ["date", "name"]
+    date_hierarchy = "date"
+    search_fields = ["name"]
+
+
 # --- Privacy notices ------------------------------------------------------------------------
 
 
@@ -457,12 +514,22 @@ class PrivacyNoticeAdmin(DeclaredFiltersOnly, admin.ModelAdmin):
 class AuditEventAdmin(DeclaredFiltersOnly, admin.ModelAdmin):
     """Read-only, and for superusers only: the record of who looked at what."""
 
-    list_display = ["at", "user", "action", "request_link", "ip", "detail"]
-    list_filter = ["action"]
+    list_display = ["at_display", "who", "action", "request_link", "ip", "detail"]
+    list_filter = ["action", "by_patient"]
     list_select_related = ["user"]
     search_fields = ["reference", "user__username"]
     search_help_text = _("Reference or username.")
     date_hierarchy = "at"
+
+    @admin.display(description=_("when"), ordering="at")
+    def at_display(self, event):
+        # The same "Tue 1 Dec 2026, 09:40" (clinic time) as the request page and the queue.
+        return when(event.at)
+
+    @admin.display(description=_("who"), ordering="user")
+    def who(self, event):
+        # A staff member by name, or "patient (self-service link)" for the patient's own changes.
+        return event.actor
 
     @admin.display(description=_("request"), ordering="reference")
     def request_link(self, event):

@@ -16,3 +16,7 @@ class ConsultationsConfig(AppConfig):
 
         # The project's own system checks (clinic is not an app of its own).
         from clinic import checks  # noqa: F401
+
+        from . import signals
+
+        signals.connect()

@@ -22,7 +22,7 @@ from django.utils import timezone
 from clinic import formatting
 from clinic.formatting import clinic_tz
 
-from .models import AvailabilityException, ConsultationRequest, Provider, WorkingHours
+from .models import AvailabilityException, ClosedDay, ConsultationRequest, Provider, WorkingHours
 
 UTC = datetime.UTC
 # What a slot key may name (anything outside is not a key, whatever its shape).
@@ -107,7 +107,7 @@ def grouped_by_day(slots):
 def open_slots(now=None, weeks=None, provider=None):
     """Every open time for the next `weeks` weeks (settings.CLINIC_BOOKING_WEEKS), in time order.
 
-    Three queries whatever the number of weeks or providers.
+    Four queries whatever the number of weeks or providers.
     """
     now = now or timezone.now()
     weeks = settings.CLINIC_BOOKING_WEEKS if weeks is None else weeks
@@ -166,12 +166,14 @@ def _generate(now, first_day, end_day, provider_id=None):
     for row in exceptions.values_list("provider_id", "date", "kind", "start", "end"):
         dated[row[0], row[1]].append(row[2:])
     providers = sorted({key[0] for key in weekly} | {key[0] for key in dated})
+    # The whole clinic is shut (holidays): no provider's hours count on these days.
+    closed = set(ClosedDay.objects.filter(date__gte=first_day, date__lt=end_day).values_list("date", flat=True))
 
     earliest = now + datetime.timedelta(hours=settings.CLINIC_BOOKING_LEAD_HOURS)
     slots = []
     day = first_day
     while day < end_day:
-        for pid in providers:
+        for pid in providers if day not in closed else ():
             for start, end in _windows(day, weekly.get((pid, day.weekday()), ()), dated.get((pid, day), ())):
                 slots.extend(slot for slot in _fill(pid, start, end) if slot.start >= earliest)
         day += datetime.timedelta(days=1)

@@ -148,6 +148,30 @@ class AvailabilityException(models.Model):
         return f"{self.date} {self.get_kind_display()} {when}"
 
 
+class ClosedDay(models.Model):
+    """A day the whole clinic is shut (a public holiday): nobody can be booked, whatever their hours."""
+
+    date = models.DateField(_("date"), unique=True)
+    name = models.CharField(_("reason"), max_length=120, help_text=_("For example “Christmas Day”. Staff see it."))
+
+    class Meta:
+        ordering = ["date"]
+        verbose_name = _("closed day")
+        verbose_name_plural = _("closed days")
+
+    def __str__(self):
+        return f"{self.date:%Y-%m-%d} {self.name}"
+
+
+class InfoTopic(models.TextChoices):
+    """What the clinic asks the patient to add. Generic wording: it goes into an email."""
+
+    GENERAL = "general", _("A little more information about your request")
+    PHOTOS = "photos", _("Clearer photos of the area you would like treated")
+    HEALTH = "health", _("More detail in your answers to the health questions")
+    HISTORY = "history", _("Details of any previous aesthetic treatments")
+
+
 class Status(models.TextChoices):
     NEW = "new", _("New")
     TRIAGED = "triaged", _("Triaged")
@@ -290,6 +314,8 @@ class ConsultationRequest(models.Model):
         db_persist=True,
     )
     decline_reason = models.CharField(_("decline reason"), max_length=12, choices=DeclineReason.choices, blank=True)
+    # What staff last asked the patient for: the self-service page offers exactly that.
+    info_topic = models.CharField(_("information asked for"), max_length=10, choices=InfoTopic.choices, blank=True)
 
     objects = ConsultationRequestQuerySet.as_manager()
 
@@ -361,7 +387,7 @@ class ConsultationRequest(models.Model):
     # from consultations.workflow (notices), after the transaction commits.
 
     @transaction.atomic
-    def transition(self, to, *, by=None, reason="", note=""):
+    def transition(self, to, *, by=None, by_patient=False, reason="", note="", acknowledged_flag=""):
         locked = type(self).objects.select_for_update().get(pk=self.pk)
         if to not in TRANSITIONS.get(locked.status, set()):
             raise InvalidTransition(
@@ -376,8 +402,20 @@ class ConsultationRequest(models.Model):
             self.decline_reason = reason
             fields.append("decline_reason")
         self.save(update_fields=fields)
-        StatusChange.objects.create(consultation=self, from_status=previous, to_status=to, by=by, note=note[:500])
+        StatusChange.objects.create(
+            consultation=self,
+            from_status=previous,
+            to_status=to,
+            by=by,
+            by_patient=by_patient,
+            note=note[:500],
+            acknowledged_flag=acknowledged_flag,
+        )
         return previous
+
+    def has_started(self, now=None):
+        """The booked time has begun: only from then on can the patient have come, or not."""
+        return self.slot_start is not None and self.slot_start <= (now or timezone.now())
 
 
 # The rows below point at their request through a field named `consultation` (never `request`,
@@ -406,6 +444,20 @@ class ScreeningAnswer(models.Model):
 
     def __str__(self):
         return self.question
+
+    @property
+    def raised_flag(self):
+        """The flag this answer raised, as services.screening_flags() decides: "yes" raises the
+        question's own kind, "not sure" asks to discuss it, "no" raises none. Shown next to the
+        answer so it always agrees with the flag box."""
+        if self.answer == self.Answer.YES:
+            return self.flag_kind
+        if self.answer == self.Answer.UNSURE and self.flag_kind:
+            return FlagKind.DISCUSS
+        return ""
+
+    def get_raised_flag_display(self):
+        return FlagKind(self.raised_flag).label if self.raised_flag else ""
 
 
 class Flag(models.Model):
@@ -446,6 +498,10 @@ class Photo(models.Model):
     width = models.PositiveIntegerField()
     height = models.PositiveIntegerField()
     uploaded_at = models.DateTimeField(auto_now_add=True)
+    # Set for photos the patient sent later through their link, when the clinic asked for them.
+    additional_info = models.ForeignKey(
+        "AdditionalInfo", on_delete=models.SET_NULL, null=True, blank=True, related_name="photos"
+    )
 
     class Meta:
         ordering = ["pk"]
@@ -469,8 +525,12 @@ class StatusChange(models.Model):
     from_status = models.CharField(max_length=12, choices=Status.choices)
     to_status = models.CharField(max_length=12, choices=Status.choices)
     by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    # True when the patient did it through their self-service link (then `by` is empty).
+    by_patient = models.BooleanField(_("by the patient"), default=False)
     at = models.DateTimeField(default=timezone.now)
     note = models.CharField(max_length=500, blank=True)
+    # Approving a flagged request: the flag the approver ticked that they had read.
+    acknowledged_flag = models.CharField(_("flag acknowledged"), max_length=15, choices=FlagKind.choices, blank=True)
 
     class Meta:
         ordering = ["at", "pk"]
@@ -478,7 +538,21 @@ class StatusChange(models.Model):
         verbose_name_plural = _("status changes")
 
     def __str__(self):
-        return f"{self.from_status} → {self.to_status}"
+        return f"{self.get_from_status_display()} → {self.get_to_status_display()}"
+
+    @property
+    def actor(self):
+        return actor_label(self.by, self.by_patient)
+
+
+PATIENT_ACTOR = _("patient (self-service link)")
+
+
+def actor_label(user, by_patient=False):
+    """Who did something, as the status history and the audit trail both say it."""
+    if user is not None:
+        return user.get_full_name() or user.get_username()
+    return PATIENT_ACTOR if by_patient else _("the system")
 
 
 class ImmutableModel(models.Model):
@@ -520,6 +594,7 @@ class AuditEvent(ImmutableModel):
 
     class Action(models.TextChoices):
         VIEW = "view", _("Viewed request")
+        PATIENT_CHANGE = "patient", _("Patient changed request")
         PHOTO_VIEW = "photo_view", _("Viewed photo")
         CHANGE = "change", _("Changed request")
         TRANSITION = "transition", _("Changed status")
@@ -529,6 +604,7 @@ class AuditEvent(ImmutableModel):
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
+    by_patient = models.BooleanField(_("by the patient"), default=False)
     action = models.CharField(max_length=12, choices=Action.choices)
     consultation = models.ForeignKey(
         ConsultationRequest, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", db_column="request_id"
@@ -544,7 +620,11 @@ class AuditEvent(ImmutableModel):
         verbose_name_plural = _("audit events")
 
     def __str__(self):
-        return f"{self.at:%Y-%m-%d %H:%M} {self.user} {self.get_action_display()} {self.reference}"
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor} {self.get_action_display()} {self.reference}"
+
+    @property
+    def actor(self):
+        return actor_label(self.user, self.by_patient)
 
     @classmethod
     def record(cls, http_request, action, consultation=None, detail=""):
@@ -553,10 +633,11 @@ class AuditEvent(ImmutableModel):
         return cls.log(action, consultation, user=user, ip=client_ip(http_request), detail=detail)
 
     @classmethod
-    def log(cls, action, consultation=None, *, user=None, ip=None, detail=""):
-        """An event by a staff user, or by no user (the patient through their link, or the system)."""
+    def log(cls, action, consultation=None, *, user=None, ip=None, detail="", by_patient=False):
+        """An event by a staff user, or by no user: the patient through their link (by_patient), or the system."""
         return cls.objects.create(
             user=user if user is not None and user.is_authenticated else None,
+            by_patient=by_patient,
             action=action,
             consultation=consultation,
             reference=consultation.reference if consultation else "",
@@ -571,7 +652,9 @@ class AdditionalInfo(models.Model):
     consultation = models.ForeignKey(
         ConsultationRequest, on_delete=models.CASCADE, related_name="additional_info", db_column="request_id"
     )
-    text = models.TextField(_("information"), max_length=4000)
+    topic = models.CharField(_("what was asked for"), max_length=10, choices=InfoTopic.choices, blank=True)
+    # Empty when the patient answered with photos only (they are Photo rows pointing here).
+    text = models.TextField(_("information"), max_length=4000, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

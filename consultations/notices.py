@@ -94,7 +94,13 @@ def request_received(consultation):
         manage_url = absolute_url(links.manage_path(consultation))
     except NoReverseMatch:  # the self-service pages are not there yet
         manage_url = ""
-    queue("request_received", consultation.email, {"reference": consultation.reference, "manage_url": manage_url})
+    # The requested time, if any, with its day: held until the clinic confirms it.
+    slot = Slot.of(consultation)
+    queue(
+        "request_received",
+        consultation.email,
+        {"reference": consultation.reference, "manage_url": manage_url, "when": slot_label(slot) if slot else ""},
+    )
 
 
 def booking_confirmed(consultation):
@@ -151,10 +157,10 @@ def staff_new_request(consultation):
     )
 
 
-def staff_patient_added_info(consultation):
-    # The reference only; the text is read in the admin.
+def staff_patient_added_info(consultation, photo_count=0):
+    # The reference and how many photos came, no more; the text and photos are seen in the admin.
     queue(
         "patient_added_info",
         settings.CLINIC_STAFF_EMAIL,
-        {"reference": consultation.reference, "admin_url": staff_link(consultation)},
+        {"reference": consultation.reference, "photo_count": photo_count, "admin_url": staff_link(consultation)},
     )

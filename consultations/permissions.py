@@ -47,6 +47,7 @@ ROLES = {
             "view_provider",
             "view_workinghours",
             "view_availabilityexception",
+            "view_closedday",
         ],
     },
     PROVIDER: {
@@ -71,6 +72,11 @@ ROLES = {
             "add_availabilityexception",
             "change_availabilityexception",
             "delete_availabilityexception",
+            # The clinic's holidays: everyone sees them, providers keep them up to date.
+            "view_closedday",
+            "add_closedday",
+            "change_closedday",
+            "delete_closedday",
         ],
     },
     CONTENT_EDITOR: {

@@ -1,17 +1,23 @@
-"""Questions the staff pages ask of the data: shared by the admin, its template tags and commands."""
+"""Questions the staff pages ask of the data: shared by the admin, its template tags and commands.
+
+Among them the front desk's day: who comes when, with which provider.
+"""
 
 import datetime
+from collections import defaultdict
+from dataclasses import dataclass
 
 from django.db.models import Count, Q
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from clinic.formatting import clinic_tz
+from clinic.formatting import clinic_today, clinic_tz
 
 from .models import ACTIVE_STATUSES, ConsultationRequest, Status
 
 CHANGELIST = "admin:consultations_consultationrequest_changelist"
+# On the schedule: times still held or booked, and visits that already happened (or did not).
+SCHEDULE_STATUSES = [*ACTIVE_STATUSES, Status.COMPLETED, Status.NO_SHOW]
 
 
 def day_start(day):
@@ -22,10 +28,6 @@ def day_start(day):
 def day_range(day):
     """[start, end) of a day at the clinic."""
     return day_start(day), day_start(day + datetime.timedelta(days=1))
-
-
-def clinic_today():
-    return timezone.localdate(timezone=clinic_tz())
 
 
 def queue_counts():
@@ -62,3 +64,37 @@ def queue_counts():
             "url": f"{queue}?status=open&slot=today",
         },
     ]
+
+
+@dataclass
+class ScheduleDay:
+    day: datetime.date
+    # [(provider, [requests in time order])], providers by name
+    providers: list
+
+
+def schedule(first_day, days):
+    """The consultations held or booked on `days` days from `first_day` (clinic dates), grouped
+    by day, then provider. One query, whatever the number of rows."""
+    start, end = day_start(first_day), day_start(first_day + datetime.timedelta(days=days))
+    rows = (
+        ConsultationRequest.objects.filter(status__in=SCHEDULE_STATUSES, slot_start__gte=start, slot_start__lt=end)
+        .select_related("provider", "treatment")
+        .order_by("slot_start", "provider__display_name")
+    )
+    by_day = defaultdict(lambda: defaultdict(list))
+    for consultation in rows:
+        local_day = consultation.slot_start.astimezone(clinic_tz()).date()
+        by_day[local_day][consultation.provider].append(consultation)
+    result = []
+    for offset in range(days):
+        day = first_day + datetime.timedelta(days=offset)
+        providers = sorted(by_day.get(day, {}).items(), key=lambda item: item[0].display_name)
+        result.append(ScheduleDay(day=day, providers=providers))
+    return result
+
+
+def week_start(day=None):
+    """Monday of the week of `day` (today at the clinic by default)."""
+    day = day or clinic_today()
+    return day - datetime.timedelta(days=day.weekday())

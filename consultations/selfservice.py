@@ -16,9 +16,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from . import booking, links, workflow
-from .availability import Slot, grouped_by_day, open_slots
+from .availability import Slot
 from .forms.selfservice import InfoForm, MoveForm
-from .models import ConsultationRequest, InvalidTransition, Provider, Status
+from .models import ConsultationRequest, InvalidTransition, Status
 
 STATUS_WORDS = {
     Status.NEW: _("We have your request. A provider will review it soon."),
@@ -88,10 +88,14 @@ def _page(request, template, consultation, token, status=200, **context):
     return response
 
 
+def _info_form(consultation, data=None, files=None):
+    return InfoForm(data, files, topic=consultation.info_topic)
+
+
 @require_http_methods(["GET", "HEAD"])
 @with_consultation
 def manage(request, token, consultation):
-    return _page(request, "consultations/manage.html", consultation, token, info_form=InfoForm())
+    return _page(request, "consultations/manage.html", consultation, token, info_form=_info_form(consultation))
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -120,7 +124,7 @@ def move(request, token, consultation):
         return redirect("consultations:manage", token=token)
     if consultation.slot_start is not None and actions["moves_left"] == 0:
         return _page(request, "consultations/manage_move.html", consultation, token, limit_reached=True)
-    form = MoveForm(request.POST or None)
+    form = MoveForm(request.POST or None, consultation=consultation, moves_left=actions["moves_left"])
     if request.method == "POST" and form.is_valid():
         slot = form.cleaned_data["slot"]
         try:
@@ -130,26 +134,17 @@ def move(request, token, consultation):
                 workflow.reschedule(consultation, slot, by_patient=True)
         except booking.BookingError as error:
             form.add_error("slot", forms.ValidationError(str(error), code=type(error).__name__))
+            form.mark_errors()
         else:
-            messages.success(request, _("Done. Your new time is %(when)s.") % {"when": slot.label})
+            messages.success(
+                request,
+                _("Done. Your new time is %(when)s. We hold it for you until the clinic confirms it.")
+                % {"when": slot.label}
+                if consultation.status != Status.APPROVED
+                else _("Done. Your new time is %(when)s.") % {"when": slot.label},
+            )
             return redirect("consultations:manage", token=token)
-    return _move_page(request, consultation, token, form)
-
-
-def _move_page(request, consultation, token, form):
-    slots = [slot for slot in open_slots() if slot != Slot.of(consultation)]
-    provider_ids = {slot.provider_id for slot in slots}
-    # Name the provider only when a time could mean more than one of them.
-    names = {p.pk: str(p) for p in Provider.objects.filter(pk__in=provider_ids)} if len(provider_ids) > 1 else {}
-    chosen = form["slot"].value() or ""
-    groups = grouped_by_day(slots)
-    # The day with the chosen time is open; otherwise the first day (details work without JavaScript).
-    open_index = next((i for i, (_day, day_slots) in enumerate(groups) if any(s.key == chosen for s in day_slots)), 0)
-    days = [
-        (day, [(slot, names.get(slot.provider_id, "")) for slot in day_slots], i == open_index)
-        for i, (day, day_slots) in enumerate(groups)
-    ]
-    return _page(request, "consultations/manage_move.html", consultation, token, form=form, days=days, chosen=chosen)
+    return _page(request, "consultations/manage_move.html", consultation, token, form=form)
 
 
 @require_POST
@@ -158,10 +153,11 @@ def add_info(request, token, consultation):
     if not _actions(consultation)["can_add_info"]:
         messages.info(request, _("We are not waiting for information on this request any more."))
         return redirect("consultations:manage", token=token)
-    form = InfoForm(request.POST)
+    form = _info_form(consultation, request.POST, request.FILES)
     if form.is_valid():
+        sent_photos = form.cleaned_data.get("photos") or []
         try:
-            workflow.add_information(consultation, form.cleaned_data["text"])
+            workflow.add_information(consultation, form.cleaned_data["text"], photos=sent_photos)
         except InvalidTransition:
             messages.info(request, _("We are not waiting for information on this request any more."))
         else:

@@ -16,15 +16,17 @@ from django.core.exceptions import PermissionDenied
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
+from clinic import formatting
 from clinic.clientip import client_ip
 
-from . import workflow
-from .forms.staff import NoteForm, action_form
+from . import queries, workflow
+from .forms.staff import CONFIRMED, NoteForm, action_form
 from .models import AuditEvent, InvalidTransition
 from .permissions import ADD_NOTE, EXPORT, VIEW_HEALTH, VIEW_PHOTOS
 
@@ -54,8 +56,17 @@ def transition(request, model_admin, object_id, action_name):
         raise Http404
     if not request.user.has_perm(action.permission):
         raise PermissionDenied
-    form = action_form(action_name, request.POST)
+    form = action_form(action_name, request.POST, consultation)
+    confirmed = request.POST.get(CONFIRMED) == "yes"
+    if action.emails_patient and not confirmed:
+        # A second look before the patient is emailed: the confirmation page repeats what
+        # was chosen and sends it again with CONFIRMED. Plain forms: works without JavaScript.
+        if form is not None:
+            form.is_valid()  # errors (a missing reason) are shown there, next to the field
+        return confirm_page(request, model_admin, consultation, action, form)
     if form is not None and not form.is_valid():
+        if confirmed:
+            return confirm_page(request, model_admin, consultation, action, form)
         for errors in form.errors.values():
             for error in errors:
                 messages.error(request, error)
@@ -66,7 +77,7 @@ def transition(request, model_admin, object_id, action_name):
             consultation, request.user, ip=client_ip(request), **(form.arguments() if form else {})
         )
     except InvalidTransition as error:
-        # Someone else moved it first, or a stale page: say so, change nothing.
+        # Someone else moved it first, a stale page, or too early: say so, change nothing.
         messages.error(request, str(error))
         return redirect(change_url(consultation, "#workflow"))
     messages.success(
@@ -75,6 +86,43 @@ def transition(request, model_admin, object_id, action_name):
         % {"reference": consultation.reference, "status": consultation.get_status_display()},
     )
     return redirect(change_url(consultation))
+
+
+def confirm_page(request, model_admin, consultation, action, form):
+    """ "This emails the patient: are you sure?", in the admin's look, with the action's own fields."""
+    opts = model_admin.opts
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "opts": opts,
+        "original": consultation,
+        "action": action,
+        "form": form,
+        "title": _("Confirm: %(action)s") % {"action": action.label},
+        "when": formatting.when(consultation.slot_start),
+    }
+    return TemplateResponse(request, "admin/consultations/consultationrequest/confirm_action.html", context, status=200)
+
+
+def schedule(request, model_admin):
+    """The front desk's day: today's (or this week's) held and booked times by provider, with
+    reference, patient, status and flag level, each linking to its request. No health details:
+    the flag level is all Front desk sees of the screening. Print layout in clinic-print.css."""
+    if not model_admin.has_view_permission(request):
+        raise PermissionDenied
+    span = request.GET.get("range", "today")
+    if span not in ("today", "week"):
+        span = "today"
+    today = formatting.clinic_today()
+    first_day, days = (today, 1) if span == "today" else (queries.week_start(today), 7)
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "opts": model_admin.opts,
+        "title": _("Today's schedule") if span == "today" else _("This week's schedule"),
+        "span": span,
+        "days": queries.schedule(first_day, days),
+        "today": today,
+    }
+    return TemplateResponse(request, "admin/consultations/consultationrequest/schedule.html", context)
 
 
 @require_POST

@@ -11,10 +11,12 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods
 
+from clinic import formatting
 from education.models import Treatment
 from education.rendering import render_markdown
 
 from . import booking, intake, ratelimit
+from .availability import Slot
 from .forms import IntakeForm
 from .models import ConsultationRequest, PrivacyNotice
 
@@ -88,7 +90,11 @@ def confirmation(request):
     if consultation is None:
         # Another browser, an expired session, or a shared link: nothing to show.
         return render(request, "consultations/confirmation_unavailable.html", status=404)
-    return render(request, "consultations/confirmation.html", {"consultation": consultation})
+    return render(
+        request,
+        "consultations/confirmation.html",
+        {"consultation": consultation, "held": Slot.of(consultation), "time_zone": formatting.time_zone_name()},
+    )
 
 
 @require_GET

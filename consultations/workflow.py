@@ -12,22 +12,26 @@ selfservice.py; the clock's side in the expire_holds command.
 
 from dataclasses import dataclass
 
-from django.db import models, transaction
+from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
+from clinic import formatting
+
 from . import booking, notices
-from .availability import Slot
-from .models import AdditionalInfo, AuditEvent, DeclineReason, Note, Photo, Status
+from .availability import Slot, slot_label
+from .models import (
+    AdditionalInfo,
+    AuditEvent,
+    DeclineReason,
+    FlagKind,
+    InfoTopic,  # noqa: F401 (staff forms and tests name it as workflow.InfoTopic)
+    InvalidTransition,
+    Note,
+    Photo,
+    Status,
+    StatusChange,
+)
 from .permissions import CHANGE_STATUS, DECIDE
-
-
-class InfoTopic(models.TextChoices):
-    """What the clinic asks the patient to add. Generic wording: it goes into an email."""
-
-    GENERAL = "general", _("A little more information about your request")
-    PHOTOS = "photos", _("Clearer photos of the area you would like treated")
-    HEALTH = "health", _("More detail in your answers to the health questions")
-    HISTORY = "history", _("Details of any previous aesthetic treatments")
 
 
 @dataclass(frozen=True)
@@ -36,36 +40,96 @@ class Action:
     target: Status
     permission: str
     label: str
+    # The patient gets an email: the button leads to a confirmation step first.
+    emails_patient: bool = False
+    # Only once the appointment has begun (nobody can have missed or attended a future visit).
+    from_start: bool = False
 
 
 # The buttons on the request page, in the order they are shown.
 ACTIONS = {
     action.name: action
     for action in (
-        Action("approve", Status.APPROVED, DECIDE, _("Approve and confirm the time")),
+        Action("approve", Status.APPROVED, DECIDE, _("Approve and confirm the time"), emails_patient=True),
         Action("triage", Status.TRIAGED, CHANGE_STATUS, _("Mark as triaged")),
-        Action("request_info", Status.NEEDS_INFO, CHANGE_STATUS, _("Ask the patient for more information")),
-        Action("complete", Status.COMPLETED, CHANGE_STATUS, _("Mark as completed")),
-        Action("no_show", Status.NO_SHOW, CHANGE_STATUS, _("Mark as no-show")),
-        Action("decline", Status.DECLINED, DECIDE, _("Decline")),
-        Action("cancel", Status.CANCELLED, CHANGE_STATUS, _("Cancel for the clinic")),
+        Action(
+            "request_info",
+            Status.NEEDS_INFO,
+            CHANGE_STATUS,
+            _("Ask the patient for more information"),
+            emails_patient=True,
+        ),
+        Action("complete", Status.COMPLETED, CHANGE_STATUS, _("Mark as completed"), from_start=True),
+        Action("no_show", Status.NO_SHOW, CHANGE_STATUS, _("Mark as no-show"), emails_patient=True, from_start=True),
+        Action("decline", Status.DECLINED, DECIDE, _("Decline"), emails_patient=True),
+        Action("cancel", Status.CANCELLED, CHANGE_STATUS, _("Cancel for the clinic"), emails_patient=True),
     )
 }
 
 
-def available_actions(consultation, user):
-    """The actions this user may take on this request in its current state."""
+class NotYet(InvalidTransition):
+    """The appointment has not begun: it cannot be completed or missed yet."""
+
+
+class AcknowledgementNeeded(InvalidTransition):
+    """A Do-not-treat or Postpone flag must be acknowledged before approving."""
+
+
+# Flags an approver must acknowledge in so many words before approving.
+FLAGS_TO_ACKNOWLEDGE = {FlagKind.DO_NOT_TREAT, FlagKind.POSTPONE}
+
+
+def needs_acknowledgement(consultation):
+    return consultation.worst_flag in FLAGS_TO_ACKNOWLEDGE
+
+
+def is_due(action, consultation, now=None):
+    """Not too early for this action: completed and no-show only from the appointment's start on.
+
+    A booking agreed by phone has no time in the system; staff judge it themselves."""
+    return not action.from_start or consultation.slot_start is None or consultation.has_started(now)
+
+
+def available_actions(consultation, user, now=None):
+    """The actions this user may take on this request in its current state and at this time."""
     allowed = consultation.allowed_transitions()
-    return [action for action in ACTIONS.values() if action.target in allowed and user.has_perm(action.permission)]
+    return [
+        action
+        for action in ACTIONS.values()
+        if action.target in allowed and user.has_perm(action.permission) and is_due(action, consultation, now)
+    ]
 
 
-def _change(consultation, to, *, by=None, ip=None, reason="", note=""):
+def _check_started(consultation, action_name):
+    if not is_due(ACTIONS[action_name], consultation):
+        raise NotYet(
+            _("%(action)s is possible from the start of the appointment (%(when)s) on.")
+            % {"action": ACTIONS[action_name].label, "when": formatting.slot_when(consultation.slot_start)}
+        )
+
+
+def _change(consultation, to, *, by=None, ip=None, reason="", note="", by_patient=False, acknowledged_flag=""):
     """The one way a status changes: the state machine, the history row and the audit row."""
-    previous = consultation.transition(to, by=by, reason=reason, note=note)
-    AuditEvent.log(
-        AuditEvent.Action.TRANSITION, consultation, user=by, ip=ip, detail=f"{previous} -> {consultation.status}"
+    previous = consultation.transition(
+        to, by=by, by_patient=by_patient, reason=reason, note=note, acknowledged_flag=acknowledged_flag
     )
+    # Labels as staff read them in the audit trail, not the stored codes.
+    detail = f"{Status(previous).label} → {consultation.get_status_display()}"
+    AuditEvent.log(AuditEvent.Action.TRANSITION, consultation, user=by, ip=ip, detail=detail, by_patient=by_patient)
     return previous
+
+
+def _record_patient_step(consultation, note, detail):
+    """A change the patient made through their link that is not a status change (a move, a chosen
+    time): in the status history and the audit trail too, so staff see all that happened in one list."""
+    StatusChange.objects.create(
+        consultation=consultation,
+        from_status=consultation.status,
+        to_status=consultation.status,
+        by_patient=True,
+        note=note,
+    )
+    AuditEvent.log(AuditEvent.Action.PATIENT_CHANGE, consultation, detail=detail, by_patient=True)
 
 
 # --- Staff ------------------------------------------------------------------------------------
@@ -82,13 +146,23 @@ def triage(consultation, by, ip=None):
 def request_info(consultation, by, topic=InfoTopic.GENERAL, ip=None):
     topic = InfoTopic(topic or InfoTopic.GENERAL)
     previous = _change(consultation, Status.NEEDS_INFO, by=by, ip=ip, note=f"asked for: {topic.value}")
+    # The patient's page offers exactly what was asked for (a photo upload, or a text box).
+    consultation.info_topic = topic
+    consultation.save(update_fields=["info_topic", "updated_at"])
     notices.needs_info(consultation, topic.label)
     return previous
 
 
 @transaction.atomic
-def approve(consultation, by, ip=None):
-    previous = _change(consultation, Status.APPROVED, by=by, ip=ip)
+def approve(consultation, by, acknowledged=False, ip=None):
+    """Raises AcknowledgementNeeded for a Do-not-treat or Postpone flag not acknowledged."""
+    if needs_acknowledgement(consultation) and not acknowledged:
+        raise AcknowledgementNeeded(
+            _("This request is flagged “%(flag)s”: tick the box to confirm you have read the flags before approving.")
+            % {"flag": consultation.get_worst_flag_display()}
+        )
+    flag = consultation.worst_flag if needs_acknowledgement(consultation) else ""
+    previous = _change(consultation, Status.APPROVED, by=by, ip=ip, acknowledged_flag=flag)
     notices.booking_confirmed(consultation)
     return previous
 
@@ -104,11 +178,14 @@ def decline(consultation, by, reason, ip=None):
 @transaction.atomic
 def complete(consultation, by, ip=None):
     # Aftercare is given in person at the visit; no email.
+    _check_started(consultation, "complete")
     return _change(consultation, Status.COMPLETED, by=by, ip=ip)
 
 
 @transaction.atomic
 def no_show(consultation, by, ip=None):
+    # "We missed you" for a visit days away would be false: only from its start time on.
+    _check_started(consultation, "no_show")
     previous = _change(consultation, Status.NO_SHOW, by=by, ip=ip)
     notices.no_show(consultation)
     return previous
@@ -127,23 +204,43 @@ def cancel(consultation, by, ip=None):
 @transaction.atomic
 def cancel_by_patient(consultation):
     """The held time is free again. Raises InvalidTransition."""
-    previous = _change(consultation, Status.CANCELLED, note="Cancelled by patient")
+    previous = _change(consultation, Status.CANCELLED, note="Cancelled by patient", by_patient=True)
     notices.cancelled_by_patient(consultation, previous)
     return previous
 
 
 @transaction.atomic
-def add_information(consultation, text):
-    """The patient answers a request for more information; back to the staff queue. Raises InvalidTransition."""
-    _change(consultation, Status.TRIAGED, note="Patient added information")
-    AdditionalInfo.objects.create(consultation=consultation, text=text)
-    notices.staff_patient_added_info(consultation)
-    return consultation
+def add_information(consultation, text="", photos=()):
+    """The patient answers a request for more information (text, photos or both); back to the staff
+    queue. photos: cleaned photos (consultations.photos.CleanPhoto). Raises InvalidTransition."""
+    _change(consultation, Status.TRIAGED, note="Patient added information", by_patient=True)
+    info = AdditionalInfo.objects.create(consultation=consultation, topic=consultation.info_topic, text=text)
+    for photo in photos:
+        Photo.objects.create(
+            consultation=consultation,
+            additional_info=info,
+            image=photo.as_file(),
+            content_type=photo.content_type,
+            width=photo.width,
+            height=photo.height,
+        )
+    # What was sent, never its content.
+    AuditEvent.log(
+        AuditEvent.Action.PATIENT_CHANGE,
+        consultation,
+        detail=f"added information ({len(photos)} photos)",
+        by_patient=True,
+    )
+    notices.staff_patient_added_info(consultation, photo_count=len(photos))
+    return info
 
 
+@transaction.atomic
 def choose_time(consultation, slot):
     """A request without a time gets one (not a move: no count, no notice). Raises booking.BookingError."""
-    return booking.hold(consultation, slot)
+    booking.hold(consultation, slot)
+    _record_patient_step(consultation, f"Chose {slot_label(slot)}", "chose a time")
+    return consultation
 
 
 @transaction.atomic
@@ -151,6 +248,9 @@ def reschedule(consultation, new_slot, by_patient=True, now=None):
     """Move the held time and tell the patient. Raises booking.RescheduleLimit, SlotUnavailable or SlotTaken."""
     old_slot = Slot.of(consultation)
     booking.reschedule(consultation, new_slot, by_patient=by_patient, now=now)
+    if by_patient:
+        note = f"Moved from {slot_label(old_slot)} to {slot_label(new_slot)}"
+        _record_patient_step(consultation, note, "moved to another time")
     notices.rescheduled(consultation, old_slot)
     return consultation
 

@@ -208,7 +208,8 @@ def make_provider(user=None, display_name="Dr Quinn", *, weekdays=(), **kwargs):
     from consultations.models import Provider, WorkingHours
 
     user = user or make_staff("Provider", username=display_name.lower().replace(" ", "-"))
-    provider = Provider.objects.create(user=user, display_name=display_name, **kwargs)
+    # A user in the Provider group already has a profile (consultations/signals.py): fill it in.
+    provider, _created = Provider.objects.update_or_create(user=user, defaults={"display_name": display_name, **kwargs})
     WorkingHours.objects.bulk_create(
         WorkingHours(provider=provider, weekday=day, start=datetime.time(9), end=datetime.time(17)) for day in weekdays
     )
@@ -255,3 +256,15 @@ def pass_second_step(client, user, device=None):
     response = client.post(reverse("admin:two_factor_verify"), {"otp_token": totp_code(device)})
     assert response.status_code == 302, response.content
     return device
+
+
+def png_upload(name="photo.png", size=(60, 40)):
+    """An uploaded PNG file, as a browser sends a chosen photo."""
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", size, "teal").save(buffer, "PNG")
+    return SimpleUploadedFile(name, buffer.getvalue(), content_type="image/png")

@@ -88,7 +88,8 @@ def export_json(client, consultation):
 
 def workflow(action, data=None, target=None):
     def run(client, consultation):
-        response = client.post(url("transition", consultation.pk, action), data or {})
+        # Actions that email the patient are sent from their confirmation step (confirmed=yes).
+        response = client.post(url("transition", consultation.pk, action), {"confirmed": "yes", **(data or {})})
         assert response.status_code in (302, 403)
         allowed = response.status_code == 302
         assert (status_after(consultation) == target) == allowed
@@ -143,11 +144,11 @@ MATRIX = {
     view_photo: (False, True, False, True),
     export_csv: (False, True, False, True),
     export_json: (False, True, False, True),
-    workflow("approve", target=Status.APPROVED): (False, True, False, True),
+    workflow("approve", {"approve-acknowledged": "on"}, Status.APPROVED): (False, True, False, True),
     workflow("decline", {"decline-reason": "not_suitable"}, Status.DECLINED): (False, True, False, True),
     workflow("triage", target=Status.TRIAGED): (True, True, False, True),
     workflow("request_info", {"request_info-topic": "photos"}, Status.NEEDS_INFO): (True, True, False, True),
-    workflow("cancel", {"cancel-confirm": "on"}, Status.CANCELLED): (True, True, False, True),
+    workflow("cancel", target=Status.CANCELLED): (True, True, False, True),
     add_note: (True, True, False, True),
     assign: (False, True, False, True),
     delete: (False, False, False, True),

@@ -126,20 +126,21 @@ def test_queue_query_count_does_not_grow_with_rows(rows, provider_client, ask, p
         ("status=new", {"new_dnt", "new_plain"}),
         ("status=open", {"new_dnt", "new_plain", "booked_discuss", "info"}),
         ("status=declined", {"declined"}),
-        ("flag=any", {"new_dnt", "booked_discuss", "declined"}),
-        ("flag=do_not_treat", {"new_dnt", "declined"}),
-        ("flag=discuss", {"booked_discuss"}),
-        ("flag=none", {"new_plain", "info"}),
-        ("assigned=me", {"booked_discuss"}),
-        ("assigned=nobody", {"new_dnt", "new_plain", "info", "declined"}),
-        ("slot=today", {"booked_discuss"}),
-        ("slot=week", {"info"}),
-        ("slot=past", {"booked_discuss", "declined"}),
-        ("slot=none", {"new_dnt", "new_plain"}),
+        ("status=all&flag=any", {"new_dnt", "booked_discuss", "declined"}),
+        ("status=all&flag=do_not_treat", {"new_dnt", "declined"}),
+        ("status=all&flag=discuss", {"booked_discuss"}),
+        ("status=all&flag=none", {"new_plain", "info"}),
+        ("status=all&assigned=me", {"booked_discuss"}),
+        ("status=all&assigned=nobody", {"new_dnt", "new_plain", "info", "declined"}),
+        ("status=all&slot=today", {"booked_discuss"}),
+        ("status=all&slot=week", {"info"}),
+        ("status=all&slot=past", {"booked_discuss", "declined"}),
+        ("status=all&slot=none", {"new_dnt", "new_plain"}),
         ("status=open&flag=any&slot=today", {"booked_discuss"}),
     ],
 )
 def test_queue_filters(query, expected, provider_client, ask, provider, treatment):
+    # Since issue 14 the queue opens on open requests: "status=all" includes the closed ones.
     now = timezone.now()
     half_hour = datetime.timedelta(minutes=30)
     # Midnight at the clinic today: today's, and already past.
@@ -224,7 +225,7 @@ def test_admin_home_has_no_queue_for_content_editors(client, ask):
 def test_request_page_shows_answers_read_only_with_flags_first(provider_client, ask):
     consultation = ask("do_not_treat", medications="Warfarin 5 mg", allergies="Lidocaine")
     html = provider_client.get(page(consultation)).content.decode()
-    flags_at, about_at = html.index("Flags from the screening questions"), html.index("About you")
+    flags_at, about_at = html.index("Flags from the screening questions"), html.index("Patient</h2>")
     assert flags_at < about_at
     assert "Severe allergy" in html[flags_at:about_at]  # the contraindication the flag came from
     for text in (
@@ -265,7 +266,7 @@ def test_approve_button_confirms_the_time_and_reports_it(
     consultation = ask(provider=provider, slot_start=start, slot_end=start + datetime.timedelta(minutes=30))
     url = reverse("admin:consultations_consultationrequest_transition", args=[consultation.pk, "approve"])
     with django_capture_on_commit_callbacks(execute=True):
-        response = provider_client.post(url, follow=True)
+        response = provider_client.post(url, {"confirmed": "yes"}, follow=True)
     consultation.refresh_from_db()
     assert consultation.status == Status.APPROVED
     assert f"{consultation.reference} is now “Approved / booked”." in response.content.decode()
@@ -275,7 +276,7 @@ def test_approve_button_confirms_the_time_and_reports_it(
 def test_workflow_button_from_a_stale_page_explains_instead_of_failing(provider_client, ask):
     consultation = ask(status=Status.DECLINED)
     url = reverse("admin:consultations_consultationrequest_transition", args=[consultation.pk, "approve"])
-    response = provider_client.post(url, follow=True)
+    response = provider_client.post(url, {"confirmed": "yes"}, follow=True)
     assert response.status_code == 200
     assert "cannot become" in response.content.decode()
     consultation.refresh_from_db()
@@ -294,7 +295,7 @@ def test_decline_without_a_reason_asks_for_one(provider_client, ask):
 def test_decline_with_a_reason_records_it(provider_client, ask):
     consultation = ask()
     url = reverse("admin:consultations_consultationrequest_transition", args=[consultation.pk, "decline"])
-    provider_client.post(url, {"decline-reason": "in_person"})
+    provider_client.post(url, {"decline-reason": "in_person", "confirmed": "yes"})
     consultation.refresh_from_db()
     assert (consultation.status, consultation.decline_reason) == (Status.DECLINED, "in_person")
 
@@ -360,16 +361,66 @@ def test_staff_session_is_renewed_by_activity(client, settings):
     assert Session.objects.get(pk=key).expire_date > soon
 
 
-def test_cancel_needs_a_ticked_confirmation(provider_client, ask):
+# Replaces the cancel form's own checkbox: every action that emails the patient now has a
+# confirmation step (issue 14).
+@pytest.mark.parametrize(
+    ("action", "data", "target"),
+    [
+        ("cancel", {}, Status.CANCELLED),
+        ("approve", {}, Status.APPROVED),
+        ("decline", {"decline-reason": "in_person"}, Status.DECLINED),
+        ("request_info", {"request_info-topic": "photos"}, Status.NEEDS_INFO),
+    ],
+)
+def test_actions_that_email_the_patient_ask_for_confirmation_first(
+    provider_client, ask, action, data, target, mailoutbox, django_capture_on_commit_callbacks
+):
     consultation = ask()
-    url = reverse("admin:consultations_consultationrequest_transition", args=[consultation.pk, "cancel"])
-    response = provider_client.post(url, {}, follow=True)
-    assert "Tick the box to confirm the cancellation." in response.content.decode()
+    url = reverse("admin:consultations_consultationrequest_transition", args=[consultation.pk, action])
+    with django_capture_on_commit_callbacks(execute=True):
+        response = provider_client.post(url, data)
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "The patient is emailed as soon as you confirm." in page
+    assert 'name="confirmed" value="yes"' in page
     consultation.refresh_from_db()
     assert consultation.status == Status.NEW
-    provider_client.post(url, {"cancel-confirm": "on"})
+    assert mailoutbox == []
+    with django_capture_on_commit_callbacks(execute=True):
+        response = provider_client.post(url, {**data, "confirmed": "yes"})
+    assert response.status_code == 302
     consultation.refresh_from_db()
-    assert consultation.status == Status.CANCELLED
+    assert consultation.status == target
+    assert [m.to for m in mailoutbox] == [[consultation.email]]
+
+
+def test_confirmation_page_shows_a_missing_decline_reason_at_the_field(provider_client, ask):
+    consultation = ask()
+    url = reverse("admin:consultations_consultationrequest_transition", args=[consultation.pk, "decline"])
+    response = provider_client.post(url, {"decline-reason": "", "confirmed": "yes"})
+    assert response.status_code == 200
+    assert "Choose why the request is declined." in response.content.decode()
+    consultation.refresh_from_db()
+    assert consultation.status == Status.NEW
+
+
+@pytest.mark.parametrize("value", ["", "false"])
+def test_approving_a_do_not_treat_request_without_acknowledgement_is_refused(provider_client, provider, value):
+    treatment = make_treatment("ackfill")
+    precaution = make_precaution(treatment)
+    consultation = make_request(treatment, answers={precaution: "yes"}, email="flagged@example.com")
+    url = reverse("admin:consultations_consultationrequest_transition", args=[consultation.pk, "approve"])
+    data = {"confirmed": "yes", **({"approve-acknowledged": value} if value else {})}
+    response = provider_client.post(url, data)
+    assert response.status_code == 200
+    assert "tick the box to confirm you have read the flags" in response.content.decode()
+    consultation.refresh_from_db()
+    assert consultation.status == Status.NEW
+    provider_client.post(url, {"confirmed": "yes", "approve-acknowledged": "on"})
+    consultation.refresh_from_db()
+    assert consultation.status == Status.APPROVED
+    change = consultation.status_changes.get()
+    assert change.acknowledged_flag == "do_not_treat"
 
 
 QUEUE_VIEWS = [

@@ -97,7 +97,8 @@ def test_photo_of_another_request_is_not_found(provider_client, consultation):
 def test_transition_is_recorded(provider_client, consultation):
     provider_client.post(url("transition", consultation.pk, "triage"))
     (event,) = events(Action.TRANSITION, consultation)
-    assert event.detail == "new -> triaged"
+    # Labels as staff read them, not the stored codes.
+    assert event.detail == "New → Triaged"
 
 
 def test_refused_transition_records_nothing(provider_client, consultation):
@@ -148,8 +149,11 @@ def test_audit_details_never_hold_health_data(
     with django_capture_on_commit_callbacks(execute=True):
         provider_client.get(url("change", consultation.pk))
         provider_client.post(url("note", consultation.pk), {"text": "Warfarin stopped last week."})
-        provider_client.post(url("transition", consultation.pk, "decline"), {"decline-reason": "not_suitable"})
-        provider_client.get(url("export"))
+        provider_client.post(
+            url("transition", consultation.pk, "decline"), {"decline-reason": "not_suitable", "confirmed": "yes"}
+        )
+        # The queue (and its export) opens on open requests; the declined one is under "all".
+        provider_client.get(url("export") + "?status=all")
         provider_client.get(url("export_json", consultation.pk))
     details = " ".join(AuditEvent.objects.values_list("detail", flat=True)).lower()
     assert AuditEvent.objects.count() == 5

@@ -169,9 +169,10 @@ def test_open_slots_use_a_constant_number_of_queries(django_assert_num_queries):
     for provider in providers:
         AvailabilityException.objects.create(provider=provider, date=WEDNESDAY, kind=OFF)
         make_held_request(at(datetime.date(2026, 12, 3), 9, 0, provider))
-    with django_assert_num_queries(3):
+    # Working hours, exceptions, the clinic's closed days, held times.
+    with django_assert_num_queries(4):
         small = open_slots(now=NOW, weeks=1)
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(4):
         large = open_slots(now=NOW, weeks=4)
     assert len(large) > len(small) > 0
 
@@ -295,15 +296,17 @@ def test_seed_demo_offers_times_for_the_next_two_weeks():
     call_command("seed_demo", stdout=io.StringIO())  # idempotent
     provider = Provider.objects.get()
     assert not provider.user.has_usable_password()
-    assert provider.working_hours.count() == 6
+    # The footer's opening hours (Mon–Fri), since issue 14: no Saturday the footer does not mention.
+    assert provider.working_hours.count() == 5
     days = {day for day, _ in grouped_by_day(open_slots(now=NOW, weeks=2))}
-    # Two weeks from Wednesday 2 December: every weekday and Saturday, no Sunday.
-    assert len(days) == 11
-    assert all(day.weekday() != 6 for day in days)
+    # Two weeks from Wednesday 2 December (its own times are within the lead time): every
+    # weekday, no weekend.
+    assert len(days) == 9
+    assert all(day.weekday() < 5 for day in days)
 
 
 def test_seed_demo_keeps_hours_edited_in_the_admin():
     call_command("seed_demo", stdout=io.StringIO())
-    WorkingHours.objects.filter(weekday=5).delete()
+    WorkingHours.objects.filter(weekday=4).delete()
     call_command("seed_demo", stdout=io.StringIO())
-    assert not WorkingHours.objects.filter(weekday=5).exists()
+    assert not WorkingHours.objects.filter(weekday=4).exists()

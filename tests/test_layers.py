@@ -67,6 +67,8 @@ LAYERS = [
             "education.templatetags",
             "education.migrations",
             "consultations.apps",
+            # Providers are people: the Provider group's membership keeps a Provider profile (apps.ready).
+            "consultations.signals",
             "consultations.views",
             "consultations.selfservice",
             "consultations.staff_views",

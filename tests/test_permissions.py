@@ -75,7 +75,19 @@ def test_roles_in_code_are_the_roles_the_migration_created():
     # The migration keeps the history of existing databases; the code must not drift from it
     # without a decision (change this test deliberately when a role changes).
     migration = importlib.import_module("consultations.migrations.0003_roles")
-    assert permissions.ROLES == migration.ROLES
+    # Decided since: everyone sees the clinic's closed days, providers keep them (issue 14).
+    added = {
+        permissions.FRONT_DESK: ["view_closedday"],
+        permissions.PROVIDER: ["view_closedday", "add_closedday", "change_closedday", "delete_closedday"],
+    }
+    expected = {
+        role: {
+            app: codenames + added.get(role, []) if app == "consultations" else codenames
+            for app, codenames in by_app.items()
+        }
+        for role, by_app in migration.ROLES.items()
+    }
+    assert expected == permissions.ROLES
 
 
 def test_sync_roles_puts_a_changed_group_back():

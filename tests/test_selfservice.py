@@ -185,10 +185,12 @@ def test_cancel_asks_for_confirmation_first(client, slots):
 
 def test_cancel_frees_the_time_and_redirects(client, slots, mailoutbox, django_capture_on_commit_callbacks):
     consultation = make_request(slots[0])
+    # One token for both URLs: two made a second apart differ (the signature carries the time).
+    token = links.make_token(consultation)
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(url(consultation, "manage_cancel"))
+        response = client.post(reverse("consultations:manage_cancel", kwargs={"token": token}))
     assert response.status_code == 302
-    assert response["Location"] == url(consultation)
+    assert response["Location"] == reverse("consultations:manage", kwargs={"token": token})
     consultation.refresh_from_db()
     assert consultation.status == Status.CANCELLED
     assert slots[0] in open_slots()
@@ -226,23 +228,26 @@ def test_move_page_offers_open_times_by_day(client, slots):
     assert f'value="{slots[2].key}"' in html
     assert f'value="{slots[0].key}"' not in html  # its own time
     assert f'value="{slots[1].key}"' not in html  # someone else's
-    assert "<legend" in html
+    assert '<label class="form-label fw-semibold" for="slot">New time</label>' in html
     assert "You can move your request 2 more times online." in html
     assert_no_private_data(response)
 
 
+# The move page now uses the intake form's time select (issue 14): one group per day, and every
+# option names its day, so the closed control never shows a bare "10:20".
 def test_move_page_groups_times_under_their_day(client, slots):
     consultation = make_request(slots[0])
     html = client.get(url(consultation, "manage_move")).content.decode()
     days = sorted({timezone.localtime(s.start).date() for s in slots})
-    assert html.count("<details") == len(days)
+    assert html.count("<optgroup") == len(days)
     assert days[0].strftime("%A") in html
+    assert f'<option value="{slots[1].key}">{slots[1].label}</option>' in html
 
 
 def test_move_page_uses_constant_queries(client, slots, django_assert_num_queries):
     consultation = make_request(slots[0])
     target = url(consultation, "manage_move")
-    with django_assert_num_queries(4):  # the request, hours, exceptions, holds
+    with django_assert_num_queries(5):  # the request, hours, exceptions, closed days, holds
         client.get(target)
 
 
@@ -280,7 +285,7 @@ def test_move_with_no_valid_choice_shows_the_error_at_the_field(client, slots, v
     html = response.content.decode()
     assert response.status_code == 200
     assert "Choose a new time from the list." in html
-    assert 'aria-describedby="slot-help slot-error"' in html
+    assert 'aria-describedby="slot_helptext slot_error"' in html
     assert 'href="#slot"' in html  # the summary links to the field
 
 
@@ -325,7 +330,7 @@ def test_move_of_a_closed_request_is_refused(client, slots):
 
 def test_needs_info_page_offers_a_labelled_textarea(client, slots):
     html = client.get(url(make_request(slots[0], status=Status.NEEDS_INFO))).content.decode()
-    assert '<label class="form-label" for="id_text">' in html
+    assert '<label class="form-label" for="info_text">' in html
     assert 'name="text"' in html
 
 
@@ -348,7 +353,7 @@ def test_add_info_with_an_empty_text_shows_the_error(client, slots):
     html = response.content.decode()
     assert response.status_code == 200
     assert "Write the information we asked for" in html
-    assert 'aria-describedby="info-help info-error"' in html
+    assert 'aria-describedby="info_text_helptext info_text_error"' in html
     assert AdditionalInfo.objects.count() == 0
 
 

@@ -15,11 +15,13 @@ from consultations.models import (
     ACTIVE_STATUSES,
     AuditEvent,
     DeclineReason,
+    FlagKind,
     InvalidTransition,
     Note,
     Status,
     StatusChange,
 )
+from education.models import Precaution
 from tests.factories import make_precaution, make_provider, make_request, make_staff, make_treatment
 
 pytestmark = pytest.mark.django_db
@@ -43,12 +45,12 @@ def staff(provider):
 
 @pytest.fixture
 def request_in(provider):
-    """A flagged request in a given state, holding a time two days ahead."""
+    """A request flagged Do not treat in a given state, holding a time two days ahead (or `start`)."""
     treatment = make_treatment()
     precaution = make_precaution(treatment, question="Have you ever had a severe allergic reaction?")
-    start = (timezone.now() + datetime.timedelta(days=2)).replace(second=0, microsecond=0)
+    two_days_ahead = (timezone.now() + datetime.timedelta(days=2)).replace(second=0, microsecond=0)
 
-    def build(status):
+    def build(status, start=two_days_ahead):
         return make_request(
             treatment,
             answers={precaution: "yes"},
@@ -98,7 +100,8 @@ def assert_recorded(consultation, previous, by):
     change = StatusChange.objects.get(consultation=consultation)
     assert (change.from_status, change.to_status, change.by) == (previous, consultation.status, by)
     audit = AuditEvent.objects.get(consultation=consultation, action=AuditEvent.Action.TRANSITION)
-    assert (audit.user, audit.detail) == (by, f"{previous} -> {consultation.status}")
+    # Labels, as the audit trail shows them to staff (issue 14), not the stored codes.
+    assert (audit.user, audit.detail) == (by, f"{Status(previous).label} → {consultation.get_status_display()}")
 
 
 def assert_refused(function, consultation, mailoutbox, run, *args):
@@ -150,9 +153,11 @@ def test_request_info_refused_from_other_states(state, request_in, staff, run, m
 @pytest.mark.parametrize("state", [Status.NEW, Status.TRIAGED, Status.NEEDS_INFO])
 def test_approve_sends_confirmation_with_calendar_invitation(state, request_in, staff, run, mailoutbox):
     consultation = request_in(state)
-    run(workflow.approve, consultation, staff)
+    run(workflow.approve, consultation, staff, acknowledged=True)
     assert consultation.status == Status.APPROVED
     assert_recorded(consultation, state, staff)
+    # The approver's acknowledgement of the Do-not-treat flag is stored with the change.
+    assert StatusChange.objects.get(consultation=consultation).acknowledged_flag == FlagKind.DO_NOT_TREAT
     (message,) = mailoutbox
     assert message.to == [consultation.email]
     (attachment,) = message.attachments
@@ -164,7 +169,28 @@ def test_approve_sends_confirmation_with_calendar_invitation(state, request_in, 
 
 @pytest.mark.parametrize("state", others(Status.NEW, Status.TRIAGED, Status.NEEDS_INFO))
 def test_approve_refused_from_other_states(state, request_in, staff, run, mailoutbox):
-    assert_refused(workflow.approve, request_in(state), mailoutbox, run, staff)
+    assert_refused(workflow.approve, request_in(state), mailoutbox, run, staff, True)
+
+
+@pytest.mark.parametrize("kind", [Precaution.Kind.DO_NOT_TREAT, Precaution.Kind.POSTPONE])
+def test_approve_of_a_serious_flag_needs_an_acknowledgement(kind, staff, run, mailoutbox):
+    treatment = make_treatment()
+    precaution = make_precaution(treatment, kind=kind)
+    consultation = make_request(treatment, answers={precaution: "yes"})
+    with pytest.raises(workflow.AcknowledgementNeeded):
+        run(workflow.approve, consultation, staff)
+    consultation.refresh_from_db()
+    assert consultation.status == Status.NEW
+    assert mailoutbox == []
+
+
+def test_approve_of_a_discuss_flag_needs_no_acknowledgement(staff, run):
+    treatment = make_treatment()
+    precaution = make_precaution(treatment, kind=Precaution.Kind.DISCUSS)
+    consultation = make_request(treatment, answers={precaution: "yes"})
+    run(workflow.approve, consultation, staff)
+    assert consultation.status == Status.APPROVED
+    assert StatusChange.objects.get(consultation=consultation).acknowledged_flag == ""
 
 
 @pytest.mark.parametrize("state", ACTIVE_STATUSES)
@@ -216,7 +242,7 @@ def test_cancel_refused_from_closed_states(state, request_in, staff, run, mailou
 
 
 def test_complete_closes_an_approved_booking_without_mail(request_in, staff, run, mailoutbox):
-    consultation = request_in(Status.APPROVED)
+    consultation = request_in(Status.APPROVED, start=timezone.now() - datetime.timedelta(minutes=20))
     run(workflow.complete, consultation, staff)
     assert consultation.status == Status.COMPLETED
     assert_recorded(consultation, Status.APPROVED, staff)
@@ -229,13 +255,32 @@ def test_complete_refused_unless_approved(state, request_in, staff, run, mailout
 
 
 def test_no_show_offers_the_patient_a_new_booking(request_in, staff, run, mailoutbox):
-    consultation = request_in(Status.APPROVED)
+    consultation = request_in(Status.APPROVED, start=timezone.now() - datetime.timedelta(minutes=20))
     run(workflow.no_show, consultation, staff)
     assert consultation.status == Status.NO_SHOW
     assert_recorded(consultation, Status.APPROVED, staff)
     (message,) = mailoutbox
     assert "/consultations/new/" in message.body
     assert_no_phi(message, consultation)
+
+
+@pytest.mark.parametrize("function", [workflow.no_show, workflow.complete])
+def test_no_show_and_complete_refused_before_the_appointment_starts(function, request_in, staff, run, mailoutbox):
+    consultation = request_in(Status.APPROVED, start=timezone.now() + datetime.timedelta(days=6))
+    with pytest.raises(workflow.NotYet):
+        run(function, consultation, staff)
+    consultation.refresh_from_db()
+    assert consultation.status == Status.APPROVED
+    assert not StatusChange.objects.filter(consultation=consultation).exists()
+    assert mailoutbox == []
+    assert {"no_show", "complete"}.isdisjoint(a.name for a in workflow.available_actions(consultation, staff))
+
+
+def test_no_show_and_complete_offered_from_the_start_time_on(request_in, staff):
+    consultation = request_in(Status.APPROVED)
+    assert "no_show" not in [a.name for a in workflow.available_actions(consultation, staff)]
+    later = consultation.slot_start + datetime.timedelta(minutes=1)
+    assert {"no_show", "complete"} <= {a.name for a in workflow.available_actions(consultation, staff, now=later)}
 
 
 @pytest.mark.parametrize("state", others(Status.APPROVED))
@@ -299,6 +344,9 @@ def test_cancel_by_patient_is_recorded_and_audited_without_a_user(state, request
     assert run(workflow.cancel_by_patient, consultation) == state
     assert consultation.status == Status.CANCELLED
     assert_recorded(consultation, state, None)
+    # Shown to staff as "patient (self-service link)", not as "the system".
+    assert StatusChange.objects.get(consultation=consultation).by_patient
+    assert AuditEvent.objects.get(consultation=consultation).by_patient
     assert len(mailoutbox) == 1
 
 

@@ -7,27 +7,29 @@ rendered with (treatment, privacy notice version, a signed submission token), so
 a change in between is noticed instead of silently saved.
 """
 
+import datetime
 import functools
+import re
 
 import phonenumbers
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinLengthValidator
-from django.forms.utils import ErrorDict, flatatt
+from django.forms.utils import ErrorDict
 from django.utils import timezone
-from django.utils.html import format_html, format_html_join
-from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
-from clinic.formatting import time_of_day
 from clinic.text import has_disguising_characters, strip_disguising_characters
 from education.models import Treatment, TreatmentArea
 
 from .. import availability, photos
 from ..availability import Slot
-from ..models import ConsultationRequest, PrivacyNotice, Provider, ScreeningAnswer, age_on
+from ..models import ConsultationRequest, PrivacyNotice, ScreeningAnswer, age_on
+from . import timechoice
 from .mixins import HONEYPOT, SubmissionTokenMixin
+from .timechoice import SlotChoiceField
 
 SLOT_TAKEN = _(
     "Sorry, that time was just taken by someone else. Please choose another time; the list shows the times still open."
@@ -71,41 +73,35 @@ class PhotosField(forms.FileField):
         return cleaned
 
 
-class TimeSelect(forms.Select):
-    """A <select> whose options are rendered in Python. Four weeks of times are a few hundred
-    options, and Django's one-template-per-option rendering made the form page several times
-    slower than everything else on it together."""
-
-    def render(self, name, value, attrs=None, renderer=None):
-        widget = self.get_context(name, value, attrs)["widget"]
-        groups = []
-        for group_name, options, _index in widget["optgroups"]:
-            html = format_html_join(
-                "",
-                '<option value="{}"{}>{}</option>',
-                ((o["value"], mark_safe(" selected") if o["selected"] else "", o["label"]) for o in options),
-            )
-            groups.append(format_html('<optgroup label="{}">{}</optgroup>', group_name, html) if group_name else html)
-        return format_html(
-            '<select name="{}"{}>{}</select>',
-            widget["name"],
-            flatatt(widget["attrs"]),
-            mark_safe("".join(groups)),  # noqa: S308 (each part is from format_html)
-        )
+COUNTER = _("{count} of {max} characters")
 
 
-class SlotChoiceField(forms.ChoiceField):
-    """Offers the open times, but accepts any well-formed time: one taken since the page was
-    rendered then gets a clear "just taken" message instead of "not one of the choices"."""
+def mark_limit(field):
+    """Show a text field's limit before it is reached: maxlength (the browser stops there), a live
+    counter (static/js/counter.js) and, without JavaScript, the limit in the help text."""
+    field.widget.attrs["maxlength"] = field.max_length
+    field.widget.attrs["data-counter"] = str(COUNTER)
+    limit = _("Up to %(max)d characters.") % {"max": field.max_length}
+    if str(field.max_length) not in str(field.help_text):
+        field.help_text = f"{field.help_text} {limit}".strip()
 
-    def valid_value(self, value):
-        if value == "":
-            return True
-        try:
-            Slot.from_key(value)
-        except ValueError:
-            return False
-        return True
+
+DATE_SHAPE = re.compile(r"^\s*(\d{4})-(\d{1,2})-(\d{1,2})\s*$")
+
+
+class RealDateField(forms.DateField):
+    """A date typed as 2026-02-30 is well formed but does not exist: say that, not "enter a date"."""
+
+    default_error_messages = {"nonexistent": _("That date does not exist. Please check the day and the month.")}
+
+    def to_python(self, value):
+        match = DATE_SHAPE.match(value) if isinstance(value, str) else None
+        if match:
+            try:
+                return datetime.date(*(int(part) for part in match.groups()))
+            except ValueError:
+                raise ValidationError(self.error_messages["nonexistent"], code="nonexistent") from None
+        return super().to_python(value)
 
 
 class IntakeForm(SubmissionTokenMixin, forms.ModelForm):
@@ -153,15 +149,7 @@ class IntakeForm(SubmissionTokenMixin, forms.ModelForm):
             "details from them. Only the clinic's providers can see them."
         ),
     )
-    preferred_time = SlotChoiceField(
-        label=_("Preferred time"),
-        required=False,
-        widget=TimeSelect,
-        help_text=_(
-            "Choose a time and we hold it for you while a provider reviews your answers. "
-            "Times are in the clinic's time zone. If none suits you, choose “No preference” and we will call you."
-        ),
-    )
+    preferred_time = SlotChoiceField(label=_("Preferred time"), required=False)
     consent = forms.BooleanField(
         label=_("I have read the privacy notice and agree that the clinic may use my answers to assess my request."),
         error_messages={"required": _("Please confirm that you have read the privacy notice.")},
@@ -215,6 +203,7 @@ class IntakeForm(SubmissionTokenMixin, forms.ModelForm):
             "medications": forms.Textarea(attrs={"rows": 3}),
             "allergies": forms.Textarea(attrs={"rows": 2}),
         }
+        field_classes = {"date_of_birth": RealDateField}
         error_messages = {
             "first_name": {"required": _("Please enter your first name.")},
             "last_name": {"required": _("Please enter your last name.")},
@@ -250,8 +239,14 @@ class IntakeForm(SubmissionTokenMixin, forms.ModelForm):
             MinLengthValidator(10, _("Please tell us a little more (at least %(limit_value)d characters)."))
         )
         # Worked out only if the form is shown: a valid POST never needs the list.
-        self.fields["preferred_time"].choices = functools.cache(self._time_choices)
+        self.fields["preferred_time"].choices = functools.cache(timechoice.choices)
         self.fields["preferred_time"].initial = ""
+        self.fields["preferred_time"].help_text = timechoice.help_text(
+            _(
+                "Choose a time and we hold it for you until a provider has reviewed your answers and the clinic "
+                "confirms it. If none suits you, choose “No preference” and we will call you."
+            )
+        )
         self.fields[HONEYPOT].widget.attrs.update({"tabindex": "-1", "autocomplete": "off"})
 
         self.precautions = treatment.screening_precautions()
@@ -266,12 +261,35 @@ class IntakeForm(SubmissionTokenMixin, forms.ModelForm):
         # The patient answered the questions of the treatment the page was rendered for.
         rendered_for = self.data.get("rendered_for") if self.is_bound else None
         self.treatment_changed = bool(rendered_for) and rendered_for != treatment.slug
+        self.previous_treatment, self.kept_answers = None, 0
+        if self.treatment_changed:
+            self._keep_shared_answers(rendered_for)
         self.notice_changed = self.is_bound and self.data.get("notice_version") != self.notice.version
         # Browsers never re-send a chosen file, so a re-rendered form must say so.
         self.photos_lost = bool(self.is_bound and self.files and self.files.get("photos"))
         questions = [self.question_name(precaution) for precaution in self.precautions]
         self.order_fields(self.BEFORE_QUESTIONS + questions + self.AFTER_QUESTIONS)
         self._style_widgets()
+
+    def _keep_shared_answers(self, rendered_for):
+        """After a change of treatment, carry over the answers to questions both treatments ask
+        (same wording), so the patient answers only what is new."""
+        self.previous_treatment = Treatment.objects.published().filter(slug=rendered_for).first()
+        if self.previous_treatment is None:
+            return
+        given = {}
+        for old in self.previous_treatment.precautions.exclude(question=""):
+            answer = self.data.get(self.question_name(old))
+            if answer in ScreeningAnswer.Answer.values:
+                given[" ".join(old.question.lower().split())] = answer
+        data = self.data.copy()
+        for precaution in self.precautions:
+            answer = given.get(" ".join(precaution.question.lower().split()))
+            name = self.question_name(precaution)
+            if answer and not data.get(name):
+                data[name] = answer
+                self.kept_answers += 1
+        self.data = data
 
     # Field order on the page, so the error summary lists problems top to bottom;
     # the treatment's own screening questions come first in "Health screening".
@@ -281,26 +299,12 @@ class IntakeForm(SubmissionTokenMixin, forms.ModelForm):
     ]
     AFTER_QUESTIONS = ["pregnancy", "medications", "allergies", "photos", "preferred_time", "consent"]
 
-    def _time_choices(self):
-        """The open times grouped by day (a <select> with one group a day keeps four weeks of
-        times short on a phone). "" means no preference: the clinic calls to arrange a time."""
-        slots = availability.open_slots()
-        providers = dict(Provider.objects.filter(active=True).values_list("pk", "display_name"))
-
-        def label(slot):
-            time_label = time_of_day(slot.start)
-            return f"{time_label} – {providers.get(slot.provider_id, '')}" if len(providers) > 1 else time_label
-
-        return [("", _("No preference / please call me"))] + [
-            (availability.day_label(day), [(slot.key, label(slot)) for slot in day_slots])
-            for day, day_slots in availability.grouped_by_day(slots)
-        ]
-
     def time_taken(self):
         """After losing a race for the chosen time: say so at the field and offer what is open now."""
         self.add_error("preferred_time", ValidationError(SLOT_TAKEN, code="slot_taken"))
         self.fields["preferred_time"].widget.attrs["class"] += " is-invalid"
-        self.fields["preferred_time"].choices = functools.cache(self._time_choices)
+        self.fields["preferred_time"].choices = functools.cache(timechoice.choices)
+        timechoice.describe(self, "preferred_time")
 
     @staticmethod
     def question_name(precaution):
@@ -333,6 +337,8 @@ class IntakeForm(SubmissionTokenMixin, forms.ModelForm):
     def _style_widgets(self):
         for field in self.fields.values():
             widget = field.widget
+            if isinstance(widget, forms.Textarea) and getattr(field, "max_length", None):
+                mark_limit(field)
             if isinstance(widget, (forms.RadioSelect, forms.CheckboxSelectMultiple, forms.CheckboxInput)):
                 css = "form-check-input"
             elif isinstance(widget, forms.Select):
@@ -423,23 +429,38 @@ class IntakeForm(SubmissionTokenMixin, forms.ModelForm):
             # Answers to another treatment's questions are no use, and not the patient's mistake:
             # drop the field errors and ask only for the new questions.
             self._errors = ErrorDict(renderer=self.renderer)
-            self.add_error(
-                None,
-                ValidationError(
-                    _("Please answer the health questions for %(treatment)s."),
-                    code="treatment_changed",
-                    params={"treatment": self.treatment.name},
-                ),
-            )
+            self.add_error(None, ValidationError(self.treatment_change_message(), code="treatment_changed"))
         for name in self.errors:
             if name in self.fields:
                 self.fields[name].widget.attrs["class"] += " is-invalid"
+        timechoice.describe(self, "preferred_time")
         if self.photos_lost and self._errors:
             auto_id = self["photos"].auto_id
             described_by = [f"{auto_id}_helptext", f"{auto_id}_lost"]
             if "photos" in self._errors:
                 described_by.append(f"{auto_id}_error")
             self.fields["photos"].widget.attrs["aria-describedby"] = " ".join(described_by)
+
+    def treatment_change_message(self):
+        """What changed with the treatment, and what was kept: the patient should not have to guess."""
+        new = self.treatment.name
+        parts = []
+        if self.previous_treatment is not None:
+            parts.append(
+                _("You changed the treatment from %(old)s to %(new)s, so the health questions changed.")
+                % {"old": self.previous_treatment.name, "new": new}
+            )
+            if self.kept_answers:
+                parts.append(
+                    ngettext(
+                        "We kept your answer to the %(count)d question both treatments ask.",
+                        "We kept your answers to the %(count)d questions both treatments ask.",
+                        self.kept_answers,
+                    )
+                    % {"count": self.kept_answers}
+                )
+        parts.append(_("Please answer the health questions for %(treatment)s.") % {"treatment": new})
+        return " ".join(str(part) for part in parts)
 
     # --- Results -----------------------------------------------------------------------
 

@@ -3,8 +3,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from ..models import DeclineReason, Note
-from ..workflow import InfoTopic
+from .. import workflow
+from ..models import DeclineReason, InfoTopic, Note
 
 
 class ActionForm(forms.Form):
@@ -31,15 +31,27 @@ class RequestInfoForm(ActionForm):
     )
 
 
-class CancelForm(ActionForm):
-    # One click would otherwise free a booked time and email the patient: ask once.
-    confirm = forms.BooleanField(
-        label=_("Yes, cancel it and email the patient"),
-        error_messages={"required": _("Tick the box to confirm the cancellation.")},
+class ApproveForm(ActionForm):
+    """Approving a Do-not-treat or Postpone request takes a ticked acknowledgement, stored with the change."""
+
+    acknowledged = forms.BooleanField(
+        label=_("I have read the flags and approve this request anyway"),
+        required=False,
     )
 
+    def __init__(self, *args, consultation=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.needs_acknowledgement = consultation is not None and workflow.needs_acknowledgement(consultation)
+        if self.needs_acknowledgement:
+            self.fields["acknowledged"].required = True
+            self.fields["acknowledged"].error_messages["required"] = _(
+                "This request is flagged “%(flag)s”: tick the box to confirm you have read the flags."
+            ) % {"flag": consultation.get_worst_flag_display()}
+        else:
+            del self.fields["acknowledged"]
+
     def arguments(self):
-        return {}
+        return {"acknowledged": self.cleaned_data.get("acknowledged", False)}
 
 
 class NoteForm(forms.ModelForm):
@@ -51,9 +63,15 @@ class NoteForm(forms.ModelForm):
         widgets = {"text": forms.Textarea(attrs={"rows": 3, "maxlength": 4000})}
 
 
-ACTION_FORMS = {"decline": DeclineForm, "request_info": RequestInfoForm, "cancel": CancelForm}
+ACTION_FORMS = {"approve": ApproveForm, "decline": DeclineForm, "request_info": RequestInfoForm}
+# Sent by the confirmation page only: a click on the request page leads there first.
+CONFIRMED = "confirmed"
 
 
-def action_form(action_name, data=None):
+def action_form(action_name, data=None, consultation=None):
     form_class = ACTION_FORMS.get(action_name)
-    return form_class(data, prefix=action_name) if form_class else None
+    if form_class is None:
+        return None
+    kwargs = {"consultation": consultation} if form_class is ApproveForm else {}
+    form = form_class(data, prefix=action_name, **kwargs)
+    return form if form.fields else None

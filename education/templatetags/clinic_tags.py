@@ -6,6 +6,8 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
+from clinic import formatting
+
 register = template.Library()
 
 # Same escaping as Django's json_script: the JSON can never close the <script> element.
@@ -24,3 +26,12 @@ def site_name(url):
     """A reference's link text: the site it goes to ("fda.gov"), short enough for a phone line."""
     host = urlsplit(url).hostname or url
     return host.removeprefix("www.")
+
+
+# --- Phone numbers, as clinic/formatting.py writes them everywhere -------------------------
+
+
+@register.filter
+def phone_display(value):
+    """{{ consultation.phone|phone_display }} -> "(207) 555-0134"."""
+    return formatting.phone(value)

@@ -5,7 +5,6 @@ import uuid
 import pytest
 from django.contrib.auth import get_user_model
 from django.core import mail
-from django.utils import timezone
 from playwright.sync_api import expect
 
 from consultations import notices
@@ -57,12 +56,10 @@ def test_patient_moves_a_booking_through_the_emailed_link(phone, live_server):
 
     phone.get_by_role("link", name="Move to another time").click()
     expect(phone.get_by_role("heading", level=1)).to_have_text("Move to another time")
-    # Pick the first time on the second day offered: open that day, then choose its first time.
+    # Pick the first time on the second day offered, from the same select as the intake form's.
     (day, times) = grouped_by_day(open_slots())[1]
     target = times[0]
-    day_group = phone.locator("details").nth(1)
-    day_group.locator("summary").click()
-    day_group.get_by_text(timezone.localtime(target.start).strftime("%H:%M"), exact=True).click()
+    phone.get_by_label("New time").select_option(target.key)
     phone.get_by_role("button", name="Move to this time").click()
 
     expect(phone.get_by_role("status")).to_contain_text(f"Your new time is {target.label}")

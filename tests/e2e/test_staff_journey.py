@@ -63,7 +63,13 @@ def test_provider_reviews_and_approves_the_flagged_request(desk):
     expect(desk.get_by_text("Note added.")).to_be_visible()
     expect(desk.locator("#notes")).to_contain_text("Allergy was to penicillin")
 
+    # A Do-not-treat flag: the approval takes a ticked acknowledgement, then a confirmation step
+    # before the patient is emailed (issue 14).
+    desk.get_by_label("I have read the flags and approve this request anyway").check()
     desk.get_by_role("button", name=re.compile("^Approve and confirm")).click()
+    expect(desk.get_by_text("The patient is emailed as soon as you confirm.")).to_be_visible()
+    assert [message for message in mail.outbox if message.to == ["patient@example.com"]] == []
+    desk.get_by_role("button", name=re.compile("^Yes: Approve")).click()
     expect(desk.get_by_text(f"{flagged.reference} is now “Approved / booked”.")).to_be_visible()
 
     flagged.refresh_from_db()

@@ -1,8 +1,10 @@
 """Demo data for a fresh `make run`. Safe to run again: it only adds what is missing."""
 
 import datetime
+import re
 import uuid
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
@@ -11,15 +13,43 @@ from django.utils import timezone
 
 from consultations import availability
 from consultations.intake import record_screening, screening_flags, worst_kind
-from consultations.models import ConsultationRequest, PrivacyNotice, Provider, WorkingHours, age_on
+from consultations.models import ClosedDay, ConsultationRequest, PrivacyNotice, Provider, WorkingHours, age_on
 from education.models import Reviewer, Treatment
 
 DEMO_PROVIDER_USERNAME = "demo-provider"
 DEMO_REVIEWER_USERNAME = "demo-reviewer"
-# Mon–Fri 9–17, Sat 10–14: enough bookable times for the next weeks.
-DEMO_HOURS = [(weekday, datetime.time(9), datetime.time(17)) for weekday in range(5)] + [
-    (5, datetime.time(10), datetime.time(14))
-]
+SCHEMA_DAYS = ["Mo", "Tu", "We", "Th", "Fr", "Sa", "Su"]
+# Public holidays the demo clinic is closed on: (month, day, name).
+DEMO_CLOSED_DAYS = [(12, 25, "Christmas Day"), (1, 1, "New Year's Day")]
+
+
+def opening_hours(spec=None):
+    """[(weekday, start, end)] from the clinic's schema.org opening hours, the same setting the
+    footer and the page data describe ("Mo-Fr 09:00-17:00", several rules separated by ";" or ",").
+    The demo provider works exactly those hours, so the footer never promises a time nobody offers."""
+    spec = settings.CLINIC["OPENING_HOURS"] if spec is None else spec
+    hours = []
+    for rule in re.split(r"[;,]\s*", spec.strip()):
+        match = re.fullmatch(r"(\w\w)(?:-(\w\w))?\s+(\d\d):(\d\d)-(\d\d):(\d\d)", rule.strip())
+        if not match:
+            continue
+        first, last = SCHEMA_DAYS.index(match[1]), SCHEMA_DAYS.index(match[2] or match[1])
+        start, end = datetime.time(int(match[3]), int(match[4])), datetime.time(int(match[5]), int(match[6]))
+        hours.extend((weekday, start, end) for weekday in range(first, last + 1))
+    return hours
+
+
+def seed_closed_days(today=None):
+    """Close the demo clinic on the coming Christmas and New Year's Day (this year's and next)."""
+    today = today or timezone.localdate()
+    created = 0
+    for year in (today.year, today.year + 1):
+        for month, day, name in DEMO_CLOSED_DAYS:
+            _closed, new = ClosedDay.objects.get_or_create(
+                date=datetime.date(year, month, day), defaults={"name": name}
+            )
+            created += new
+    return created
 
 
 def seed_demo_provider():
@@ -32,13 +62,18 @@ def seed_demo_provider():
         # Nobody signs in as the demo provider: a random, unusable password.
         user.set_unusable_password()
         user.save(update_fields=["password"])
+    # The group membership creates the Provider profile (consultations/signals.py), as for a real colleague.
     user.groups.add(Group.objects.get(name="Provider"))
     provider, _ = Provider.objects.get_or_create(
         user=user, defaults={"display_name": "Demo Provider", "credentials": "MD (demo)"}
     )
+    if not provider.credentials:
+        provider.credentials = "MD (demo)"
+        provider.save(update_fields=["credentials"])
     if not provider.working_hours.exists():
         WorkingHours.objects.bulk_create(
-            WorkingHours(provider=provider, weekday=weekday, start=start, end=end) for weekday, start, end in DEMO_HOURS
+            WorkingHours(provider=provider, weekday=weekday, start=start, end=end)
+            for weekday, start, end in opening_hours()
         )
     return provider
 
@@ -123,11 +158,14 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         signed = seed_demo_review()
         published = Treatment.objects.published().count()
+        closed = seed_closed_days()
         provider = seed_demo_provider()
         requests = seed_demo_requests(provider)
         self.stdout.write(
             self.style.SUCCESS(
-                f"Demo data ready: {published} published treatments ({signed} signed by the demo reviewer), provider “{provider}” "
-                f"with {provider.working_hours.count()} weekly working hours, {requests} new demo requests."
+                f"Demo data ready: {published} published treatments ({signed} signed by the demo reviewer), "
+                f"provider “{provider}” "
+                f"with {provider.working_hours.count()} weekly working hours, {requests} new demo requests, "
+                f"{closed} new closed days."
             )
         )

@@ -1,0 +1,52 @@
+"""Providers are people: putting a user in the Provider group gives them a Provider profile.
+
+The README tells the owner to add a colleague to the "Provider" group. Without a Provider
+record they would not be assignable ("Assigned to") or bookable, and nothing would say why.
+So the profile is created with the group membership, named after the user, with no hours
+yet: the owner fills the hours in the admin (Providers) and the person is bookable from then.
+Removing the user from the group keeps the profile (past bookings point at it) and stops
+new bookings (takes bookings: off).
+"""
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.db.models.signals import m2m_changed
+
+from .models import Provider
+
+PROVIDER_GROUP = "Provider"
+
+
+def ensure_provider(user):
+    """The user's Provider profile, created (and switched back on) if needed."""
+    name = user.get_full_name() or user.get_username()
+    provider, created = Provider.objects.get_or_create(user=user, defaults={"display_name": name})
+    if not created and not provider.active:
+        provider.active = True
+        provider.save(update_fields=["active"])
+    return provider
+
+
+def _provider_group_pks(pk_set, model):
+    if model is Group:
+        return set(Group.objects.filter(pk__in=pk_set or (), name=PROVIDER_GROUP).values_list("pk", flat=True))
+    return set()
+
+
+def user_groups_changed(sender, instance, action, reverse, model, pk_set, **kwargs):
+    User = get_user_model()
+    if action == "post_add":
+        if not reverse and _provider_group_pks(pk_set, model):
+            ensure_provider(instance)
+        elif reverse and isinstance(instance, Group) and instance.name == PROVIDER_GROUP:
+            for user in User.objects.filter(pk__in=pk_set):
+                ensure_provider(user)
+    elif action == "post_remove":
+        if not reverse and _provider_group_pks(pk_set, model):
+            Provider.objects.filter(user=instance).update(active=False)
+        elif reverse and isinstance(instance, Group) and instance.name == PROVIDER_GROUP:
+            Provider.objects.filter(user__pk__in=pk_set).update(active=False)
+
+
+def connect():
+    m2m_changed.connect(user_groups_changed, sender=get_user_model().groups.through, dispatch_uid="provider-group")
