@@ -17,12 +17,13 @@ for c in python3.13 python3.12 python3 \
 done
 endef
 
-.PHONY: help run serve test test-fast check lint lighthouse bench clean
+.PHONY: help run serve test test-fast check lint lighthouse bench clean messages
 help:
 	@echo "make run     - set up .venv, migrate, load demo data, serve on 127.0.0.1:$(PORT) (DEBUG on)"
 	@echo "make test    - the whole test suite, browser tests included"
 	@echo "make serve   - production-like server (needs DJANGO_SECRET_KEY and DJANGO_ALLOWED_HOSTS)"
 	@echo "make check   - ruff, makemigrations --check, manage.py check, check --deploy (production env)"
+	@echo "make messages - refresh locale/es/LC_MESSAGES/django.po from the code and compile it (needs gettext)"
 
 $(VENV)/.installed: requirements.txt
 	@PYTHON="$$($(find_python))"; \
@@ -90,6 +91,13 @@ check: $(VENV)/.installed
 	DJANGO_DEBUG=true $(MANAGE) makemigrations --check --dry-run
 	DJANGO_DEBUG=true $(MANAGE) check
 	$(DEPLOY_ENV) $(MANAGE) check --deploy --fail-level WARNING
+
+# The Spanish interface: new strings land in the .po (translate them, no fuzzy left), then the
+# .mo is compiled. Both are committed, so running the site never needs gettext; the tests do.
+messages: $(VENV)/.installed
+	@command -v msgfmt >/dev/null || { echo "ERROR: gettext is missing: apt-get install -y gettext" >&2; exit 1; }
+	DJANGO_DEBUG=true $(MANAGE) makemessages -l es
+	DJANGO_DEBUG=true $(MANAGE) compilemessages -l es --ignore=.venv --ignore=node_modules
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache

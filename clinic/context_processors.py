@@ -1,7 +1,6 @@
-from django.conf import settings
-
 from .formatting import address_lines
+from .i18n import clinic_details
 
 
 def clinic(request):
-    return {"clinic": settings.CLINIC, "clinic_address_lines": address_lines()}
+    return {"clinic": clinic_details(), "clinic_address_lines": address_lines()}

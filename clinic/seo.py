@@ -1,6 +1,8 @@
 """schema.org data for JSON-LD blocks, built from settings and content."""
 
 from django.conf import settings
+from django.urls import reverse
+from django.utils.translation import get_language
 
 
 def absolute(request, path):
@@ -13,7 +15,7 @@ def organization(request):
     return {
         "@type": "MedicalClinic",
         "name": clinic["NAME"],
-        "url": absolute(request, "/"),
+        "url": absolute(request, reverse("education:home")),
         "telephone": clinic["PHONE"],
         "email": clinic["EMAIL"],
         "openingHours": clinic["OPENING_HOURS"],
@@ -29,20 +31,21 @@ def organization(request):
 
 
 def clinic_page(request):
-    return {"@context": "https://schema.org", **organization(request)}
+    return {"@context": "https://schema.org", **organization(request), "inLanguage": get_language()}
 
 
-def treatment_page(request, treatment, page):
-    """page: the page data the visitor sees (education.Treatment.page), review: its approval."""
+def treatment_page(request, treatment, page, review=None):
+    """page: the page data the visitor sees (education.Treatment.page), review: its approval
+    (by default the English one). Call with the page's own language active."""
     url = absolute(request, treatment.get_absolute_url())
-    review = treatment.approved
+    review = review if review is not None else treatment.approved
     return {
         "@context": "https://schema.org",
         "@type": "MedicalWebPage",
         "url": url,
         "name": page["name"],
         "description": page["summary"],
-        "inLanguage": "en",
+        "inLanguage": get_language(),
         "lastReviewed": review.reviewed_on if review else None,
         "reviewedBy": {"@type": "Person", "name": review.reviewer_name, "jobTitle": review.reviewer_credentials}
         if review

@@ -16,7 +16,6 @@ import dj_database_url
 import dotenv
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
-from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -66,6 +65,8 @@ ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" if 
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
+    # Before the admin: it patches the admin to show a field per language of translated content.
+    "modeltranslation",
     # Django's admin with the clinic's site (twofactor.sites.ClinicAdminSite) as admin.site.
     "twofactor.apps.ClinicAdminConfig",
     "django.contrib.auth",
@@ -244,8 +245,14 @@ OTP_WEBAUTHN_ALLOWED_ORIGINS = [f"https://{host.lstrip('.')}" for host in ALLOWE
 
 # --- Internationalisation -------------------------------------------------------
 LANGUAGE_CODE = "en"
-LANGUAGES = [("en", _("English"))]
+# Each language named in itself: the switch is read by someone who may not know the other one.
+LANGUAGES = [("en", "English"), ("es", "Español")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Treatment content is translated per field (education/translation.py). A missing Spanish field
+# never silently shows English inside a Spanish page: education.models.Treatment.content_language
+# decides per page, and a page without a complete, reviewed Spanish version is shown in English.
+MODELTRANSLATION_DEFAULT_LANGUAGE = "en"
+MODELTRANSLATION_FALLBACK_LANGUAGES = ("en",)
 TIME_ZONE = os.environ.get("CLINIC_TIME_ZONE") or os.environ.get("TIME_ZONE") or "America/New_York"
 USE_I18N = True
 USE_TZ = True
@@ -381,6 +388,8 @@ CLINIC = {
     "EMERGENCY_PHONE": os.environ.get("CLINIC_EMERGENCY_PHONE") or os.environ.get("CLINIC_PHONE", "+1 207 555 0134"),
     "EMAIL": os.environ.get("CLINIC_EMAIL", "hello@example.com"),
     "HOURS": os.environ.get("CLINIC_HOURS", "Mon–Fri 9:00–17:00"),
+    # The same hours for Spanish pages and emails (clinic.i18n.clinic_details).
+    "HOURS_ES": os.environ.get("CLINIC_HOURS_ES", "lun–vie 9:00–17:00"),
     # schema.org openingHours syntax for JSON-LD.
     "OPENING_HOURS": os.environ.get("CLINIC_OPENING_HOURS", "Mo-Fr 09:00-17:00"),
     "PHONE_REGION": os.environ.get("CLINIC_PHONE_REGION", "US"),

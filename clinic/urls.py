@@ -1,3 +1,4 @@
+from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path
@@ -9,9 +10,8 @@ from . import views
 handler403 = "clinic.views.permission_denied"
 handler500 = "clinic.views.server_error"
 
+# Language-neutral: staff, probes and crawlers find these at one address.
 urlpatterns = [
-    path("", include("education.urls")),
-    path("consultations/", include("consultations.urls")),
     # Staff's passkeys (twofactor/passkeys.py), under the namespace the package's templates use.
     path("admin/two-factor/passkeys/", include(("twofactor.passkeys", "otp_webauthn"))),
     path("admin/", admin.site.urls),
@@ -21,3 +21,11 @@ urlpatterns = [
     path("robots.txt", views.robots_txt, name="robots_txt"),
     path("sitemap.xml", sitemap, {"sitemaps": sitemaps}, name="sitemap"),
 ]
+# The patient side in every language: English keeps today's addresses (no prefix), Spanish
+# lives under /es/. The language comes from the address only, never from a cookie or the
+# browser, so a link or a cached page always shows the language its address says.
+urlpatterns += i18n_patterns(
+    path("", include("education.urls")),
+    path("consultations/", include("consultations.urls")),
+    prefix_default_language=False,
+)

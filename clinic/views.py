@@ -15,6 +15,7 @@ from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import override
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -110,15 +111,14 @@ def metrics(request):
 
 @require_GET
 def robots_txt(request):
-    lines = [
-        "User-agent: *",
-        "Disallow: /admin/",
-        # The form and the privacy notice are public pages (and in the sitemap); the rest is per patient.
-        "Allow: /consultations/new/",
-        "Allow: /consultations/privacy/",
-        "Disallow: /consultations/",
-        f"Sitemap: {request.build_absolute_uri(reverse('sitemap'))}",
-    ]
+    lines = ["User-agent: *", "Disallow: /admin/"]
+    # The form and the privacy notice are public pages (and in the sitemap); the rest is per patient.
+    # The same in every language (Spanish under /es/).
+    for code, _name in settings.LANGUAGES:
+        with override(code):
+            section = reverse("consultations:new").removesuffix("new/")
+            lines += [f"Allow: {section}new/", f"Allow: {section}privacy/", f"Disallow: {section}"]
+    lines.append(f"Sitemap: {request.build_absolute_uri(reverse('sitemap'))}")
     return HttpResponse("\n".join(lines) + "\n", content_type="text/plain")
 
 

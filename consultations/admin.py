@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
+from modeltranslation.admin import TranslationAdmin
 
 from clinic.formatting import time_of_day, when
 
@@ -338,7 +339,7 @@ class ConsultationRequestAdmin(DeclaredFiltersOnly, admin.ModelAdmin):
             "can_see_photos": can_see_photos,
             "can_export": can_see_health and user.has_perm(permissions.EXPORT),
             "flags": consultation.sorted_flags if can_see_health else [],
-            "answers": list(consultation.answers.all()) if can_see_health else [],
+            "answers": list(consultation.answers.select_related("precaution")) if can_see_health else [],
             "additional_info": list(consultation.additional_info.all()) if can_see_health else [],
             "photos": list(consultation.photos.all()) if can_see_photos else [],
             "notes": list(consultation.notes.select_related("author")),
@@ -492,14 +493,15 @@ class ClosedDayAdmin(DeclaredFiltersOnly, admin.ModelAdmin):
 
 
 @admin.register(PrivacyNotice)
-class PrivacyNoticeAdmin(DeclaredFiltersOnly, admin.ModelAdmin):
+class PrivacyNoticeAdmin(DeclaredFiltersOnly, TranslationAdmin):
     list_display = ["version", "published_at"]
+    # One text per language (django-modeltranslation): a version is written in each at once.
     fields = ["version", "published_at", "text"]
 
     def get_readonly_fields(self, request, obj=None):
         # Patients consented to this exact text (its SHA-256 is stored with each request):
         # a change is a new version, never an edit.
-        return self.fields if obj is not None else []
+        return ["version", "published_at", *(f"text_{code}" for code, _name in settings.LANGUAGES)] if obj else []
 
     def has_delete_permission(self, request, obj=None):
         if not request.user.is_superuser:

@@ -2,8 +2,9 @@
 
 import logging
 
+from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext
 from django.views.decorators.debug import sensitive_variables
 
@@ -88,13 +89,17 @@ def submit_request(form):
     # For links in messages sent later without a request (reminders), when CLINIC_SITE_URL is unset.
     consultation.site_url = absolute.request_base()
 
+    # The language of the page the patient filled in: their later pages and messages follow it.
+    consultation.language = translation.get_language() or settings.LANGUAGE_CODE
     answers = form.screening_answers()
-    flags = screening_flags(
-        age=consultation.age_on(timezone.localdate()),
-        pregnancy=consultation.pregnancy,
-        answers=answers,
-        labeled_min_age=consultation.treatment.labeled_min_age,
-    )
+    # Flags are for staff, so in the staff's language; the answers keep the questions as asked.
+    with translation.override(settings.LANGUAGE_CODE):
+        flags = screening_flags(
+            age=consultation.age_on(timezone.localdate()),
+            pregnancy=consultation.pregnancy,
+            answers=answers,
+            labeled_min_age=consultation.treatment.labeled_min_age,
+        )
     consultation.worst_flag = worst_kind(flags)
     if data.get("preferred_time"):
         # Inserts the request holding the time; raises booking.SlotTaken when someone else

@@ -293,6 +293,11 @@ class ConsultationRequest(models.Model):
     # The address the request was sent to, for links in later emails when CLINIC_SITE_URL is unset.
     site_url = models.CharField(_("site address"), max_length=200, blank=True, editable=False)
 
+    # The language the patient used: every later page and email to them is in it.
+    language = models.CharField(
+        _("language"), max_length=7, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE, editable=False
+    )
+
     # Staff work
     assigned_to = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -458,6 +463,14 @@ class ScreeningAnswer(models.Model):
 
     def get_raised_flag_display(self):
         return FlagKind(self.raised_flag).label if self.raised_flag else ""
+
+    @property
+    def staff_question(self):
+        """The same question in the staff's language, so a reviewer reads what a patient answered in
+        another language; "" when the precaution has since been deleted (the snapshot stays)."""
+        if self.precaution is None:
+            return ""
+        return getattr(self.precaution, f"question_{settings.LANGUAGE_CODE}") or ""
 
 
 class Flag(models.Model):

@@ -9,21 +9,48 @@ for health data (tests/test_intake_emails.py and test_logging_phi.py check it).
 A new channel (SMS) gets its transport module beside mail.py and is called from here.
 """
 
+import functools
+
 from django.conf import settings
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
+from django.utils import translation
 
 from clinic.formatting import absolute_url, clinic_address
+from clinic.i18n import clinic_details
 
 from . import ics, links, mail
 from .availability import Slot, slot_label
 from .models import Status
 
 
+def to_patient(notice):
+    """A message to the patient, in the language they used (ConsultationRequest.language): the text,
+    the time, the links and the calendar invitation, whoever sends it (staff, the worker, a timer)."""
+
+    @functools.wraps(notice)
+    def in_patient_language(consultation, *args, **kwargs):
+        with translation.override(consultation.language):
+            return notice(consultation, *args, **kwargs)
+
+    return in_patient_language
+
+
+def to_staff(notice):
+    """A message to the clinic's staff: in the site's language, whatever the patient's."""
+
+    @functools.wraps(notice)
+    def in_staff_language(*args, **kwargs):
+        with translation.override(settings.LANGUAGE_CODE):
+            return notice(*args, **kwargs)
+
+    return in_staff_language
+
+
 def compose(name, context):
     context = {
-        "clinic": settings.CLINIC,
+        "clinic": clinic_details(),
         "clinic_address": clinic_address(),
         "clinic_street_address": clinic_address(name=False),
         "site_url": absolute_url(),
@@ -44,9 +71,12 @@ def queue(name, to, context, attachments=()):
     attachments: (filename, bytes, mimetype) triples.
     """
     encoded = mail.encode_attachments(attachments)
+    # Rendered later, but in the language active now (the patient's or the staff's: to_patient/to_staff).
+    language = translation.get_language()
 
     def send():
-        subject, text, html = compose(name, context)
+        with translation.override(language):
+            subject, text, html = compose(name, context)
         mail.send_email.enqueue(to=[to], subject=subject, text=text, html=html, attachments=encoded)
 
     transaction.on_commit(send)
@@ -88,6 +118,7 @@ def _to_patient(consultation, name, attachments=(), **context):
 # --- To the patient ---------------------------------------------------------------------------
 
 
+@to_patient
 def request_received(consultation):
     """The receipt for a new request."""
     try:
@@ -103,40 +134,48 @@ def request_received(consultation):
     )
 
 
+@to_patient
 def booking_confirmed(consultation):
     """ "Your consultation is booked", with a calendar invitation when there is a time."""
     attachments = [invitation(consultation, "REQUEST")] if consultation.slot_start is not None else []
     _to_patient(consultation, "booking_confirmed", attachments=attachments)
 
 
+@to_patient
 def rescheduled(consultation, old_slot):
     """The time moved; a booked time's calendar entry moves with it."""
     attachments = [invitation(consultation, "REQUEST")] if consultation.status == Status.APPROVED else []
     _to_patient(consultation, "rescheduled", attachments=attachments, old_when=slot_label(old_slot) if old_slot else "")
 
 
+@to_patient
 def cancelled_by_patient(consultation, previous):
     _to_patient(consultation, "booking_cancelled", attachments=_calendar_cancellation(consultation, previous))
 
 
+@to_patient
 def needs_info(consultation, topic):
     """Staff ask for more; topic is a generic label (it goes into an email)."""
     _to_patient(consultation, "needs_info", topic=topic)
 
 
+@to_patient
 def declined(consultation, previous):
     # The reason stays with the clinic: it is explained by phone, never in an email.
     _to_patient(consultation, "declined", attachments=_calendar_cancellation(consultation, previous))
 
 
+@to_patient
 def no_show(consultation):
     _to_patient(consultation, "no_show", book_url=absolute_url(reverse("consultations:new")))
 
 
+@to_patient
 def cancelled_by_clinic(consultation, previous):
     _to_patient(consultation, "cancelled_by_clinic", attachments=_calendar_cancellation(consultation, previous))
 
 
+@to_patient
 def reminder(consultation):
     """Send the reminder now: called from the reminder task, which already runs in the background."""
     subject, text, html = compose("reminder", patient_context(consultation))
@@ -146,6 +185,7 @@ def reminder(consultation):
 # --- To the clinic's staff ----------------------------------------------------------------------
 
 
+@to_staff
 def staff_new_request(consultation):
     queue(
         "staff_new_request",
@@ -157,6 +197,7 @@ def staff_new_request(consultation):
     )
 
 
+@to_staff
 def staff_patient_added_info(consultation, photo_count=0):
     # The reference and how many photos came, no more; the text and photos are seen in the admin.
     queue(

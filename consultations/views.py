@@ -4,9 +4,11 @@ None of these put health data in a URL: the confirmation page finds the request
 through the session of the browser that sent it.
 """
 
+from django.conf import settings
 from django.db import IntegrityError
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils.translation import get_language
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods
@@ -80,7 +82,10 @@ def request_new(request):
                 return _confirm(request, consultation)
     else:
         form = IntakeForm(treatment=treatment)
-    return render(request, "consultations/request_form.html", {"form": form, "treatment": treatment})
+    # The questions are asked as a reviewer approved them, in the reader's language when signed there.
+    _page, questions_language, _review = treatment.public_version(get_language())
+    context = {"form": form, "treatment": treatment, "questions_language": questions_language}
+    return render(request, "consultations/request_form.html", context)
 
 
 @never_cache
@@ -108,6 +113,7 @@ def privacy(request):
         notice = PrivacyNotice.current()
     except PrivacyNotice.DoesNotExist:
         raise Http404 from None
-    return render(
-        request, "consultations/privacy.html", {"notice": notice, "html": render_markdown(notice.text, page_level=True)}
-    )
+    # A notice published before its translation is shown in English, marked as such.
+    language = get_language() if getattr(notice, f"text_{get_language()}", None) else settings.LANGUAGE_CODE
+    html = render_markdown(getattr(notice, f"text_{language}"), page_level=True)
+    return render(request, "consultations/privacy.html", {"notice": notice, "html": html, "notice_language": language})

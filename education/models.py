@@ -143,6 +143,23 @@ class TreatmentQuerySet(models.QuerySet):
         """Published treatments with the version a reviewer approved: what the public sees."""
         return self.published().select_related("approved")
 
+    def with_signed_languages(self):
+        """Annotate ``signed_<code>`` for each other language: whether a reviewer ever signed the page in it."""
+        return self.annotate(
+            **{
+                f"signed_{code}": models.Exists(
+                    TreatmentReview.objects.filter(treatment=models.OuterRef("pk"), language=code)
+                )
+                for code, _name in settings.LANGUAGES
+                if code != settings.LANGUAGE_CODE
+            }
+        )
+
+    def with_reviews_in(self, language):
+        """Each treatment's approvals in `language`, newest first (``Treatment.review_in``), in one query."""
+        reviews = TreatmentReview.objects.filter(language=language).order_by("-approved_at", "-pk")
+        return self.prefetch_related(models.Prefetch("reviews", queryset=reviews, to_attr="_reviews_in_language"))
+
     def needs_review(self):
         return self.filter(review_status=Treatment.ReviewStatus.NEEDS_REVIEW)
 
@@ -287,10 +304,10 @@ class Treatment(models.Model):
             "screening": screening,
         }
 
-    def current_content(self):
-        """(page, fingerprint) as they would be approved now: the page in the site's own language."""
+    def current_content(self, language=settings.LANGUAGE_CODE):
+        """(page, fingerprint) as they would be approved now in `language` (the site's own by default)."""
         loaded = Treatment.objects.with_content().get(pk=self.pk)
-        with translation.override(settings.LANGUAGE_CODE):
+        with translation.override(language):
             return loaded.page(), loaded.fingerprint()
 
     def fingerprint(self):
@@ -332,7 +349,8 @@ class Treatment(models.Model):
         reworded since is asked once a reviewer signs it, and the flag a "yes" raises carries the
         approved kind and text. A treatment never approved (a draft) asks its current questions.
         """
-        page = self.public_page()
+        # The questions as approved in the reader's language when that version exists.
+        page, _language, _review = self.public_version(translation.get_language())
         if page is None or "screening" not in page:
             return list(self.precautions.exclude(question=""))
         live = {precaution.pk: precaution for precaution in self.precautions.all()}
@@ -373,13 +391,33 @@ class Treatment(models.Model):
         return status
 
     @transaction.atomic
-    def approve(self, *, by):
-        """A reviewer signs the current content: it becomes the public page, dated today."""
+    def approve(self, *, by, language=settings.LANGUAGE_CODE):
+        """A reviewer signs the current content in `language`: it becomes that language's public page,
+        dated today. Each language is reviewed on its own; a translation is signed only when complete."""
         reviewer = getattr(by, "medical_reviewer", None)
         if reviewer is None or not by.has_perm("education.approve_treatment"):
             raise PermissionError("Only a named medical reviewer with the approve permission can approve content.")
+        if language != settings.LANGUAGE_CODE and not self.is_translated_into(language):
+            raise ValidationError(
+                _("This page is not fully translated into %(language)s yet: every record needs its text first.")
+                % {"language": language_name(language)},
+                code="translation_incomplete",
+            )
         today = timezone.localdate()
-        content, fingerprint = self.current_content()
+        content, fingerprint = self.current_content(language)
+        if language != settings.LANGUAGE_CODE:
+            review = TreatmentReview.objects.create(
+                treatment=self,
+                language=language,
+                reviewer=reviewer,
+                reviewer_name=reviewer.name,
+                reviewer_credentials=reviewer.credentials,
+                reviewed_on=today,
+                content=content,
+                fingerprint=fingerprint,
+            )
+            self.save(update_fields=["updated_at"])  # a new version of the page: new cache entries
+            return review
         review = TreatmentReview.objects.create(
             treatment=self,
             reviewer=reviewer,
@@ -398,6 +436,44 @@ class Treatment(models.Model):
         """Who signed the version the public sees, as a byline."""
         return self.approved.byline if self.approved_id else ""
 
+    # --- languages -----------------------------------------------------------------------------
+    # Content is translated field by field (education/translation.py) and reviewed language by
+    # language: a reader sees a page in their language only as a reviewer signed it there, whole;
+    # otherwise the approved English page, marked as English. Never a mix.
+
+    def is_translated_into(self, language):
+        """Every record of the page, and every source it cites, has its text in `language`."""
+        loaded = Treatment.objects.with_content().get(pk=self.pk)
+        records = [loaded]
+        for related in (loaded.sections, loaded.areas, loaded.side_effects, loaded.precautions):
+            for record in related.all():
+                records.append(record)
+                records.extend(record.sources.all())
+        return all(translated_in(record, language) for record in records)
+
+    def review_in(self, language):
+        """The approval the public sees in `language`, or None."""
+        if language == settings.LANGUAGE_CODE:
+            return self.approved if self.approved_id else None
+        if hasattr(self, "_reviews_in_language"):  # TreatmentQuerySet.with_reviews_in()
+            return next((r for r in self._reviews_in_language if r.language == language), None)
+        return self.reviews.filter(language=language).order_by("-approved_at", "-pk").first()
+
+    def public_version(self, language):
+        """(page, its language, its approval): the reader's language when a reviewer signed it there,
+        else the approved English page; (None, default language, None) before any approval."""
+        review = self.review_in(language) if language != settings.LANGUAGE_CODE else None
+        if review is not None:
+            return review.content, language, review
+        return self.public_page(), settings.LANGUAGE_CODE, self.approved if self.approved_id else None
+
+    def translation_status(self, language):
+        """Whether the current `language` text is what a reviewer signed there."""
+        review = self.review_in(language)
+        if review is not None and review.fingerprint == self.current_content(language)[1]:
+            return self.ReviewStatus.REVIEWED
+        return self.ReviewStatus.NEEDS_REVIEW
+
 
 class TreatmentReview(models.Model):
     """One approval: the page as the reviewer signed it, who signed it, and when. Never edited.
@@ -407,6 +483,9 @@ class TreatmentReview(models.Model):
     """
 
     treatment = models.ForeignKey(Treatment, on_delete=models.CASCADE, related_name="reviews")
+    language = models.CharField(
+        _("language"), max_length=7, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE, editable=False
+    )
     reviewer = models.ForeignKey(
         Reviewer,
         on_delete=models.PROTECT,
@@ -597,3 +676,19 @@ class Precaution(Citable):
             "description": self.description,
             "question": self.question,
         }
+
+
+def translated_in(record, language):
+    """Every translated field that has text in the default language has text in `language` too."""
+    from modeltranslation.translator import translator  # noqa: PLC0415 (the registry imports this module)
+
+    default = settings.LANGUAGE_CODE
+    for field in translator.get_options_for_model(type(record)).fields:
+        original = getattr(record, f"{field}_{default}", None)
+        if original not in (None, "") and getattr(record, f"{field}_{language}", None) in (None, ""):
+            return False
+    return True
+
+
+def language_name(code):
+    return dict(settings.LANGUAGES).get(code, code)

@@ -1,10 +1,19 @@
+from django.conf import settings
 from django.contrib.sitemaps import Sitemap
 from django.urls import reverse
 
 from .models import Treatment
 
 
-class StaticSitemap(Sitemap):
+class LanguageSitemap(Sitemap):
+    """Every page once per language, each entry listing the others as hreflang alternates."""
+
+    i18n = True
+    alternates = True
+    x_default = True
+
+
+class StaticSitemap(LanguageSitemap):
     changefreq = "monthly"
 
     def items(self):
@@ -14,11 +23,21 @@ class StaticSitemap(Sitemap):
         return reverse(item)
 
 
-class TreatmentSitemap(Sitemap):
+class TreatmentSitemap(LanguageSitemap):
     changefreq = "monthly"
 
     def items(self):
-        return Treatment.objects.published().select_related("approved").defer("approved__content")
+        return (
+            Treatment.objects.published().select_related("approved").defer("approved__content").with_signed_languages()
+        )
+
+    def get_languages_for_item(self, treatment):
+        # A guide is offered to search engines only in the languages a reviewer signed it in.
+        return [
+            code
+            for code in self._languages()
+            if code == settings.LANGUAGE_CODE or getattr(treatment, f"signed_{code}", False)
+        ]
 
     def lastmod(self, treatment):
         # What the public sees changes when a reviewer approves, not when an editor saves.

@@ -8,8 +8,9 @@ from django.core.cache import cache
 from django.http import HttpResponse
 from django.middleware.csp import get_nonce
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.utils.cache import patch_vary_headers
-from django.utils.translation import get_language
+from django.utils.translation import get_language, override
 
 from clinic import seo
 
@@ -91,24 +92,59 @@ def _cached_response(request, content_type, content, gzipped):
     return response
 
 
+def _cards():
+    """Public treatments, each with the page its card shows (``card``) and that page's language."""
+    language = get_language()
+    treatments = Treatment.objects.public()
+    if language != settings.LANGUAGE_CODE:
+        treatments = treatments.with_reviews_in(language)
+    treatments = list(treatments)
+    for treatment in treatments:
+        page, treatment.shown_language, _review = treatment.public_version(language)
+        treatment.card = page or {"name": treatment.name, "summary": treatment.summary}
+    return treatments
+
+
 @cached_for_anonymous
 def home(request):
-    treatments = Treatment.objects.public()
-    return render(request, "education/home.html", {"treatments": treatments, "jsonld": seo.clinic_page(request)})
+    return render(request, "education/home.html", {"treatments": _cards(), "jsonld": seo.clinic_page(request)})
 
 
 @cached_for_anonymous
 def treatment_list(request):
-    treatments = Treatment.objects.public()
-    return render(request, "education/treatment_list.html", {"treatments": treatments})
+    return render(request, "education/treatment_list.html", {"treatments": _cards()})
 
 
 @cached_for_anonymous
 def treatment_detail(request, slug):
-    """Patients get the version a reviewer approved; staff preview the current records."""
-    treatment = get_object_or_404(Treatment.objects.visible_to(request.user), slug=slug)
+    """Patients get the version a reviewer approved, in their language when one was signed there;
+    staff preview the current records."""
+    treatment = get_object_or_404(Treatment.objects.visible_to(request.user).with_signed_languages(), slug=slug)
     preview = request.user.is_staff
-    page = treatment.page_for_preview() if preview else treatment.public_page()
-    jsonld = seo.treatment_page(request, treatment, page)
-    context = {"treatment": treatment, "page": page, "preview": preview, "jsonld": jsonld}
+    reader_language = get_language()
+    if preview:
+        page, content_language, review = treatment.page_for_preview(), reader_language, treatment.approved
+    else:
+        page, content_language, review = treatment.public_version(reader_language)
+    # Schema.org data and the canonical address in the page's own language; the site around it,
+    # and the consultation link, stay in the reader's.
+    with override(content_language):
+        jsonld = seo.treatment_page(request, treatment, page, review)
+        canonical = seo.absolute(request, treatment.get_absolute_url())
+    context = {
+        "treatment": treatment,
+        "page": page,
+        "preview": preview,
+        "jsonld": jsonld,
+        "review": review,
+        "content_language": content_language,
+        "canonical": canonical,
+        "form_url": f"{reverse('consultations:new')}?treatment={treatment.slug}",
+        # hreflang names only the languages the page really exists in.
+        "page_languages": [
+            code
+            for code, _name in settings.LANGUAGES
+            if code in (content_language, settings.LANGUAGE_CODE) or getattr(treatment, f"signed_{code}", False)
+        ],
+    }
     return render(request, "education/treatment_detail.html", context)

@@ -45,6 +45,11 @@ def _test_settings(settings, tmp_path, monkeypatch):
     # Staff's second factor is under test in test_twofactor.py and tests/e2e/test_two_factor_journey.py
     # (the `staff_2fa` fixture turns it on); elsewhere staff sign in with the password alone.
     settings.CLINIC_STAFF_2FA = False
+    # A request to a Spanish page leaves Spanish active in the thread (LocaleMiddleware never
+    # deactivates): each test starts in English, as a new request or a management command does.
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture

@@ -44,13 +44,16 @@ def make_reviewer(name="Dr Test", credentials="MD", username=None):
     return Reviewer.objects.create(user=user, name=name, credentials=credentials)
 
 
-def approve(treatment, reviewer=None, on=None):
-    """Sign the treatment's current content, as a reviewer does in the admin."""
+def approve(treatment, reviewer=None, on=None, language="en"):
+    """Sign the treatment's current content (in `language`), as a reviewer does in the admin."""
     from django.contrib.auth import get_user_model
 
     reviewer = reviewer or Reviewer.objects.filter(name="Dr Test").first() or make_reviewer()
     user = get_user_model().objects.get(pk=reviewer.user_id)  # fresh: permissions are cached per object
-    review = treatment.approve(by=user)
+    review = treatment.approve(by=user, language=language)
+    if on and language != "en":
+        TreatmentReview.objects.filter(pk=review.pk).update(reviewed_on=on)
+        return review
     if on:
         TreatmentReview.objects.filter(pk=review.pk).update(reviewed_on=on)
         Treatment.objects.filter(pk=treatment.pk).update(reviewed_on=on)

@@ -49,9 +49,9 @@ def test_admin_refuses_publishing_without_an_approval(staff_client):
     response = staff_client.post(
         reverse("admin:education_treatment_add"),
         {
-            "name": "New",
+            "name_en": "New",
             "slug": "new",
-            "summary": "S",
+            "summary_en": "S",
             "order": 0,
             "published": "on",
             **{

@@ -10,6 +10,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from django.utils import translation
 
 from consultations import links
 from consultations.models import Status
@@ -45,10 +46,35 @@ def public_pages(client):
     needs_info = make_request(status=Status.NEEDS_INFO)
     pages.append(("self-service-needs-info", client.get(links.manage_path(needs_info))))
 
-    expected_status = {"form-with-errors": 200, "not-found": 404}
+    pages += spanish_pages(client, treatments)
+
+    expected_status = {"form-with-errors": 200, "not-found": 404, "es-not-found": 404}
     for name, response in pages:
         assert response.status_code == expected_status.get(name, 200), name
     return [(name, response.content) for name, response in pages]
+
+
+def spanish_pages(client, treatments):
+    """The same pages under /es/ (the Spanish edition), including the self-service ones."""
+    pages = [("es-home", client.get("/es/")), ("es-treatments", client.get("/es/treatments/"))]
+    with translation.override("es"):
+        paths = [(t.slug, t.get_absolute_url()) for t in treatments]
+    pages += [(f"es-treatment-{slug}", client.get(path)) for slug, path in paths]
+    pages.append(("es-form", client.get("/es/consultations/new/")))
+    invalid = intake_post_data(treatments[0], email="not-an-email", goals="")
+    pages.append(("es-form-with-errors", client.post("/es/consultations/new/", invalid)))
+    pages.append(("es-privacy", client.get("/es/consultations/privacy/")))
+    pages.append(("es-not-found", client.get("/es/no-such-page/")))
+    consultation = make_request(language="es")
+    with translation.override("es"):
+        manage = links.manage_path(consultation)
+    pages.append(("es-self-service", client.get(manage)))
+    pages.append(("es-self-service-time", client.get(manage + "move/")))
+    session = client.session
+    session[SESSION_KEY] = consultation.pk
+    session.save()
+    pages.append(("es-confirmation", client.get("/es/consultations/submitted/")))
+    return pages
 
 
 def vnu_errors(folder):

@@ -116,7 +116,8 @@ def test_editor_saving_a_source_in_the_admin_updates_the_cached_page(client, edi
     assert "Test label" in client.get(treatment.get_absolute_url()).text
     response = editor.post(
         reverse("admin:education_source_change", args=[source.pk]),
-        {"key": source.key, "title": "Revised label 2026", "publisher": source.publisher, "url": source.url},
+        # The admin has one title field per language (django-modeltranslation).
+        {"key": source.key, "title_en": "Revised label 2026", "publisher_en": source.publisher, "url": source.url},
     )
     assert response.status_code == 302
     approve(treatment)

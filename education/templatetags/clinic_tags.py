@@ -8,6 +8,9 @@ from django.utils.safestring import mark_safe
 
 from clinic import formatting
 
+
+from clinic import i18n, seo
+
 register = template.Library()
 
 # Same escaping as Django's json_script: the JSON can never close the <script> element.
@@ -35,3 +38,15 @@ def site_name(url):
 def phone_display(value):
     """{{ consultation.phone|phone_display }} -> "(207) 555-0134"."""
     return formatting.phone(value)
+
+
+@register.simple_tag(takes_context=True)
+def page_versions(context):
+    """This page in every language (clinic.i18n.Version), for the language switch and hreflang links."""
+    request = context.get("request")
+    return i18n.versions(request) if request is not None else []
+
+
+@register.simple_tag(takes_context=True)
+def absolute_url(context, path):
+    return seo.absolute(context["request"], path)

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.contrib.sessions.backends.db import SessionStore
+from django.utils import translation
 from playwright.sync_api import expect
 
 from consultations import links
@@ -77,6 +78,34 @@ def open_as_patient_who_sent(page, live_server, consultation):
 def test_public_page_has_no_axe_violations(axe_page, path):
     axe_page.goto(path)
     assert_accessible(axe_page)
+
+
+@pytest.mark.parametrize(
+    "path", ["/es/", "/es/treatments/", "/es/consultations/privacy/", "/es/no-such-page/", "/es/consultations/new/"]
+)
+def test_spanish_page_has_no_axe_violations(axe_page, path):
+    axe_page.goto(path)
+    assert_accessible(axe_page)
+
+
+def test_every_spanish_treatment_page_has_no_axe_violations(axe_page):
+    reports = []
+    with translation.override("es"):
+        paths = [treatment.get_absolute_url() for treatment in Treatment.objects.published()]
+    for path in paths:
+        axe_page.goto(path)
+        if found := violations(axe_page):
+            reports.append(report(axe_page.url, found))
+    assert not reports, "\n\n".join(reports)
+
+
+def test_spanish_self_service_pages_have_no_axe_violations(axe_page):
+    consultation = make_request(language="es")
+    with translation.override("es"):
+        manage = links.manage_path(consultation)
+    for path in (manage, manage + "move/", manage + "cancel/"):
+        axe_page.goto(path)
+        assert_accessible(axe_page)
 
 
 def test_every_treatment_page_has_no_axe_violations(axe_page):
