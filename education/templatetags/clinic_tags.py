@@ -6,10 +6,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
-from clinic import formatting
-
-
-from clinic import i18n, seo
+from clinic import formatting, i18n, seo
 
 register = template.Library()
 
