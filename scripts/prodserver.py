@@ -2,8 +2,11 @@
 
 Shared by scripts/lighthouse.py and scripts/bench.py. DEBUG is off, static files are
 collected (hashed and compressed) into a temporary directory, a fresh database is
-migrated and given the demo data, and gunicorn (gunicorn.conf.py) listens on a free
+migrated and given the demo data, and what `make serve` runs (serve.py) listens on a free
 loopback port. Everything is removed afterwards; nothing touches db.sqlite3.
+
+`spawn()` is the one way a server process is started for measuring or testing: the load and
+multi-node tests (tests/load/harness.py) use it too.
 
 With a PostgreSQL DATABASE_URL, a new database is created beside the one named
 (the role needs CREATEDB) and dropped afterwards: benchmark requests never land in
@@ -29,6 +32,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
+# What `make serve` ends with.
+SERVE = [sys.executable, "serve.py"]
 
 
 @dataclass
@@ -65,7 +70,7 @@ def manage(env, *args):
 
 
 def prepare(env):
-    """What `make serve` does before gunicorn, plus the demo data (content, a provider, hours)."""
+    """What `make serve` does before its app server, plus the demo data (content, a provider, hours)."""
     manage(env, "migrate", "--noinput")
     manage(env, "createcachetable")
     manage(env, "collectstatic", "--noinput", "--verbosity", "0")
@@ -135,22 +140,31 @@ def production_server(database_url, extra_env=None, before_start=None, command=N
             yield server
 
 
-@contextlib.contextmanager
-def running(env, command=None, log=None):
-    """One server process on a free loopback port, stopped (with its workers) at the end of the block."""
+def spawn(env, log, command=None):
+    """Start one server process on a free loopback port, in a session of its own (so it and its
+    workers can be signalled together), its output in `log`. Returns (process, port, env).
+
+    command: the argv, or a function of the port giving it; default what `make serve` runs.
+    """
     port = free_port()
     env = {**env, "PORT": str(port)}
-    log = log or Path(tempfile.mkstemp(prefix="clinic-server-", suffix=".log")[1])
-    with log.open("wb") as log_file:
+    with Path(log).open("wb") as log_file:
         process = subprocess.Popen(
-            (command(port) if callable(command) else command)
-            or [str(BIN / "gunicorn"), "--config", "gunicorn.conf.py"],
+            (command(port) if callable(command) else command) or SERVE,
             cwd=ROOT,
             env=env,
             stdout=log_file,
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
+    return process, port, env
+
+
+@contextlib.contextmanager
+def running(env, command=None, log=None):
+    """One server process on a free loopback port, stopped (with its workers) at the end of the block."""
+    log = log or Path(tempfile.mkstemp(prefix="clinic-server-", suffix=".log")[1])
+    process, port, env = spawn(env, log, command)
     url = f"http://127.0.0.1:{port}"
     try:
         wait_until_up(url + "/healthz", process, log)

@@ -20,6 +20,8 @@ from http.cookies import SimpleCookie
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
+from scripts.prodserver import free_port, spawn
+
 ROOT = Path(__file__).resolve().parents[2]
 SECRET_KEY = "load-test-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz"
 REQUEST_TIMEOUT = 60
@@ -168,32 +170,12 @@ class Server:
             connection.close()
 
 
-def free_port():
-    """A port nothing listens on now (the kernel's choice, on loopback)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def start_server(env, database, log_path, *, workers=3, threads=4):
     """What `make serve` runs (serve.py) on a free loopback port; waits until /healthz answers."""
-    log = log_path.open("w")
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "serve.py"],
-        cwd=ROOT,
-        env={
-            **env,
-            "DATABASE_URL": database.url,
-            "PORT": str(port),
-            "WEB_CONCURRENCY": str(workers),
-            "GUNICORN_THREADS": str(threads),
-        },
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
+    process, port, _env = spawn(
+        {**env, "DATABASE_URL": database.url, "WEB_CONCURRENCY": str(workers), "GUNICORN_THREADS": str(threads)},
+        log_path,
     )
-    log.close()
     server = Server(process=process, log_path=log_path, database=database, port=port)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
