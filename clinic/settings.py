@@ -489,13 +489,26 @@ LOGGING = {
         "mask_secrets": {"()": "clinic.logging.MaskSecretsFilter"},
     },
     "formatters": {
-        "kv": {"format": "time=%(asctime)s level=%(levelname)s logger=%(name)s request_id=%(request_id)s %(message)s"}
+        "kv": {"format": "time=%(asctime)s level=%(levelname)s logger=%(name)s request_id=%(request_id)s %(message)s"},
+        "access": {"format": "time=%(asctime)s %(message)s"},
     },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "kv", "filters": ["request_id", "mask_secrets"]}
+        "console": {"class": "logging.StreamHandler", "formatter": "kv", "filters": ["request_id", "mask_secrets"]},
+        # The app server's access log (serve.py, granian): its own line format, tokens masked too.
+        "access": {
+            "class": "logging.StreamHandler",
+            "stream": "ext://sys.stdout",
+            "formatter": "access",
+            "filters": ["mask_secrets"],
+        },
     },
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # granian configures this logger before Django starts in its workers; configuring logging
+        # closes the handlers there were, so it is named here again (or access lines would vanish).
+        "granian.access": {"handlers": ["access"], "level": "INFO", "propagate": False},
+    },
 }
 
 # --- Consultations ------------------------------------------------------------------

@@ -397,7 +397,8 @@ class Nginx:
         try:
             connection.request(method, path, body=body, headers=sent)
             response = connection.getresponse()
-            return response.status, dict(response.getheaders()), response.read().decode("utf-8", "replace")
+            # Case-insensitive names, repeated ones kept: nginx passes the app server's lower-case names on.
+            return response.status, response.msg, response.read().decode("utf-8", "replace")
         finally:
             connection.close()
 
