@@ -2,6 +2,8 @@
 
 import datetime
 
+from django.utils import timezone
+
 from education.models import (
     Precaution,
     Reviewer,
@@ -271,3 +273,22 @@ def png_upload(name="photo.png", size=(60, 40)):
     buffer = io.BytesIO()
     Image.new("RGB", size, "teal").save(buffer, "PNG")
     return SimpleUploadedFile(name, buffer.getvalue(), content_type="image/png")
+
+
+def make_request_staff_see(medications="Isotretinoin 20 mg"):
+    """A request with everything staff pages show: a "yes" screening answer, medications, a
+    provider's time two days ahead, and a photo (as .photo)."""
+    treatment = make_treatment()
+    precaution = make_precaution(treatment)
+    provider = make_provider(user=make_staff(username="dr-on-duty"))
+    start = timezone.now() + datetime.timedelta(days=2)
+    consultation = make_request(
+        treatment,
+        answers={precaution: "yes"},
+        medications=medications,
+        provider=provider,
+        slot_start=start,
+        slot_end=start + datetime.timedelta(minutes=30),
+    )
+    consultation.photo = make_photo(consultation)
+    return consultation

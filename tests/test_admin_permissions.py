@@ -1,15 +1,12 @@
 """Who may do what in the staff workspace: each role × each action, through the real URLs."""
 
-import datetime
-
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.urls import reverse
-from django.utils import timezone
 
 from consultations.models import AuditEvent, ConsultationRequest, Note, Status
-from tests.factories import make_photo, make_precaution, make_provider, make_request, make_staff, make_treatment
+from tests.factories import make_provider, make_request_staff_see, make_staff
 
 pytestmark = pytest.mark.django_db
 
@@ -22,20 +19,7 @@ def url(name, *args):
 
 @pytest.fixture
 def consultation():
-    treatment = make_treatment()
-    precaution = make_precaution(treatment)
-    provider = make_provider(user=make_staff(username="dr-on-duty"))
-    start = timezone.now() + datetime.timedelta(days=2)
-    consultation = make_request(
-        treatment,
-        answers={precaution: "yes"},
-        medications=MEDICATION,
-        provider=provider,
-        slot_start=start,
-        slot_end=start + datetime.timedelta(minutes=30),
-    )
-    consultation.photo = make_photo(consultation)
-    return consultation
+    return make_request_staff_see(medications=MEDICATION)
 
 
 def status_after(consultation):

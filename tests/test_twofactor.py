@@ -2,7 +2,6 @@
 code, recovery codes that work once, the owner's reset, and the lockout on wrong codes."""
 
 import base64
-import datetime
 
 import pytest
 from axes.models import AccessAttempt
@@ -11,20 +10,15 @@ from django.contrib.auth.models import Permission
 from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
 from django.urls import reverse
-from django.utils import timezone
 from django_otp.plugins.otp_static.models import StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp_webauthn.models import WebAuthnCredential
 
 from clinic.settings import parse_staff_2fa
 from tests.factories import (
-    make_photo,
-    make_precaution,
-    make_provider,
-    make_request,
+    make_request_staff_see,
     make_staff,
     make_totp_device,
-    make_treatment,
     pass_second_step,
     totp_code,
 )
@@ -42,20 +36,7 @@ INDEX = reverse("admin:index")
 
 @pytest.fixture
 def consultation():
-    treatment = make_treatment()
-    precaution = make_precaution(treatment)
-    provider = make_provider(user=make_staff(username="dr-on-duty"))
-    start = timezone.now() + datetime.timedelta(days=2)
-    consultation = make_request(
-        treatment,
-        answers={precaution: "yes"},
-        medications=MEDICATION,
-        provider=provider,
-        slot_start=start,
-        slot_end=start + datetime.timedelta(minutes=30),
-    )
-    consultation.photo = make_photo(consultation)
-    return consultation
+    return make_request_staff_see(medications=MEDICATION)
 
 
 def staff_pages(consultation):

@@ -53,6 +53,19 @@ class PhotosField(forms.FileField):
 
     widget = MultipleFileInput
 
+    def __init__(self, **kwargs):
+        # The same rules wherever a patient sends photos (the intake form, the self-service page).
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": photos.ACCEPT}))
+        kwargs.setdefault(
+            "help_text",
+            _(
+                "Up to 3 photos, JPEG, PNG or WebP, 10 MB each at most. We remove location and camera "
+                "details from them. Only the clinic's providers can see them."
+            ),
+        )
+        super().__init__(**kwargs)
+
     def clean(self, data, initial=None):
         uploads = [upload for upload in (data or []) if upload]
         if not uploads:
@@ -145,15 +158,7 @@ class IntakeForm(SubmissionTokenMixin, forms.ModelForm):
         widget=forms.RadioSelect,
         error_messages={"required": _("Please answer this question.")},
     )
-    photos = PhotosField(
-        label=_("Photos of the areas of concern (optional)"),
-        required=False,
-        widget=MultipleFileInput(attrs={"accept": photos.ACCEPT}),
-        help_text=_(
-            "Up to 3 photos, JPEG, PNG or WebP, 10 MB each at most. We remove location and camera "
-            "details from them. Only the clinic's providers can see them."
-        ),
-    )
+    photos = PhotosField(label=_("Photos of the areas of concern (optional)"))
     preferred_time = SlotChoiceField(label=_("Preferred time"), required=False)
     consent = forms.BooleanField(
         label=_("I have read the privacy notice and agree that the clinic may use my answers to assess my request."),

@@ -9,11 +9,10 @@ from django.utils.translation import ngettext
 
 from clinic.text import strip_disguising_characters
 
-from .. import photos
 from ..availability import Slot
 from ..models import InfoTopic
 from . import timechoice
-from .intake import MultipleFileInput, PhotosField, mark_limit
+from .intake import PhotosField, mark_limit
 
 
 class MoveForm(forms.Form):
@@ -75,15 +74,7 @@ class InfoForm(forms.Form):
         strip=True,
         help_text=_("Only the clinic's staff can read it."),
     )
-    photos = PhotosField(
-        label=_("Your photos"),
-        required=False,
-        widget=MultipleFileInput(attrs={"accept": photos.ACCEPT}),
-        help_text=_(
-            "Up to 3 photos, JPEG, PNG or WebP, 10 MB each at most. We remove location and camera "
-            "details from them. Only the clinic's providers can see them."
-        ),
-    )
+    photos = PhotosField(label=_("Your photos"))
 
     def __init__(self, *args, topic="", **kwargs):
         super().__init__(*args, auto_id="info_%s", **kwargs)
