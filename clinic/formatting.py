@@ -7,11 +7,13 @@ names, defined per language in clinic/formats/<code>/formats.py (FORMAT_MODULE_P
 """
 
 import datetime
+import functools
 from zoneinfo import ZoneInfo
 
 import phonenumbers
 from django.conf import settings
-from django.utils import formats, timezone
+from django.core.signals import setting_changed
+from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
 from clinic.absolute import site_url
@@ -32,26 +34,50 @@ def local(value):
     return value.astimezone(clinic_tz())
 
 
+@functools.lru_cache(maxsize=8192)
+def _formatted(value, format_name, language, zone):
+    # The form page lists a few hundred open times; Django's date_format costs a gettext per
+    # name in the format, so each (time, format, language, zone) is written once per process.
+    if isinstance(value, datetime.datetime):
+        value = value.astimezone(ZoneInfo(zone))
+    with translation.override(language):
+        if format_name == TIME_FORMAT:
+            return formats.time_format(value, format_name)
+        return formats.date_format(value, format_name)
+
+
+def _format(value, format_name):
+    return _formatted(value, format_name, translation.get_language(), settings.TIME_ZONE)
+
+
+def _forget_formats(**kwargs):
+    # Tests change the time zone, the languages or the formats.
+    _formatted.cache_clear()
+
+
+setting_changed.connect(_forget_formats, dispatch_uid="clinic.formatting.forget")
+
+
 def when(value):
     """A time as the clinic reads it, e.g. "Tue 1 Dec 2026, 09:40"; "" for None."""
-    return formats.date_format(local(value), WHEN_FORMAT) if value else ""
+    return _format(value, WHEN_FORMAT) if value else ""
 
 
 def slot_when(value):
     """A booked or offered time, e.g. "Tue 1 Dec, 09:40"."""
-    return formats.date_format(local(value), SLOT_FORMAT) if value else ""
+    return _format(value, SLOT_FORMAT) if value else ""
 
 
 def day(value):
     """A calendar day, e.g. "Tuesday 1 December"."""
     if isinstance(value, datetime.datetime):
         value = local(value).date()
-    return formats.date_format(value, DAY_FORMAT)
+    return _format(value, DAY_FORMAT)
 
 
 def time_of_day(value):
     """The clock time alone, e.g. "09:40"; "" for None."""
-    return formats.time_format(local(value), TIME_FORMAT) if value else ""
+    return _format(value, TIME_FORMAT) if value else ""
 
 
 def address_lines():

@@ -56,13 +56,17 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
+def request_id_from(meta):
+    """The proxy's request id when it looks sane, else a new one (meta: a WSGI environ or request.META)."""
+    incoming = meta.get("HTTP_X_REQUEST_ID", "")
+    return incoming if SANE_REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
+
+
 def request_id_for(request):
     """The request's id (the proxy's when sane, else a new one), set for this request's log lines."""
     rid = getattr(request, "request_id", None)
     if rid is None:
-        incoming = request.META.get("HTTP_X_REQUEST_ID", "")
-        rid = incoming if SANE_REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
-        request.request_id = rid
+        rid = request.request_id = request_id_from(request.META)
     # Not reset on the way out: Django logs 4xx/5xx responses ("Not Found: /x",
     # "Internal Server Error: /y") after the middleware chain has returned.
     # request_finished clears it once the response is done.

@@ -15,6 +15,7 @@ reaches every worker on every node within about a second. The process that saved
 its own pages at once.
 """
 
+import functools
 import gzip
 import hashlib
 import secrets
@@ -27,12 +28,13 @@ from django.conf import settings
 from django.conf.urls.i18n import is_language_prefix_patterns_used
 from django.core.cache import cache
 from django.core.signals import setting_changed
-from django.http import HttpResponse, HttpResponseNotModified
+from django.http import HttpResponse, HttpResponseNotModified, parse_cookie
 from django.http.request import split_domain_port, validate_host
 from django.utils import translation
 from django.utils.http import http_date, parse_http_date_safe
 
-from .logging import request_id_for
+from . import metrics
+from .logging import request_id_for, request_id_from
 
 VERSION_KEY = "education:content-version"
 # How often (seconds) a process asks the shared cache whether content changed.
@@ -40,6 +42,9 @@ VERSION_CHECK_SECONDS = 1.0
 # Pages are few (home, list, one per treatment, per language); the bound only stops a
 # flood of distinct hosts or paths from growing memory without end.
 MAX_PAGES = 512
+# The ways of asking for those pages (Accept-Language strings, hosts ...), bounded the same way.
+MAX_ALIASES = 4096
+STATUS_LINES = {200: "200 OK", 304: "304 Not Modified"}
 # Headers that are made per response, or per encoding, never replayed from memory.
 PER_RESPONSE = {"content-length", "content-encoding", "x-request-id", "date", "server", "set-cookie", "etag"}
 
@@ -51,7 +56,71 @@ class Page:
     bodies: dict  # encoding ("identity", "gzip", "br") -> bytes
     etag: str
     last_modified: float
+    # The route name the full stack resolved, for /metrics (never the path: it may hold a token).
+    route: str = ""
     hits: int = field(default=0, compare=False)
+
+    def __post_init__(self):
+        self.last_modified_http = http_date(self.last_modified)
+
+    def answer(self, method, accept_encoding, if_none_match, if_modified_since, request_id):
+        """(status, headers, body) for one request: a 304 to a matching revalidation, else the
+        page in the best encoding the client accepts (HEAD: the length a GET gets, no body)."""
+        if self.not_modified(if_none_match, if_modified_since):
+            status, body = 304, b""
+            headers = [(name, value) for name, value in self.headers if name.lower() != "content-type"]
+        else:
+            accepted = accepted_encodings(accept_encoding)
+            encoding = next((name for name in ("br", "gzip") if name in accepted and name in self.bodies), "identity")
+            status, body = 200, self.bodies[encoding]
+            headers = list(self.headers)
+            if encoding != "identity":
+                headers.append(("Content-Encoding", encoding))
+        headers += [("ETag", self.etag), ("Last-Modified", self.last_modified_http), ("X-Request-ID", request_id)]
+        if status == 200:
+            headers.append(("Content-Length", str(len(body))))
+        return status, headers, body if method == "GET" else b""
+
+    def not_modified(self, if_none_match, if_modified_since):
+        if if_none_match is not None:
+            # Weak comparison (RFC 9110 13.1.2): a client may echo the tag with or without W/.
+            tags = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
+            return "*" in tags or self.etag.removeprefix("W/") in tags
+        if not if_modified_since:
+            return False
+        since = parse_http_date_safe(if_modified_since)
+        return since is not None and since >= self.last_modified
+
+
+class SharedVersion:
+    """A version token in the shared cache (Redis with REDIS_URL, else the database cache) that
+    every worker on every node reads at most once a second: a change made anywhere reaches
+    them all within about a second, and a request almost never waits on the cache."""
+
+    def __init__(self, key):
+        self.key = key
+        self.value = None
+        self.checked_at = float("-inf")
+
+    def current(self):
+        now = time.monotonic()
+        if now - self.checked_at >= VERSION_CHECK_SECONDS:
+            value = cache.get(self.key)
+            if value is None:
+                cache.add(self.key, secrets.token_hex(4), timeout=None)
+                value = cache.get(self.key)
+            self.value, self.checked_at = value, now
+        return self.value
+
+    def bump(self):
+        """A new version in the shared cache: every process reads it within a second (this one at
+        once after forget())."""
+        # A random token rather than a counter: two workers bumping at once both end on a new version.
+        cache.set(self.key, secrets.token_hex(4), timeout=None)
+
+    def forget(self):
+        """Read the shared version again on the next call."""
+        self.value, self.checked_at = None, float("-inf")
 
 
 class _Store:
@@ -60,28 +129,26 @@ class _Store:
     def __init__(self):
         self.lock = threading.Lock()
         self.pages = {}
+        # What a request looks like on the wire -> the key its page is kept under (see environ_key).
+        self.aliases = {}
+        self.content = SharedVersion(VERSION_KEY)
         self.version = None
-        self.checked_at = float("-inf")
 
     def clear(self):
         with self.lock:
             self.pages = {}
+            self.aliases = {}
             self.version = None
-            self.checked_at = float("-inf")
+            self.content.forget()
 
     def current_version(self):
-        """The shared content version, read from the shared cache at most once a second."""
-        now = time.monotonic()
-        if now - self.checked_at >= VERSION_CHECK_SECONDS:
-            version = cache.get(VERSION_KEY)
-            if version is None:
-                cache.add(VERSION_KEY, secrets.token_hex(4), timeout=None)
-                version = cache.get(VERSION_KEY)
-            if version != self.version:
-                with self.lock:
-                    self.pages = {}
-            self.version, self.checked_at = version, now
-        return self.version
+        """The shared content version (read at most once a second); pages of an older one are dropped."""
+        version = self.content.current()
+        if version != self.version:
+            with self.lock:
+                self.pages = {}
+            self.version = version
+        return version
 
 
 store = _Store()
@@ -89,7 +156,7 @@ store = _Store()
 
 def new_version():
     """Start a new content version everywhere: here at once, other processes within a second."""
-    cache.set(VERSION_KEY, secrets.token_hex(4), timeout=None)
+    store.content.bump()
     store.clear()
 
 
@@ -97,14 +164,16 @@ def content_version():
     return store.current_version()
 
 
-def _reset_on_cache_change(setting, **kwargs):
-    if setting == "CACHES":
-        store.clear()
+def _reset_on_setting_change(setting, **kwargs):
+    # Tests change the cache, the hosts, the languages ...: pages kept under the old ones go.
+    store.clear()
+    environ_names.cache_clear()
 
 
-setting_changed.connect(_reset_on_cache_change, dispatch_uid="clinic.pagecache.reset")
+setting_changed.connect(_reset_on_setting_change, dispatch_uid="clinic.pagecache.reset")
 
 
+@functools.lru_cache(maxsize=256)
 def accepted_encodings(header):
     """The content codings a client accepts (q > 0), from its Accept-Encoding header."""
     accepted = set()
@@ -119,7 +188,7 @@ def accepted_encodings(header):
                 continue
         if coding:
             accepted.add(coding.strip().lower())
-    return accepted
+    return frozenset(accepted)  # cached: the same set answers every request with this header
 
 
 def request_language(request):
@@ -146,6 +215,35 @@ def is_anonymous_read(request):
     )
 
 
+@functools.cache
+def environ_names():
+    """The WSGI variables Django reads to choose a page's key: scheme, proxy headers, host, path, languages."""
+    names = ["wsgi.url_scheme", "HTTP_HOST", "SERVER_NAME", "SERVER_PORT", "SCRIPT_NAME", "PATH_INFO"]
+    names += ["HTTP_ACCEPT_LANGUAGE", "HTTP_X_FORWARDED_HOST", "HTTP_X_FORWARDED_PORT"]
+    if settings.SECURE_PROXY_SSL_HEADER:
+        names.append(settings.SECURE_PROXY_SSL_HEADER[0])
+    return tuple(names)
+
+
+def environ_key(environ, language_cookie):
+    """A request as it arrives, before Django parses it: every input the page's key is made of.
+
+    The full stack maps this to the page's key once (the host validated, the language chosen);
+    the same inputs always give the same key, so a repeat visit needs no parsing at all.
+    """
+    return (language_cookie, *(environ.get(name) for name in environ_names()))
+
+
+def anonymous_cookies(cookie_header):
+    """(True, the language cookie) when the Cookie header lets this visitor share a page, else (False, None)."""
+    if not cookie_header:
+        return True, None
+    cookies = parse_cookie(cookie_header)
+    if settings.SESSION_COOKIE_NAME in cookies or "messages" in cookies:
+        return False, None
+    return True, cookies.get(settings.LANGUAGE_COOKIE_NAME)
+
+
 class AnonymousPageCacheMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
@@ -165,16 +263,26 @@ class AnonymousPageCacheMiddleware:
             return self.get_response(request)
         page = store.pages.get(key)
         if page is not None and page.version == version:
+            self.remember(request, key)
             return self.from_memory(request, page)
         response = self.get_response(request)
         html = getattr(response, "anonymous_page", None)
         if html is not None and response.status_code == 200 and not response.cookies:
-            page = self.keep(key, version, response, html)
+            page = self.keep(key, version, response, html, request)
             response["ETag"] = page.etag
             response["Last-Modified"] = http_date(page.last_modified)
         return response
 
-    def keep(self, key, version, response, html):
+    @staticmethod
+    def remember(request, key):
+        """Lets MemoryFirst (the WSGI front) find this page from the raw request next time."""
+        alias = environ_key(request.META, request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME))
+        with store.lock:
+            if len(store.aliases) >= MAX_ALIASES:
+                store.aliases.clear()
+            store.aliases[alias] = key
+
+    def keep(self, key, version, response, html, request):
         headers = [(name, value) for name, value in response.items() if name.lower() not in PER_RESPONSE]
         if not any(name.lower() == "last-modified" for name, _ in headers):
             modified = time.time()
@@ -191,44 +299,77 @@ class AnonymousPageCacheMiddleware:
         if len(brotlied) < len(html):
             bodies["br"] = brotlied
         etag = f'W/"{hashlib.blake2b(html, digest_size=12).hexdigest()}"'
-        page = Page(version=version, headers=headers, bodies=bodies, etag=etag, last_modified=int(modified))
+        route = metrics.route_of(request)
+        page = Page(version, headers, bodies, etag, last_modified=int(modified), route=route)
         with store.lock:
             if len(store.pages) >= MAX_PAGES:
                 store.pages.clear()
             store.pages[key] = page
+        self.remember(request, key)
         return page
 
     def from_memory(self, request, page):
-        if self.not_modified(request, page):
-            response = HttpResponseNotModified()
-            body = b""
-            headers = [(name, value) for name, value in page.headers if name.lower() != "content-type"]
-        else:
-            accepted = accepted_encodings(request.META.get("HTTP_ACCEPT_ENCODING", ""))
-            encoding = next((name for name in ("br", "gzip") if name in accepted and name in page.bodies), "identity")
-            body = page.bodies[encoding]
-            response = HttpResponse()
-            headers = page.headers
-            if encoding != "identity":
-                response["Content-Encoding"] = encoding
+        meta = request.META
+        status, headers, body = page.answer(
+            request.method,
+            meta.get("HTTP_ACCEPT_ENCODING", ""),
+            meta.get("HTTP_IF_NONE_MATCH"),
+            meta.get("HTTP_IF_MODIFIED_SINCE"),
+            request_id_for(request),
+        )
+        response = HttpResponseNotModified() if status == 304 else HttpResponse()
         for name, value in headers:
             response[name] = value
-        response["ETag"] = page.etag
-        response["Last-Modified"] = http_date(page.last_modified)
-        response["X-Request-ID"] = request_id_for(request)
-        if response.status_code == 200:
-            response["Content-Length"] = str(len(body))
-            # HEAD: the length of the body a GET would get, and no body.
-            if request.method == "GET":
-                response.content = body
+        if body:
+            response.content = body
         return response
 
+
+class MemoryFirst:
+    """WSGI front of the application (clinic/wsgi.py): a page the middleware above keeps is sent
+    straight from memory, before Django builds a request or runs a single middleware.
+
+    Only a request whose raw inputs the full stack has already mapped to a page (the same
+    host, path, scheme, proxy headers and languages: see environ_key) is answered here, with
+    the same checks (GET/HEAD, no query string, no session or message cookie) and the same
+    headers; anything else, and any error, goes to Django unchanged. It is what lets a
+    cached page approach the speed of a static file (BENCHMARKS.md).
+    """
+
+    def __init__(self, application):
+        self.application = application
+
+    def __call__(self, environ, start_response):
+        started = time.perf_counter()
+        try:
+            answer = self.answer(environ)
+        except Exception:  # noqa: BLE001 - the shared cache or a header is broken: Django decides
+            answer = None
+        if answer is None:
+            return self.application(environ, start_response)
+        page, (status, headers, body) = answer
+        start_response(STATUS_LINES[status], headers)
+        metrics.count(page.route, environ["REQUEST_METHOD"], status, time.perf_counter() - started)
+        return [body]
+
     @staticmethod
-    def not_modified(request, page):
-        if_none_match = request.META.get("HTTP_IF_NONE_MATCH")
-        if if_none_match is not None:
-            # Weak comparison (RFC 9110 13.1.2): a client may echo the tag with or without W/.
-            tags = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
-            return "*" in tags or page.etag.removeprefix("W/") in tags
-        since = parse_http_date_safe(request.META.get("HTTP_IF_MODIFIED_SINCE", ""))
-        return since is not None and since >= page.last_modified
+    def answer(environ):
+        if environ.get("REQUEST_METHOD") not in ("GET", "HEAD") or environ.get("QUERY_STRING"):
+            return None
+        anonymous, language_cookie = anonymous_cookies(environ.get("HTTP_COOKIE"))
+        if not anonymous:
+            return None
+        key = store.aliases.get(environ_key(environ, language_cookie))
+        if key is None:
+            return None
+        version = store.current_version()
+        page = store.pages.get(key)
+        if page is None or page.version != version:
+            return None
+        return page, page.answer(
+            environ["REQUEST_METHOD"],
+            environ.get("HTTP_ACCEPT_ENCODING", ""),
+            environ.get("HTTP_IF_NONE_MATCH"),
+            environ.get("HTTP_IF_MODIFIED_SINCE"),
+            request_id_from(environ),
+        )

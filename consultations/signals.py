@@ -1,4 +1,6 @@
-"""Providers are people: putting a user in the Provider group gives them a Provider profile.
+"""Providers are people, and the empty form shows the times open now.
+
+Putting a user in the Provider group gives them a Provider profile.
 
 The README tells the owner to add a colleague to the "Provider" group. Without a Provider
 record they would not be assignable ("Assigned to") or bookable, and nothing would say why.
@@ -6,13 +8,21 @@ So the profile is created with the group membership, named after the user, with 
 yet: the owner fills the hours in the admin (Providers) and the person is bookable from then.
 Removing the user from the group keeps the profile (past bookings point at it) and stops
 new bookings (takes bookings: off).
+
+Any saved booking, hours, closed day or privacy notice starts a new bookings version, so no
+copy of the empty form (consultations.formpage) shows the old times or notice.
 """
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.db.models.signals import m2m_changed
+from django.db import transaction
+from django.db.models.signals import m2m_changed, post_delete, post_save
 
-from .models import Provider
+from . import formpage
+from .models import AvailabilityException, ClosedDay, ConsultationRequest, PrivacyNotice, Provider, WorkingHours
+
+# What the empty consultation form shows besides content: the open times and the privacy notice.
+FORM_PAGE_MODELS = (ConsultationRequest, Provider, WorkingHours, AvailabilityException, ClosedDay, PrivacyNotice)
 
 PROVIDER_GROUP = "Provider"
 
@@ -48,5 +58,16 @@ def user_groups_changed(sender, instance, action, reverse, model, pk_set, **kwar
             Provider.objects.filter(user__pk__in=pk_set).update(active=False)
 
 
+def form_page_changed(sender, instance, created=False, **kwargs):
+    # A new request without a time takes none: the busiest write, the intake, leaves the copies alone.
+    if sender is ConsultationRequest and created and instance.slot_start is None:
+        return
+    # After the commit: another worker must not render the old times again in between.
+    transaction.on_commit(formpage.bookings_changed)
+
+
 def connect():
     m2m_changed.connect(user_groups_changed, sender=get_user_model().groups.through, dispatch_uid="provider-group")
+    for model in FORM_PAGE_MODELS:
+        post_save.connect(form_page_changed, sender=model, dispatch_uid=f"form-page-save-{model.__name__}")
+        post_delete.connect(form_page_changed, sender=model, dispatch_uid=f"form-page-delete-{model.__name__}")

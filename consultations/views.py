@@ -4,6 +4,8 @@ None of these put health data in a URL: the confirmation page finds the request
 through the session of the browser that sent it.
 """
 
+import functools
+
 from django.conf import settings
 from django.db import IntegrityError
 from django.http import Http404
@@ -13,11 +15,11 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods
 
-from clinic import formatting
+from clinic import formatting, pagecache
 from education.models import Treatment
 from education.rendering import render_markdown
 
-from . import booking, intake, ratelimit
+from . import booking, formpage, intake, ratelimit
 from .availability import Slot
 from .forms import IntakeForm
 from .models import ConsultationRequest, PrivacyNotice
@@ -25,16 +27,35 @@ from .models import ConsultationRequest, PrivacyNotice
 SESSION_KEY = "consultations.submitted"
 
 
+def _chosen_slugs(request):
+    source = request.POST if request.method == "POST" else request.GET
+    return [slug for slug in (source.get("treatment"), source.get("rendered_for")) if slug]
+
+
 def _treatment_for(request):
     """The treatment whose questions the form shows: the one chosen, else the one rendered, else the first."""
     published = Treatment.objects.published()
-    source = request.POST if request.method == "POST" else request.GET
-    slugs = [slug for slug in (source.get("treatment"), source.get("rendered_for")) if slug]
+    slugs = _chosen_slugs(request)
     by_slug = {treatment.slug: treatment for treatment in published.filter(slug__in=slugs)}
     for slug in slugs:
         if slug in by_slug:
             return by_slug[slug]
     return published.first()
+
+
+@functools.lru_cache(maxsize=4)
+def _published_ids(content_version):
+    """{slug: pk} of the published treatments in their order, under one content version."""
+    return dict(Treatment.objects.published().values_list("slug", "pk"))
+
+
+def _treatment_id_for(request):
+    """_treatment_for's choice, without a query while the content is unchanged."""
+    published = _published_ids(pagecache.content_version())
+    for slug in _chosen_slugs(request):
+        if slug in published:
+            return published[slug]
+    return next(iter(published.values()), None)
 
 
 def _confirm(request, consultation):
@@ -49,6 +70,14 @@ def _confirm(request, consultation):
 @never_cache
 @require_http_methods(["GET", "POST"])
 def request_new(request):
+    if request.method == "GET":
+        treatment_id = _treatment_id_for(request)
+        if treatment_id is None:
+            return render(request, "consultations/request_form.html", {"form": None})
+        # The empty form: a copy of the last one rendered while nothing it shows has changed.
+        return formpage.response(
+            request, treatment_id, lambda csrf_token: _empty_form(request, treatment_id, csrf_token)
+        )
     treatment = _treatment_for(request)
     if treatment is None:
         return render(request, "consultations/request_form.html", {"form": None})
@@ -80,11 +109,23 @@ def request_new(request):
             else:
                 ratelimit.count(request, "intake")
                 return _confirm(request, consultation)
-    else:
-        form = IntakeForm(treatment=treatment)
+    return _form_page(request, form, treatment)
+
+
+def _empty_form(request, treatment_id, csrf_token):
+    """(The empty form page, its submission token; None if it must not be reused)."""
+    treatment = Treatment.objects.published().filter(pk=treatment_id).first() or _treatment_for(request)
+    if treatment is None:
+        return render(request, "consultations/request_form.html", {"form": None}), None
+    form = IntakeForm(treatment=treatment)
+    token = form.submission_token_value if treatment.pk == treatment_id else None
+    return _form_page(request, form, treatment, csrf_token=csrf_token), token
+
+
+def _form_page(request, form, treatment, **context):
     # The questions are asked as a reviewer approved them, in the reader's language when signed there.
     _page, questions_language, _review = treatment.public_version(get_language())
-    context = {"form": form, "treatment": treatment, "questions_language": questions_language}
+    context |= {"form": form, "treatment": treatment, "questions_language": questions_language}
     return render(request, "consultations/request_form.html", context)
 
 

@@ -70,6 +70,7 @@ LAYERS = [
             # Providers are people: the Provider group's membership keeps a Provider profile (apps.ready).
             "consultations.signals",
             "consultations.views",
+            "consultations.formpage",
             "consultations.selfservice",
             "consultations.staff_views",
             "consultations.admin",

@@ -5,11 +5,13 @@ from unittest import mock
 
 import pytest
 from django.core.cache import cache
+from django.core.handlers.wsgi import WSGIHandler
 from django.core.management import call_command
-from django.db import connection
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections, connection
 from django.http import HttpResponse
 from django.middleware.csrf import get_token
-from django.test import Client
+from django.test import Client, RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils.csp import LazyNonce
@@ -381,3 +383,145 @@ def test_unknown_host_is_refused_even_when_the_page_is_in_memory(client, treatme
     settings.ALLOWED_HOSTS = ["clinic.test"]
     client.get(treatment.get_absolute_url(), HTTP_HOST="clinic.test")
     assert client.get(treatment.get_absolute_url(), HTTP_HOST="evil.test").status_code == 400
+
+
+# --- clinic.pagecache.MemoryFirst: the WSGI front, before Django parses the request ---------------
+
+
+class WsgiApp:
+    """The application as the server calls it (clinic/wsgi.py), and whether Django ran behind it."""
+
+    app = None
+
+    def __call__(self, method, url, secure=False, **headers):
+        if self.app is None:
+            # Made at the first request, after the test's settings: middleware reads them when built.
+            self.django = mock.Mock(side_effect=WSGIHandler())
+            self.app = pagecache.MemoryFirst(self.django)
+        request = RequestFactory().generic(method, url, secure=secure, headers=headers)
+        started = {}
+
+        def start_response(status, response_headers):
+            started.update(status=status, headers=response_headers)
+
+        self.django.reset_mock()
+        # As Django's test client does: the test's database connection must outlive the request.
+        request_started.disconnect(close_old_connections)
+        request_finished.disconnect(close_old_connections)
+        try:
+            with CaptureQueriesContext(connection) as queries:
+                body = b"".join(self.app(request.environ, start_response))
+        finally:
+            request_started.connect(close_old_connections)
+            request_finished.connect(close_old_connections)
+        headers = {}
+        for name, value in started["headers"]:
+            headers[name.lower()] = value
+        return int(started["status"].split()[0]), headers, body, self.django.called, len(queries)
+
+
+@pytest.fixture
+def wsgi():
+    return WsgiApp()
+
+
+def test_wsgi_front_answers_a_repeat_visit_without_django_or_the_database(wsgi, treatment, database_cache, settings):
+    settings.SECURE_HSTS_SECONDS = 3600
+    url = treatment.get_absolute_url()
+    status, fresh, body, ran_django, _ = wsgi("GET", url, secure=True, accept_encoding="")
+    assert (status, ran_django) == (200, True)
+
+    status, cached, cached_body, ran_django, queries = wsgi("GET", url, secure=True, accept_encoding="")
+    assert (status, ran_django, queries) == (200, False, 0)
+    assert cached_body == body
+    assert set(cached) == set(fresh)
+    for header in set(fresh) - {"x-request-id"}:
+        assert cached[header] == fresh[header], header
+    for header in SECURITY_HEADERS:
+        assert cached[header.lower()]
+    assert cached["x-request-id"] != fresh["x-request-id"]
+
+
+def test_wsgi_front_sends_the_encoding_revalidation_and_head_the_middleware_would(wsgi, treatment):
+    import brotli
+
+    url = treatment.get_absolute_url()
+    _, first, plain, _, _ = wsgi("GET", url, accept_encoding="")
+    _, headers, body, ran_django, _ = wsgi("GET", url, accept_encoding="gzip, deflate, br")
+    assert not ran_django
+    assert headers["content-encoding"] == "br"
+    assert brotli.decompress(body) == plain
+    assert headers["content-length"] == str(len(body))
+
+    status, headers, body, ran_django, _ = wsgi("GET", url, accept_encoding="", if_none_match=first["etag"])
+    assert (status, body, ran_django) == (304, b"", False)
+    assert "content-type" not in headers
+    assert headers["content-security-policy"] == first["content-security-policy"]
+
+    status, headers, body, ran_django, _ = wsgi("HEAD", url, accept_encoding="")
+    assert (status, body, ran_django) == (200, b"", False)
+    assert headers["content-length"] == str(len(plain))
+
+
+def test_wsgi_front_keeps_a_proxys_request_id(wsgi, treatment):
+    wsgi("GET", treatment.get_absolute_url())
+    _, headers, _, ran_django, _ = wsgi("GET", treatment.get_absolute_url(), x_request_id="proxy-id-42")
+    assert not ran_django
+    assert headers["x-request-id"] == "proxy-id-42"
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "headers"),
+    [
+        ("GET", "{url}?utm=1", {}),
+        ("POST", "{url}", {}),
+        ("GET", "{url}", {"cookie": "sessionid=anything"}),
+        ("GET", "{url}", {"cookie": "messages=anything"}),
+        # Inputs the full stack has not mapped to a page yet: another language, host or scheme.
+        ("GET", "{url}", {"accept_language": "es"}),
+        ("GET", "{url}", {"cookie": "django_language=es"}),
+        ("GET", "{url}", {"x_forwarded_proto": "http", "host": "localhost:8000"}),
+    ],
+)
+def test_wsgi_front_leaves_everything_else_to_django(wsgi, treatment, method, url, headers):
+    url = url.format(url=treatment.get_absolute_url())
+    wsgi("GET", treatment.get_absolute_url())
+    *_, ran_django, _ = wsgi(method, url, **headers)
+    assert ran_django
+
+
+def test_wsgi_front_never_answers_an_unknown_host(wsgi, treatment, settings):
+    settings.ALLOWED_HOSTS = ["clinic.test"]
+    wsgi("GET", treatment.get_absolute_url(), host="clinic.test")
+    assert wsgi("GET", treatment.get_absolute_url(), host="clinic.test")[3] is False
+    status, *_, ran_django, _ = wsgi("GET", treatment.get_absolute_url(), host="evil.test")
+    assert (status, ran_django) == (400, True)
+
+
+def test_wsgi_front_drops_a_page_within_a_second_of_another_nodes_save(wsgi, treatment, monkeypatch):
+    now = [1000.0]
+    monkeypatch.setattr(pagecache.time, "monotonic", lambda: now[0])
+    wsgi("GET", treatment.get_absolute_url())
+    cache.set(pagecache.VERSION_KEY, "another-nodes-version")
+    now[0] += 0.5
+    assert wsgi("GET", treatment.get_absolute_url())[3] is False
+    now[0] += 0.5
+    assert wsgi("GET", treatment.get_absolute_url())[3] is True
+
+
+def test_wsgi_front_counts_its_answers_by_route_name(wsgi, client, treatment):
+    def served():
+        text = client.get("/metrics").text
+        line = 'clinic_http_requests_total{method="GET",route="education:treatment_detail",status="200"}'
+        return next((float(row.split()[-1]) for row in text.splitlines() if row.startswith(line)), 0.0)
+
+    wsgi("GET", treatment.get_absolute_url())
+    before = served()
+    assert wsgi("GET", treatment.get_absolute_url())[3] is False
+    assert served() == before + 1
+
+
+def test_the_shipped_application_is_the_wsgi_front():
+    from clinic.wsgi import application
+
+    assert isinstance(application, pagecache.MemoryFirst)

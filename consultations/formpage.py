@@ -1,0 +1,74 @@
+"""The empty consultation form, rendered once and reused for the next visitors.
+
+Rendering the form (a dozen crispy-forms fields, the screening questions and a few hundred
+open times) takes tens of milliseconds; a visit that only asks for the empty form gets a
+copy of the last one rendered instead, with its two per-visitor secrets replaced: the CSRF
+token (this visitor's, so the CSRF cookie is set as usual) and the submission token (new, so
+duplicates and bot timing work as for a fresh form). Nothing a patient typed is ever in a
+copy: a form sent back with errors is always rendered afresh.
+
+A copy is used only while everything it shows is unchanged: the same treatment and
+language, the same content version (questions, approvals: clinic.pagecache), the same
+bookings version (any booking, cancellation, provider hours, closed days or privacy notice:
+consultations.signals bumps it, on every node within a second) and the same ten-second
+window (times drop off the list as the clock passes the booking lead time). A time shown a
+few seconds too long is caught when the form is sent: the patient is told it was just taken.
+"""
+
+import threading
+import time
+
+from django.http import HttpResponse
+from django.middleware.csrf import get_token
+from django.utils.translation import get_language
+
+from clinic import pagecache
+
+from .forms.mixins import make_submission_token
+
+# The open times follow the clock: a copy is used for at most this many seconds.
+SECONDS = 10
+# Treatments x languages: a handful. The bound stops anything from growing without end.
+MAX_PAGES = 64
+BOOKINGS = pagecache.SharedVersion("consultations:bookings-version")
+
+_lock = threading.Lock()
+_pages = {}
+
+
+def bookings_changed(**kwargs):
+    """Times, hours or the privacy notice changed: forms rendered before show stale choices."""
+    BOOKINGS.bump()
+    BOOKINGS.forget()
+
+
+def forget():
+    with _lock:
+        _pages.clear()
+
+
+def response(request, treatment_id, render):
+    """The empty form page for the treatment: a copy when one is current; else render(csrf_token),
+    which returns (the HttpResponse, the submission token it shows or None), kept for the next visitor."""
+    key = (
+        treatment_id,
+        get_language(),
+        pagecache.content_version(),
+        BOOKINGS.current(),
+        int(time.time() // SECONDS),
+    )
+    csrf_token = get_token(request)
+    page = _pages.get(key)
+    if page is not None:
+        html, content_type, rendered_csrf, rendered_token = page
+        html = html.replace(rendered_csrf, csrf_token).replace(rendered_token, make_submission_token())
+        return HttpResponse(html, content_type=content_type)
+    response, submission_token = render(csrf_token)
+    html = response.content.decode(response.charset)
+    # Reused only when both secrets can be found and replaced, and nothing else varies with them.
+    if response.status_code == 200 and submission_token and csrf_token in html and html.count(submission_token) == 1:
+        with _lock:
+            if len(_pages) >= MAX_PAGES:
+                _pages.clear()
+            _pages[key] = (html, response["Content-Type"], csrf_token, submission_token)
+    return response
