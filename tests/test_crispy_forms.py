@@ -21,7 +21,7 @@ from consultations.forms import IntakeForm
 from consultations.forms.selfservice import CancelForm, InfoForm, MoveForm
 from consultations.forms.staff import NoteForm, action_form
 from consultations.models import InfoTopic, Status
-from tests.factories import make_precaution, make_provider, make_request, make_treatment
+from tests.factories import make_precaution, make_provider, make_request, make_staff, make_totp_device, make_treatment
 
 pytestmark = pytest.mark.django_db
 
@@ -95,6 +95,8 @@ CRISPY_TEMPLATES = [
     "consultations/manage_cancel.html",
     "admin/consultations/consultationrequest/change_form.html",
     "admin/consultations/consultationrequest/confirm_action.html",
+    "admin/twofactor/verify.html",
+    "admin/twofactor/set_up.html",
 ]
 
 
@@ -245,3 +247,21 @@ def test_staff_confirmation_step_renders_the_action_form_with_crispy(client):
     assert crispy_button("decline", "Yes: Decline, and email the patient", "button default clinic-danger") in html
     change = reverse("admin:consultations_consultationrequest_change", args=[consultation.pk])
     assert f'<a class="button cancel-link" href="{change}#workflow">No, go back</a>' in html
+
+
+def test_sign_in_code_form_renders_with_crispy_in_the_login_look(client, staff_2fa):
+    user = make_staff("Provider", username="dr-code")
+    make_totp_device(user)
+    client.force_login(user)
+    verify = reverse("admin:two_factor_verify")
+    html = client.post(verify, {"otp_token": "", "next": "/admin/?q={{ 7|add:1 }}"}).content.decode()
+    assert '<form id="login-form" novalidate="" method="post">' in form_tags(html)
+    assert '<div class="form-row">' in html
+    assert control(html, "input", "otp_token")["aria-describedby"] == "id_otp_token_helptext id_otp_token_error"
+    assert (
+        '<ul class="errorlist" id="id_otp_token_error"><li>Enter the code from your authenticator app.</li></ul>'
+        in html
+    )
+    assert crispy_button("continue", "Continue", "button") in html
+    # The next address is escaped, never run as a template (crispy's Hidden would compile it).
+    assert '<input type="hidden" name="next" value="/admin/?q={{ 7|add:1 }}">' in html
