@@ -325,15 +325,11 @@ class ConsultationRequestAdmin(DeclaredFiltersOnly, admin.ModelAdmin):
         user = request.user
         can_see_health = user.has_perm(permissions.VIEW_HEALTH)
         can_see_photos = user.has_perm(permissions.VIEW_PHOTOS)
-        actions = [
-            {
-                "name": action.name,
-                "label": self.action_label(action, consultation),
-                "form": action_form(action.name, consultation=consultation),
-                "confirms": action.emails_patient,
-            }
-            for action in workflow.available_actions(consultation, user)
-        ]
+        actions = []
+        for action in workflow.available_actions(consultation, user):
+            form = action_form(action.name, consultation=consultation)
+            url = staff_views.transition_url(consultation, action.name)
+            actions.append({"form": form, "helper": form.button_helper(url, self.action_label(action, consultation))})
         return {
             "can_see_health": can_see_health,
             "can_see_photos": can_see_photos,
@@ -345,7 +341,9 @@ class ConsultationRequestAdmin(DeclaredFiltersOnly, admin.ModelAdmin):
             "notes": list(consultation.notes.select_related("author")),
             "history": list(consultation.status_changes.select_related("by")),
             "workflow_actions": actions,
-            "note_form": NoteForm() if user.has_perm(permissions.ADD_NOTE) else None,
+            "note_form": (
+                NoteForm(action=staff_views.note_url(consultation)) if user.has_perm(permissions.ADD_NOTE) else None
+            ),
             "requested_time": when(consultation.slot_start),
             "slot_end": time_of_day(consultation.slot_end),
             "patient_age": consultation.age_on(clinic_today()),

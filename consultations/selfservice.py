@@ -11,13 +11,14 @@ from django import forms
 from django.contrib import messages
 from django.core import signing
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from . import booking, links, workflow
 from .availability import Slot
-from .forms.selfservice import InfoForm, MoveForm
+from .forms.selfservice import CancelForm, InfoForm, MoveForm
 from .models import ConsultationRequest, InvalidTransition, Status
 
 STATUS_WORDS = {
@@ -88,14 +89,19 @@ def _page(request, template, consultation, token, status=200, **context):
     return response
 
 
-def _info_form(consultation, data=None, files=None):
-    return InfoForm(data, files, topic=consultation.info_topic)
+def _back_url(token):
+    return reverse("consultations:manage", kwargs={"token": token})
+
+
+def _info_form(consultation, token, data=None, files=None):
+    action = reverse("consultations:manage_info", kwargs={"token": token})
+    return InfoForm(data, files, topic=consultation.info_topic, action=action)
 
 
 @require_http_methods(["GET", "HEAD"])
 @with_consultation
 def manage(request, token, consultation):
-    return _page(request, "consultations/manage.html", consultation, token, info_form=_info_form(consultation))
+    return _page(request, "consultations/manage.html", consultation, token, info_form=_info_form(consultation, token))
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -112,7 +118,9 @@ def cancel(request, token, consultation):
         else:
             messages.success(request, _("Your request is cancelled. We have sent you an email to confirm."))
         return redirect("consultations:manage", token=token)
-    return _page(request, "consultations/manage_cancel.html", consultation, token)
+    return _page(
+        request, "consultations/manage_cancel.html", consultation, token, form=CancelForm(back_url=_back_url(token))
+    )
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -124,7 +132,9 @@ def move(request, token, consultation):
         return redirect("consultations:manage", token=token)
     if consultation.slot_start is not None and actions["moves_left"] == 0:
         return _page(request, "consultations/manage_move.html", consultation, token, limit_reached=True)
-    form = MoveForm(request.POST or None, consultation=consultation, moves_left=actions["moves_left"])
+    form = MoveForm(
+        request.POST or None, consultation=consultation, moves_left=actions["moves_left"], back_url=_back_url(token)
+    )
     if request.method == "POST" and form.is_valid():
         slot = form.cleaned_data["slot"]
         try:
@@ -134,7 +144,6 @@ def move(request, token, consultation):
                 workflow.reschedule(consultation, slot, by_patient=True)
         except booking.BookingError as error:
             form.add_error("slot", forms.ValidationError(str(error), code=type(error).__name__))
-            form.mark_errors()
         else:
             messages.success(
                 request,
@@ -153,7 +162,7 @@ def add_info(request, token, consultation):
     if not _actions(consultation)["can_add_info"]:
         messages.info(request, _("We are not waiting for information on this request any more."))
         return redirect("consultations:manage", token=token)
-    form = _info_form(consultation, request.POST, request.FILES)
+    form = _info_form(consultation, token, request.POST, request.FILES)
     if form.is_valid():
         sent_photos = form.cleaned_data.get("photos") or []
         try:

@@ -48,6 +48,14 @@ def change_url(consultation, anchor=""):
     return reverse("admin:consultations_consultationrequest_change", args=[consultation.pk]) + anchor
 
 
+def transition_url(consultation, action_name):
+    return reverse("admin:consultations_consultationrequest_transition", args=[consultation.pk, action_name])
+
+
+def note_url(consultation):
+    return reverse("admin:consultations_consultationrequest_note", args=[consultation.pk])
+
+
 @require_POST
 def transition(request, model_admin, object_id, action_name):
     consultation = get_viewable(request, model_admin, object_id)
@@ -61,10 +69,9 @@ def transition(request, model_admin, object_id, action_name):
     if action.emails_patient and not confirmed:
         # A second look before the patient is emailed: the confirmation page repeats what
         # was chosen and sends it again with CONFIRMED. Plain forms: works without JavaScript.
-        if form is not None:
-            form.is_valid()  # errors (a missing reason) are shown there, next to the field
+        form.is_valid()  # errors (a missing reason) are shown there, next to the field
         return confirm_page(request, model_admin, consultation, action, form)
-    if form is not None and not form.is_valid():
+    if not form.is_valid():
         if confirmed:
             return confirm_page(request, model_admin, consultation, action, form)
         for errors in form.errors.values():
@@ -73,9 +80,7 @@ def transition(request, model_admin, object_id, action_name):
         return redirect(change_url(consultation, "#workflow"))
     try:
         # The workflow writes the status history and the audit row, and queues the patient's email.
-        getattr(workflow, action.name)(
-            consultation, request.user, ip=client_ip(request), **(form.arguments() if form else {})
-        )
+        getattr(workflow, action.name)(consultation, request.user, ip=client_ip(request), **form.arguments())
     except InvalidTransition as error:
         # Someone else moved it first, a stale page, or too early: say so, change nothing.
         messages.error(request, str(error))
@@ -97,6 +102,7 @@ def confirm_page(request, model_admin, consultation, action, form):
         "original": consultation,
         "action": action,
         "form": form,
+        "helper": form.confirm_helper(transition_url(consultation, action.name), change_url(consultation, "#workflow")),
         "title": _("Confirm: %(action)s") % {"action": action.label},
         "when": formatting.when(consultation.slot_start),
     }

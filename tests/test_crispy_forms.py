@@ -1,16 +1,27 @@
-"""The consultation forms are rendered by crispy-forms from their own layout (issue 12, item 3).
+"""Every form of ours is rendered by crispy-forms from its own layout (issue 12, item 3).
 
-The accessibility of the rendered form is proven by the form, view, vnu and browser tests;
-these tests prove the page comes from the crispy helper and not from hand-written markup."""
+The accessibility of the rendered forms is proven by the form, view, vnu, axe and browser tests;
+these tests prove each page's form comes from its crispy helper (crispy's form tag, its Submit
+buttons with their ids, the one field template) and keeps the accessible pattern through it: an
+error summary linking to the fields, aria-describedby naming the help and error texts, fieldsets
+with legends for groups. A page that went back to hand-written markup fails here."""
 
 import re
+from pathlib import Path
 
 import pytest
 from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Layout
+from django.conf import settings
 from django.urls import reverse
 
+from consultations import links, workflow
+from consultations.availability import open_slots
 from consultations.forms import IntakeForm
-from tests.factories import make_treatment
+from consultations.forms.selfservice import CancelForm, InfoForm, MoveForm
+from consultations.forms.staff import NoteForm, action_form
+from consultations.models import InfoTopic, Status
+from tests.factories import make_precaution, make_provider, make_request, make_staff, make_totp_device, make_treatment
 
 pytestmark = pytest.mark.django_db
 
@@ -20,10 +31,85 @@ def form_tags(html):
     return [" ".join(tag.replace(" >", ">").split()) for tag in re.findall(r"<form [^>]*>", html)]
 
 
-def test_intake_form_has_a_crispy_layout():
-    form = IntakeForm(treatment=make_treatment())
-    assert isinstance(form.helper, FormHelper)
-    assert form.helper.layout is not None
+def crispy_button(name, value, css):
+    """A Submit of a layout: crispy's templates/bootstrap5/layout/baseinput.html, id and all."""
+    return f'<button type="submit" name="{name}" value="{value}" class="{css}" id="submit-id-{name}"'
+
+
+def control(html, tag, name):
+    """The attributes of the <tag name="name"> start tag, as a dict (their order is Django's business)."""
+    start = re.search(rf'<{tag}( [^>]*)? name="{re.escape(name)}"([^>]*)>', html)
+    assert start, f"no <{tag} name={name!r}>"
+    return dict(re.findall(r'([\w-]+)="([^"]*)"', start.group(0)))
+
+
+def has_layout(helper):
+    return isinstance(helper, FormHelper) and isinstance(helper.layout, Layout) and len(helper.layout.fields) > 0
+
+
+@pytest.fixture
+def booked():
+    provider = make_provider(weekdays=range(7))
+    slot = open_slots()[0]
+    return make_request(
+        make_treatment(), status=Status.NEEDS_INFO, provider=provider, slot_start=slot.start, slot_end=slot.end
+    )
+
+
+def page(client, consultation, name="manage"):
+    return client.get(reverse(f"consultations:{name}", args=[links.make_token(consultation)])).content.decode()
+
+
+# --- Every form class has a layout -------------------------------------------------------------
+
+
+def test_patient_forms_have_a_crispy_layout(booked):
+    forms = [
+        IntakeForm(treatment=make_treatment("other")),
+        MoveForm(consultation=booked, moves_left=2, back_url="/back/"),
+        InfoForm(topic=InfoTopic.GENERAL, action="/info/"),
+        InfoForm(topic=InfoTopic.PHOTOS, action="/info/"),
+        CancelForm(back_url="/back/"),
+    ]
+    for form in forms:
+        assert has_layout(form.helper), type(form).__name__
+
+
+@pytest.mark.parametrize("name", list(workflow.ACTIONS))
+def test_every_workflow_button_is_a_form_with_crispy_layouts(name, booked):
+    form = action_form(name, consultation=booked)
+    assert has_layout(form.button_helper("/go/", "Go"))
+    assert has_layout(form.confirm_helper("/go/", "/back/"))
+
+
+def test_note_form_has_a_crispy_layout():
+    assert has_layout(NoteForm(action="/notes/").helper)
+
+
+# --- No hand-written form markup left in the templates --------------------------------------------
+
+CRISPY_TEMPLATES = [
+    "consultations/request_form.html",
+    "consultations/manage.html",
+    "consultations/manage_move.html",
+    "consultations/manage_cancel.html",
+    "admin/consultations/consultationrequest/change_form.html",
+    "admin/consultations/consultationrequest/confirm_action.html",
+    "admin/twofactor/verify.html",
+    "admin/twofactor/set_up.html",
+]
+
+
+@pytest.mark.parametrize("name", CRISPY_TEMPLATES)
+def test_pages_render_their_forms_with_crispy_only(name):
+    text = (Path(settings.BASE_DIR) / "templates" / name).read_text()
+    assert "{% crispy " in text
+    for handmade in ("<form", "<label", "<input", "<select", "<textarea", 'type="submit"', "csrf_token"):
+        assert handmade not in text, f"{name} writes {handmade!r} by hand"
+    assert not re.search(r"\{\{[^}]*form\.", text), f"{name} prints a form's field by hand"
+
+
+# --- The pages' HTML comes from the layouts, with the accessible pattern -----------------------------
 
 
 def test_intake_page_renders_the_form_with_crispy(client):
@@ -35,5 +121,147 @@ def test_intake_page_renders_the_form_with_crispy(client):
         '<form action="/consultations/new/" class="intake-form" novalidate="" method="post" '
         'enctype="multipart/form-data">'
     )
-    assert re.search(r'<button type="submit" name="send" value="Send my request" class="btn btn-primary btn-lg"', html)
+    assert crispy_button("send", "Send my request", "btn btn-primary btn-lg") in html
     assert '<fieldset id="screening" class="mb-4" tabindex="-1">' in html
+    assert '<div class="mb-3 time-field">' in html
+    assert '<label class="form-label fw-semibold" for="id_preferred_time">' in html
+    assert 'aria-describedby="id_preferred_time_helptext"' in html
+
+
+def test_intake_errors_come_from_the_layout_summary_and_field_template(client):
+    treatment = make_treatment()
+    question = make_precaution(treatment, question="Have you had anaphylaxis?")
+    html = client.post(reverse("consultations:new"), {"rendered_for": treatment.slug, "treatment": treatment.slug})
+    html = html.content.decode()
+    form_start = html.index('class="intake-form"')
+    summary = html.index('<div class="alert alert-danger" id="error-summary" role="alert" tabindex="-1" autofocus')
+    assert form_start < summary  # the summary is the layout's first part
+    assert '<h2 class="h5" id="error-summary-title">Please check the following</h2>' in html
+    name = IntakeForm.question_name(question)
+    assert f'<li><a href="#id_{name}_0">Have you had anaphylaxis? Please answer this question.</a></li>' in html
+    # A Yes/No question is a fieldset whose legend is the question; help and error named by the group.
+    assert re.search(rf'<fieldset class="mb-3" id="id_{name}" aria-describedby="id_{name}_error">\s*<legend', html)
+    assert f'<div class="invalid-feedback d-block" id="id_{name}_error">' in html
+    assert control(html, "input", "email")["aria-describedby"] == "id_email_helptext id_email_error"
+
+
+def test_move_page_renders_the_move_form_with_crispy(client, booked):
+    html = page(client, booked, "manage_move")
+    assert '<form novalidate="" method="post">' in form_tags(html)
+    assert crispy_button("move", "Move to this time", "btn btn-primary") in html
+    assert '<div class="mb-3 time-field">' in html
+    assert '<label class="form-label fw-semibold" for="slot">New time</label>' in html
+    assert control(html, "select", "slot")["aria-describedby"] == "slot_helptext"
+    assert re.search(r'<a href="/consultations/manage/[^"]+/">Keep my current time</a>', html)
+
+
+def test_move_page_errors_come_from_the_layout(client, booked):
+    html = client.post(
+        reverse("consultations:manage_move", args=[links.make_token(booked)]), {"slot": "nonsense"}
+    ).content.decode()
+    assert '<div class="alert alert-danger" id="error-summary" role="alert" tabindex="-1" autofocus' in html
+    assert '<h2 class="h5" id="error-summary-title">There is a problem</h2>' in html
+    assert '<li><a href="#slot">Choose a new time from the list.</a></li>' in html
+    select = control(html, "select", "slot")
+    assert (select["class"], select["aria-invalid"]) == ("form-select is-invalid", "true")
+    assert select["aria-describedby"] == "slot_helptext slot_error"
+    assert '<div class="invalid-feedback d-block" id="slot_error">' in html
+
+
+def test_add_information_renders_with_crispy(client, booked):
+    html = page(client, booked)
+    info = reverse("consultations:manage_info", args=[links.make_token(booked)])
+    assert f'<form action="{info}" novalidate="" method="post">' in form_tags(html)
+    assert crispy_button("send", "Send the information", "btn btn-primary") in html
+    assert '<label class="form-label" for="info_text">' in html
+    assert re.search(r'id="info_text_helptext">[^<]*Please do not send photos here', html)
+
+
+def test_add_information_errors_come_from_the_layout(client, booked):
+    response = client.post(reverse("consultations:manage_info", args=[links.make_token(booked)]), {"text": " "})
+    html = response.content.decode()
+    # Under the section's <h2>, the summary's heading is an <h3>.
+    assert '<h3 class="h5" id="error-summary-title">There is a problem</h3>' in html
+    assert '<li><a href="#info_text">Write the information we asked for, or call us.</a></li>' in html
+    text = control(html, "textarea", "text")
+    assert (text["class"], text["aria-invalid"]) == ("form-control is-invalid", "true")
+    assert text["aria-describedby"] == "info_text_helptext info_text_error"
+
+
+def test_photos_asked_for_render_as_a_crispy_file_field(client, booked):
+    booked.info_topic = InfoTopic.PHOTOS
+    booked.save(update_fields=["info_topic"])
+    html = page(client, booked)
+    info = reverse("consultations:manage_info", args=[links.make_token(booked)])
+    assert f'<form action="{info}" novalidate="" method="post" enctype="multipart/form-data">' in form_tags(html)
+    assert crispy_button("send", "Send the photos", "btn btn-primary") in html
+    assert html.index('for="info_photos"') < html.index('for="info_text"')  # what was asked for comes first
+    assert control(html, "input", "photos")["aria-describedby"] == "info_photos_helptext"
+
+
+def test_cancel_page_renders_the_cancel_form_with_crispy(client, booked):
+    html = page(client, booked, "manage_cancel")
+    assert '<form class="d-flex flex-wrap gap-3 align-items-center" novalidate="" method="post">' in form_tags(html)
+    assert crispy_button("cancel", "Yes, cancel my request", "btn btn-danger") in html
+    assert re.search(r'<a href="/consultations/manage/[^"]+/">No, keep it</a>', html)
+
+
+# --- Staff forms ---------------------------------------------------------------------------------
+
+
+def test_staff_request_page_renders_the_workflow_and_note_forms_with_crispy(client):
+    provider = make_provider()
+    client.force_login(provider.user)
+    consultation = make_request(make_treatment(), status=Status.NEW)
+    html = client.get(reverse("admin:consultations_consultationrequest_change", args=[consultation.pk]))
+    html = html.content.decode()
+    tags = form_tags(html)
+    transition = reverse("admin:consultations_consultationrequest_transition", args=[consultation.pk, "decline"])
+    assert f'<form action="{transition}" class="clinic-action clinic-action-decline" method="post">' in tags
+    note = reverse("admin:consultations_consultationrequest_note", args=[consultation.pk])
+    assert f'<form action="{note}" class="clinic-note-form" method="post">' in tags
+    assert crispy_button("decline", "Decline", "button clinic-danger") in html
+    assert crispy_button("triage", "Mark as triaged", "button") in html
+    assert crispy_button("add_note", "Add note", "button") in html
+    # The staff field template: label, input, then the help text the input names.
+    assert control(html, "select", "decline-reason")["aria-describedby"] == "id_decline-reason_helptext"
+    assert '<p class="help" id="id_decline-reason_helptext">' in html
+    assert control(html, "textarea", "text")["aria-describedby"] == "id_text_helptext"
+
+
+def test_staff_confirmation_step_renders_the_action_form_with_crispy(client):
+    provider = make_provider()
+    client.force_login(provider.user)
+    consultation = make_request(make_treatment(), status=Status.NEW)
+    url = reverse("admin:consultations_consultationrequest_transition", args=[consultation.pk, "decline"])
+    html = client.post(url, {"decline-reason": "", "confirmed": "yes"}).content.decode()
+    assert f'<form action="{url}" class="clinic-action" method="post">' in form_tags(html)
+    assert '<input type="hidden" name="confirmed" value="yes">' in html
+    assert '<p class="errornote">Please correct the error below.</p>' in html
+    reason = control(html, "select", "decline-reason")
+    assert reason["aria-invalid"] == "true"
+    assert reason["aria-describedby"] == "id_decline-reason_helptext id_decline-reason_error"
+    assert (
+        '<ul class="errorlist" id="id_decline-reason_error"><li>Choose why the request is declined.</li></ul>' in html
+    )
+    assert crispy_button("decline", "Yes: Decline, and email the patient", "button default clinic-danger") in html
+    change = reverse("admin:consultations_consultationrequest_change", args=[consultation.pk])
+    assert f'<a class="button cancel-link" href="{change}#workflow">No, go back</a>' in html
+
+
+def test_sign_in_code_form_renders_with_crispy_in_the_login_look(client, staff_2fa):
+    user = make_staff("Provider", username="dr-code")
+    make_totp_device(user)
+    client.force_login(user)
+    verify = reverse("admin:two_factor_verify")
+    html = client.post(verify, {"otp_token": "", "next": "/admin/?q={{ 7|add:1 }}"}).content.decode()
+    assert '<form id="login-form" novalidate="" method="post">' in form_tags(html)
+    assert '<div class="form-row">' in html
+    assert control(html, "input", "otp_token")["aria-describedby"] == "id_otp_token_helptext id_otp_token_error"
+    assert (
+        '<ul class="errorlist" id="id_otp_token_error"><li>Enter the code from your authenticator app.</li></ul>'
+        in html
+    )
+    assert crispy_button("continue", "Continue", "button") in html
+    # The next address is escaped, never run as a template (crispy's Hidden would compile it).
+    assert '<input type="hidden" name="next" value="/admin/?q={{ 7|add:1 }}">' in html

@@ -43,8 +43,14 @@ def public_pages(client):
     pages.append(("confirmation", client.get("/consultations/submitted/")))
     pages.append(("self-service", client.get(links.manage_path(consultation))))
     pages.append(("self-service-time", client.get(links.manage_path(consultation) + "move/")))
+    pages.append(
+        ("self-service-time-with-errors", client.post(links.manage_path(consultation) + "move/", {"slot": ""}))
+    )
+    pages.append(("self-service-cancel", client.get(links.manage_path(consultation) + "cancel/")))
     needs_info = make_request(status=Status.NEEDS_INFO)
     pages.append(("self-service-needs-info", client.get(links.manage_path(needs_info))))
+    info_url = links.manage_path(needs_info) + "info/"
+    pages.append(("self-service-needs-info-with-errors", client.post(info_url, {"text": ""})))
 
     pages += spanish_pages(client, treatments)
 

@@ -32,7 +32,7 @@ from .. import availability, photos
 from ..availability import Slot
 from ..models import ConsultationRequest, PrivacyNotice, ScreeningAnswer, age_on
 from . import timechoice
-from .layout import PatientFormHelper, Text
+from .layout import ErrorSummary, PatientFormHelper, PatientFormMixin, Text
 from .mixins import HONEYPOT, SubmissionTokenMixin
 from .timechoice import SlotChoiceField
 
@@ -91,19 +91,6 @@ class PhotosField(forms.FileField):
         return cleaned
 
 
-COUNTER = _("{count} of {max} characters")
-
-
-def mark_limit(field):
-    """Show a text field's limit before it is reached: maxlength (the browser stops there), a live
-    counter (static/js/counter.js) and, without JavaScript, the limit in the help text."""
-    field.widget.attrs["maxlength"] = field.max_length
-    field.widget.attrs["data-counter"] = str(COUNTER)
-    limit = _("Up to %(max)d characters.") % {"max": field.max_length}
-    if str(field.max_length) not in str(field.help_text):
-        field.help_text = f"{field.help_text} {limit}".strip()
-
-
 DATE_SHAPE = re.compile(r"^\s*(\d{4})-(\d{1,2})-(\d{1,2})\s*$")
 
 
@@ -122,7 +109,7 @@ class RealDateField(forms.DateField):
         return super().to_python(value)
 
 
-class IntakeForm(SubmissionTokenMixin, forms.ModelForm):
+class IntakeForm(PatientFormMixin, SubmissionTokenMixin, forms.ModelForm):
     # Server-side validation only: the browser's own bubbles are not announced consistently and
     # cannot be styled; every error is shown in the summary and next to its field instead.
     use_required_attribute = False
@@ -279,7 +266,7 @@ class IntakeForm(SubmissionTokenMixin, forms.ModelForm):
         self.photos_lost = bool(self.is_bound and self.files and self.files.get("photos"))
         questions = [self.question_name(precaution) for precaution in self.precautions]
         self.order_fields(self.BEFORE_QUESTIONS + questions + self.AFTER_QUESTIONS)
-        self._style_widgets()
+        self.style_widgets()
 
     def _keep_shared_answers(self, rendered_for):
         """After a change of treatment, carry over the answers to questions both treatments ask
@@ -312,9 +299,7 @@ class IntakeForm(SubmissionTokenMixin, forms.ModelForm):
     def time_taken(self):
         """After losing a race for the chosen time: say so at the field and offer what is open now."""
         self.add_error("preferred_time", ValidationError(SLOT_TAKEN, code="slot_taken"))
-        self.fields["preferred_time"].widget.attrs["class"] += " is-invalid"
         self.fields["preferred_time"].choices = functools.cache(timechoice.choices)
-        timechoice.describe(self, "preferred_time")
 
     @staticmethod
     def question_name(precaution):
@@ -325,37 +310,10 @@ class IntakeForm(SubmissionTokenMixin, forms.ModelForm):
     def screening_fields(self):
         return [self[self.question_name(precaution)] for precaution in self.precautions]
 
-    def error_summary(self):
-        """(link target id or "", message) for every error, in page order."""
-        items = []
-        for error in self.non_field_errors():
-            items.append(("screening" if self.treatment_changed else "", error))
-        for bound in self:
-            for error in bound.errors:
-                # "Please answer this question." needs the question; other messages name their field.
-                if bound.use_fieldset:
-                    separator = " " if str(bound.label)[-1:] in "?." else ": "
-                    error = f"{bound.label}{separator}{error}"
-                items.append((self.target_id(bound), error))
-        return items
-
-    @staticmethod
-    def target_id(bound):
-        # Radio and checkbox groups: link to the first option, which takes the focus.
-        return f"{bound.auto_id}_0" if bound.use_fieldset else bound.auto_id
-
-    def _style_widgets(self):
-        for field in self.fields.values():
-            widget = field.widget
-            if isinstance(widget, forms.Textarea) and getattr(field, "max_length", None):
-                mark_limit(field)
-            if isinstance(widget, (forms.RadioSelect, forms.CheckboxSelectMultiple, forms.CheckboxInput)):
-                css = "form-check-input"
-            elif isinstance(widget, forms.Select):
-                css = "form-select"
-            else:
-                css = "form-control"
-            widget.attrs["class"] = css
+    @property
+    def non_field_error_target(self):
+        # After a change of treatment the message is about the new health questions.
+        return "screening" if self.treatment_changed else ""
 
     # --- Rendering -------------------------------------------------------------------
 
@@ -380,6 +338,7 @@ class IntakeForm(SubmissionTokenMixin, forms.ModelForm):
             Hidden("submission_token", self.submission_token_value),
             Hidden("rendered_for", self.treatment.slug),
             Hidden("notice_version", self.notice.version),
+            ErrorSummary(_("Please check the following")),
             Fieldset(_("About you"), *self.BEFORE_QUESTIONS[:5], css_class="mb-4"),
             Fieldset(
                 _("Your goals"),
@@ -403,7 +362,7 @@ class IntakeForm(SubmissionTokenMixin, forms.ModelForm):
             Fieldset(_("Photos"), Field("photos", template="consultations/crispy/photos_field.html"), css_class="mb-4"),
             Fieldset(
                 _("Your consultation"),
-                Field("preferred_time", template="consultations/partials/time_field.html"),
+                Field("preferred_time", wrapper_class="time-field"),
                 css_class="mb-4",
             ),
             Fieldset(
@@ -508,10 +467,6 @@ class IntakeForm(SubmissionTokenMixin, forms.ModelForm):
             # drop the field errors and ask only for the new questions.
             self._errors = ErrorDict(renderer=self.renderer)
             self.add_error(None, ValidationError(self.treatment_change_message(), code="treatment_changed"))
-        for name in self.errors:
-            if name in self.fields:
-                self.fields[name].widget.attrs["class"] += " is-invalid"
-        timechoice.describe(self, "preferred_time")
         if self.photos_lost and self._errors:
             auto_id = self["photos"].auto_id
             described_by = [f"{auto_id}_helptext", f"{auto_id}_lost"]

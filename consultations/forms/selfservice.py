@@ -1,8 +1,12 @@
-"""The forms on the patient's self-service page: moving the time (the intake form's time picker)
-and answering what the clinic asked for (text, or photos with the intake's checks)."""
+"""The forms on the patient's self-service pages: moving the time (the intake form's time picker),
+answering what the clinic asked for (text, or photos with the intake's checks) and cancelling.
+
+Each carries its crispy layout (consultations/forms/layout.py); the pages render {% crispy form %}.
+"""
 
 import functools
 
+from crispy_forms.layout import Div, Field, Layout, Submit
 from django import forms
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -12,10 +16,14 @@ from clinic.text import strip_disguising_characters
 from ..availability import Slot
 from ..models import InfoTopic
 from . import timechoice
-from .intake import PhotosField, mark_limit
+from .intake import PhotosField
+from .layout import DangerSubmit, ErrorSummary, PatientFormHelper, PatientFormMixin, link
+
+PROBLEM = _("There is a problem")
+BUTTONS = "d-flex flex-wrap gap-3 align-items-center"
 
 
-class MoveForm(forms.Form):
+class MoveForm(PatientFormMixin, forms.Form):
     """The same time picker as the intake form (consultations/timechoice.py)."""
 
     slot = timechoice.SlotChoiceField(
@@ -26,9 +34,10 @@ class MoveForm(forms.Form):
         },
     )
 
-    def __init__(self, *args, consultation, moves_left=None, **kwargs):
+    def __init__(self, *args, consultation, moves_left=None, back_url="", **kwargs):
         super().__init__(*args, auto_id="%s", **kwargs)
         held = Slot.of(consultation)
+        self.held, self.back_url = held, back_url
         field = self.fields["slot"]
         if held is None:
             field.label = _("Your time")
@@ -41,7 +50,23 @@ class MoveForm(forms.Form):
                 moves_left,
             ) % {"count": moves_left}
         field.help_text = timechoice.help_text(extra)
-        field.widget.attrs["class"] = "form-select"
+        self.style_widgets()
+
+    @functools.cached_property
+    def helper(self):
+        helper = PatientFormHelper(self)
+        helper.label_class = "fw-semibold"
+        held = self.held is not None
+        helper.layout = Layout(
+            ErrorSummary(PROBLEM),
+            Field("slot", wrapper_class="time-field"),
+            Div(
+                Submit("move", _("Move to this time") if held else _("Choose this time")),
+                link(self.back_url, _("Keep my current time") if held else _("Back to your request")),
+                css_class=f"{BUTTONS} mt-3",
+            ),
+        )
+        return helper
 
     def clean_slot(self):
         key = self.cleaned_data["slot"]
@@ -49,21 +74,14 @@ class MoveForm(forms.Form):
             raise forms.ValidationError(_("Choose a new time from the list."), code="required")
         return Slot.from_key(key)
 
-    def full_clean(self):
-        super().full_clean()
-        self.mark_errors()
-
-    def mark_errors(self):
-        """Style the field and tie its error to it; again after a booking error added later."""
-        if "slot" in self.errors and "is-invalid" not in self.fields["slot"].widget.attrs["class"]:
-            self.fields["slot"].widget.attrs["class"] += " is-invalid"
-        timechoice.describe(self, "slot")
-
     def has_times(self):
         return bool(self.fields["slot"].choices)
 
 
-class InfoForm(forms.Form):
+NO_PHOTOS_HERE = _("Please do not send photos here: we ask for them separately when we need them.")
+
+
+class InfoForm(PatientFormMixin, forms.Form):
     """The patient's answer to "please add…": a text box, or photos when photos were asked for."""
 
     text = forms.CharField(
@@ -76,17 +94,31 @@ class InfoForm(forms.Form):
     )
     photos = PhotosField(label=_("Your photos"))
 
-    def __init__(self, *args, topic="", **kwargs):
+    def __init__(self, *args, topic="", action="", **kwargs):
         super().__init__(*args, auto_id="info_%s", **kwargs)
-        self.topic = topic
+        self.topic, self.action = topic, action
         self.wants_photos = topic == InfoTopic.PHOTOS
         if self.wants_photos:
             self.fields["text"].label = _("Anything you would like to add (optional)")
+            self.order_fields(["photos", "text"])  # the photos asked for first, on the page and in the summary
         else:
             del self.fields["photos"]
-        for field in self.fields.values():
-            field.widget.attrs["class"] = "form-control"
-        mark_limit(self.fields["text"])
+        self.style_widgets()
+        if not self.wants_photos:
+            text = self.fields["text"]
+            text.help_text = f"{text.help_text} {NO_PHOTOS_HERE}"
+
+    @functools.cached_property
+    def helper(self):
+        helper = PatientFormHelper(self)
+        helper.form_action = self.action
+        helper.layout = Layout(
+            # The section's heading is an <h2>: the summary's comes under it.
+            ErrorSummary(PROBLEM, level=3),
+            *self.fields,
+            Submit("send", _("Send the photos") if self.wants_photos else _("Send the information")),
+        )
+        return helper
 
     def clean(self):
         cleaned = super().clean()
@@ -102,15 +134,17 @@ class InfoForm(forms.Form):
             )
         return cleaned
 
-    def full_clean(self):
-        super().full_clean()
-        for name, field in self.fields.items():
-            bound = self[name]
-            ids = [f"{bound.auto_id}_helptext"]
-            if name in self.errors:
-                field.widget.attrs["class"] += " is-invalid"
-                ids.append(f"{bound.auto_id}_error")
-            field.widget.attrs["aria-describedby"] = " ".join(ids)
-
     def clean_text(self):
         return strip_disguising_characters(self.cleaned_data["text"])
+
+
+class CancelForm(forms.Form):
+    """Nothing to fill in: the button that cancels, and a way back that changes nothing."""
+
+    def __init__(self, *args, back_url="", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = PatientFormHelper(self)
+        self.helper.form_class = BUTTONS
+        self.helper.layout = Layout(
+            DangerSubmit("cancel", _("Yes, cancel my request")), link(back_url, _("No, keep it"))
+        )

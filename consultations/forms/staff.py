@@ -1,17 +1,72 @@
-"""The forms on the staff request page: the extra input a workflow button needs, and notes."""
+"""The forms on the staff request page: each workflow button with the extra input it needs, and notes.
 
+Each form carries its crispy layout in the admin's look (StaffFormHelper in layout.py): the
+request page shows an action's fields and button, the confirmation step (for an action that
+emails the patient) the same fields again with the confirming button and a way back.
+"""
+
+from crispy_forms.layout import Div, Hidden, Layout
 from django import forms
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from .. import workflow
 from ..models import DeclineReason, InfoTopic, Note
+from .layout import StaffFormHelper, StaffSubmit, Text, link
+
+# Sent by the confirmation page only: a click on the request page leads there first.
+CONFIRMED = "confirmed"
+# Buttons that end a request look dangerous; approving is the page's main action.
+DANGER = {"decline", "cancel"}
 
 
 class ActionForm(forms.Form):
-    """The extra input a workflow button needs; arguments() is what the workflow function takes."""
+    """A workflow button with the extra input it needs (none here); arguments() is what the
+    workflow function takes."""
+
+    def __init__(self, data=None, *, action, consultation=None, **kwargs):
+        super().__init__(data, prefix=action.name, **kwargs)
+        self.action = action
 
     def arguments(self):
         return self.cleaned_data
+
+    def _helper(self, url, form_class, *layout):
+        helper = StaffFormHelper(self)
+        helper.form_action = url
+        helper.form_class = form_class
+        helper.layout = Layout(*layout)
+        return helper
+
+    def button_helper(self, url, label):
+        """On the request page: the fields, then the button named after the action."""
+        name = self.action.name
+        css = "default" if name == "approve" else "clinic-danger" if name in DANGER else None
+        return self._helper(
+            url, f"clinic-action clinic-action-{name}", *self.fields, StaffSubmit(name, label, css_class=css)
+        )
+
+    def confirm_helper(self, url, back_url):
+        """On the confirmation step: posted again with CONFIRMED, the fields to check or correct."""
+        name = self.action.name
+        css = "default clinic-danger" if name in DANGER else "default"
+        confirm = _("Yes: %(action)s, and email the patient") % {"action": self.action.label}
+        return self._helper(
+            url,
+            "clinic-action",
+            Hidden(CONFIRMED, "yes"),
+            *(
+                [Text(format_html('<p class="errornote">{}</p>', _("Please correct the error below.")))]
+                if self.errors
+                else []
+            ),
+            *self.fields,
+            Div(
+                StaffSubmit(name, confirm, css_class=css),
+                link(back_url, _("No, go back"), css_class="button cancel-link"),
+                css_class="submit-row",
+            ),
+        )
 
 
 class DeclineForm(ActionForm):
@@ -40,7 +95,7 @@ class ApproveForm(ActionForm):
     )
 
     def __init__(self, *args, consultation=None, **kwargs):
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, consultation=consultation, **kwargs)
         self.needs_acknowledgement = consultation is not None and workflow.needs_acknowledgement(consultation)
         if self.needs_acknowledgement:
             self.fields["acknowledged"].required = True
@@ -62,16 +117,18 @@ class NoteForm(forms.ModelForm):
         help_texts = {"text": _("Seen by clinic staff only, never by the patient. Notes cannot be edited later.")}
         widgets = {"text": forms.Textarea(attrs={"rows": 3, "maxlength": 4000})}
 
+    def __init__(self, *args, action="", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = StaffFormHelper(self)
+        self.helper.form_action = action
+        self.helper.form_class = "clinic-note-form"
+        self.helper.layout = Layout("text", StaffSubmit("add_note", _("Add note")))
+
 
 ACTION_FORMS = {"approve": ApproveForm, "decline": DeclineForm, "request_info": RequestInfoForm}
-# Sent by the confirmation page only: a click on the request page leads there first.
-CONFIRMED = "confirmed"
 
 
 def action_form(action_name, data=None, consultation=None):
-    form_class = ACTION_FORMS.get(action_name)
-    if form_class is None:
-        return None
-    kwargs = {"consultation": consultation} if form_class is ApproveForm else {}
-    form = form_class(data, prefix=action_name, **kwargs)
-    return form if form.fields else None
+    """The form behind a workflow button: the button alone, or with the input the action needs."""
+    form_class = ACTION_FORMS.get(action_name, ActionForm)
+    return form_class(data, action=workflow.ACTIONS[action_name], consultation=consultation)

@@ -91,13 +91,3 @@ def choices(slots=None, *, exclude=None, no_preference=True):
         for day, day_slots in availability.grouped_by_day(slots)
     ]
     return ([("", NO_PREFERENCE)] if no_preference else []) + grouped
-
-
-def describe(form, name):
-    """Tie the field's help and, if any, its error to the <select> (the partial renders both ids)."""
-    bound = form[name]
-    ids = [f"{bound.auto_id}_helptext"] if bound.help_text else []
-    if name in form.errors:
-        ids.append(f"{bound.auto_id}_error")
-    if ids:
-        form.fields[name].widget.attrs["aria-describedby"] = " ".join(ids)

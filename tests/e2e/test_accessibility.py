@@ -149,6 +149,20 @@ def test_self_service_page_has_no_axe_violations(axe_page, status):
     assert_accessible(axe_page)
 
 
+def test_self_service_information_with_errors_has_no_axe_violations(axe_page):
+    axe_page.goto(links.manage_path(make_request(status=Status.NEEDS_INFO)))
+    axe_page.get_by_role("button", name="Send the information").click()
+    expect(axe_page.get_by_role("heading", name="There is a problem")).to_be_visible()
+    expect(axe_page.locator("#error-summary")).to_be_focused()
+    assert_accessible(axe_page)
+
+
+def test_self_service_cancel_page_has_no_axe_violations(axe_page):
+    axe_page.goto(links.manage_path(make_request()) + "cancel/")
+    expect(axe_page.get_by_role("button", name="Yes, cancel my request")).to_be_visible()
+    assert_accessible(axe_page)
+
+
 def test_self_service_time_page_has_no_axe_violations(axe_page):
     consultation = make_request()
     axe_page.goto(links.manage_path(consultation) + "move/")
