@@ -1,14 +1,14 @@
 """Public consultation pages: the intake form, its confirmation, the privacy notice.
 
 None of these put health data in a URL: the confirmation page finds the request
-through the session of the browser that sent it.
+through a signed cookie of the browser that sent it.
 """
 
 import functools
 
 from django.conf import settings
 from django.db import IntegrityError
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import get_language
 from django.views.decorators.cache import never_cache
@@ -24,7 +24,10 @@ from .availability import Slot
 from .forms import IntakeForm
 from .models import ConsultationRequest, PrivacyNotice
 
-SESSION_KEY = "consultations.submitted"
+# The browser that sent a request may see its confirmation page: a signed cookie with the
+# request's id, not a session, so sending the form writes nothing but the request itself.
+SUBMITTED_COOKIE = "clinic_submitted"
+SUBMITTED_SALT = "consultations.submitted"
 
 
 def _chosen_slugs(request):
@@ -58,9 +61,26 @@ def _treatment_id_for(request):
     return next(iter(published.values()), None)
 
 
+def _remember_submitted(response, consultation):
+    response.set_signed_cookie(
+        SUBMITTED_COOKIE,
+        str(consultation.pk),
+        salt=SUBMITTED_SALT,
+        max_age=settings.SESSION_COOKIE_AGE,
+        secure=settings.SESSION_COOKIE_SECURE,
+        httponly=True,
+        samesite="Lax",
+    )
+    return response
+
+
+def submitted_cookie_value(consultation):
+    """The signed value of SUBMITTED_COOKIE for `consultation` (what the browser that sent it keeps)."""
+    return _remember_submitted(HttpResponse(), consultation).cookies[SUBMITTED_COOKIE].value
+
+
 def _confirm(request, consultation):
-    request.session[SESSION_KEY] = consultation.pk
-    return redirect("consultations:confirmation")
+    return _remember_submitted(redirect("consultations:confirmation"), consultation)
 
 
 @sensitive_post_parameters()
@@ -132,9 +152,12 @@ def _form_page(request, form, treatment, **context):
 @never_cache
 @require_GET
 def confirmation(request):
-    consultation = ConsultationRequest.objects.filter(pk=request.session.get(SESSION_KEY) or 0).first()
+    pk = request.get_signed_cookie(
+        SUBMITTED_COOKIE, default=None, salt=SUBMITTED_SALT, max_age=settings.SESSION_COOKIE_AGE
+    )
+    consultation = ConsultationRequest.objects.filter(pk=int(pk) if pk and pk.isdigit() else 0).first()
     if consultation is None:
-        # Another browser, an expired session, or a shared link: nothing to show.
+        # Another browser, an expired or forged cookie, or a shared link: nothing to show.
         return render(request, "consultations/confirmation_unavailable.html", status=404)
     return render(
         request,

@@ -14,7 +14,7 @@ from django.utils import translation
 
 from consultations import links
 from consultations.models import Status
-from consultations.views import SESSION_KEY
+from consultations.views import SUBMITTED_COOKIE, submitted_cookie_value
 from education.models import Treatment
 
 from .factories import intake_post_data, make_request
@@ -37,9 +37,7 @@ def public_pages(client):
     pages.append(("not-found", client.get("/no-such-page/")))
 
     consultation = make_request()
-    session = client.session
-    session[SESSION_KEY] = consultation.pk
-    session.save()
+    client.cookies[SUBMITTED_COOKIE] = submitted_cookie_value(consultation)
     pages.append(("confirmation", client.get("/consultations/submitted/")))
     pages.append(("self-service", client.get(links.manage_path(consultation))))
     pages.append(("self-service-time", client.get(links.manage_path(consultation) + "move/")))
@@ -76,9 +74,7 @@ def spanish_pages(client, treatments):
         manage = links.manage_path(consultation)
     pages.append(("es-self-service", client.get(manage)))
     pages.append(("es-self-service-time", client.get(manage + "move/")))
-    session = client.session
-    session[SESSION_KEY] = consultation.pk
-    session.save()
+    client.cookies[SUBMITTED_COOKIE] = submitted_cookie_value(consultation)
     pages.append(("es-confirmation", client.get("/es/consultations/submitted/")))
     return pages
 

@@ -175,6 +175,25 @@ def test_confirmation_is_not_shown_to_another_browser(client, treatment):
     assert "only in the browser that sent it" in response.text
 
 
+def test_sending_the_form_writes_no_session_and_a_forged_cookie_shows_nothing(client, treatment):
+    from django.contrib.sessions.models import Session
+
+    from consultations.views import SUBMITTED_COOKIE
+
+    post(client, treatment)
+    other = make_request()
+    assert Session.objects.count() == 0
+    assert client.cookies[SUBMITTED_COOKIE]["httponly"]
+    assert client.get(CONFIRMATION).status_code == 200
+
+    stranger = Client()
+    for forged in (str(other.pk), f"{other.pk}:forged-signature", ""):
+        stranger.cookies[SUBMITTED_COOKIE] = forged
+        response = stranger.get(CONFIRMATION)
+        assert response.status_code == 404
+        assert other.reference not in response.text
+
+
 def test_privacy_page_shows_the_current_notice_with_its_version(client):
     notice = PrivacyNotice.current()
     response = client.get(reverse("consultations:privacy"))

@@ -9,14 +9,12 @@ these) bypass the CSP.
 from pathlib import Path
 
 import pytest
-from django.conf import settings
-from django.contrib.sessions.backends.db import SessionStore
 from django.utils import translation
 from playwright.sync_api import expect
 
 from consultations import links
 from consultations.models import Status
-from consultations.views import SESSION_KEY
+from consultations.views import SUBMITTED_COOKIE, submitted_cookie_value
 from education.models import Treatment
 from tests.factories import make_request
 
@@ -65,12 +63,9 @@ def assert_accessible(page):
 
 
 def open_as_patient_who_sent(page, live_server, consultation):
-    """The confirmation page finds the request through the session of the browser that sent it."""
-    session = SessionStore()
-    session[SESSION_KEY] = consultation.pk
-    session.create()
+    """The confirmation page finds the request through a signed cookie of the browser that sent it."""
     page.context.add_cookies(
-        [{"name": settings.SESSION_COOKIE_NAME, "value": session.session_key, "url": live_server.url}]
+        [{"name": SUBMITTED_COOKIE, "value": submitted_cookie_value(consultation), "url": live_server.url}]
     )
 
 
