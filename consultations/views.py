@@ -37,7 +37,8 @@ def _chosen_slugs(request):
 
 def _treatment_for(request):
     """The treatment whose questions the form shows: the one chosen, else the one rendered, else the first."""
-    published = Treatment.objects.published()
+    # public(): with the approved version, which the questions are read from.
+    published = Treatment.objects.public()
     slugs = _chosen_slugs(request)
     by_slug = {treatment.slug: treatment for treatment in published.filter(slug__in=slugs)}
     for slug in slugs:
@@ -134,7 +135,7 @@ def request_new(request):
 
 def _empty_form(request, treatment_id, csrf_token):
     """(The empty form page, its submission token; None if it must not be reused)."""
-    treatment = Treatment.objects.published().filter(pk=treatment_id).first() or _treatment_for(request)
+    treatment = Treatment.objects.public().filter(pk=treatment_id).first() or _treatment_for(request)
     if treatment is None:
         return render(request, "consultations/request_form.html", {"form": None}), None
     form = IntakeForm(treatment=treatment)
