@@ -61,6 +61,14 @@ def storage():
 
 
 @pytest.fixture
+def belotero(db):
+    """The Belotero page the migrations ship."""
+    from education.models import Treatment
+
+    return Treatment.objects.get(slug="belotero")
+
+
+@pytest.fixture
 def staff_client(client, django_user_model):
     user = django_user_model.objects.create_superuser("admin", "admin@example.com", "a-long-test-password")
     client.force_login(user)

@@ -24,11 +24,6 @@ def provider(db):
 
 
 @pytest.fixture
-def belotero(db):
-    return Treatment.objects.get(slug="belotero")
-
-
-@pytest.fixture
 def renders():
     """Counts the empty forms actually rendered (not copied)."""
     with mock.patch.object(views, "_empty_form", side_effect=views._empty_form) as spy:

@@ -23,11 +23,6 @@ def provider(db):
     return make_provider(display_name="Dr Rivera", weekdays=range(7))
 
 
-@pytest.fixture
-def belotero(db):
-    return Treatment.objects.get(slug="belotero")
-
-
 def first_open(provider):
     return availability.open_slots(provider=provider)[0]
 
