@@ -7,8 +7,8 @@ token (this visitor's, so the CSRF cookie is set as usual) and the submission to
 duplicates and bot timing work as for a fresh form). Nothing a patient typed is ever in a
 copy: a form sent back with errors is always rendered afresh.
 
-A copy is used only while everything it shows is unchanged: the same treatment and
-language, the same content version (questions, approvals: clinic.pagecache), the same
+A copy is used only while everything it shows is unchanged: the same address (scheme, host,
+path and query string: only ?treatment=… is ever copied), treatment and language, the same content version (questions, approvals: clinic.pagecache), the same
 bookings version (any booking, cancellation, provider hours, closed days or privacy notice:
 consultations.signals bumps it, on every node within a second) and the same ten-second
 window (times drop off the list as the clock passes the booking lead time). A time shown a
@@ -50,14 +50,22 @@ def forget():
 def response(request, treatment_id, render):
     """The empty form page for the treatment: a copy when one is current; else render(csrf_token),
     which returns (the HttpResponse, the submission token it shows or None), kept for the next visitor."""
+    csrf_token = get_token(request)
+    # The page links to itself (the language switch, hreflang) with its scheme, host and query
+    # string: a copy is only ever made for, and sent to, the same address. Any other query string
+    # (a campaign tag, a typo) is rendered afresh, so no address can put its own text in a copy.
+    if set(request.GET) - {"treatment"}:
+        return render(csrf_token)[0]
     key = (
+        request.scheme,
+        request.get_host(),
+        request.get_full_path(),
         treatment_id,
         get_language(),
         pagecache.content_version(),
         BOOKINGS.current(),
         int(time.time() // SECONDS),
     )
-    csrf_token = get_token(request)
     page = _pages.get(key)
     if page is not None:
         html, content_type, rendered_csrf, rendered_token = page

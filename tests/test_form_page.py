@@ -123,8 +123,7 @@ def test_each_treatment_and_language_has_its_own_copy(client, provider, belotero
     spanish = client.get("/es" + NEW, {"treatment": "belotero"}).text
     other = Treatment.objects.published().exclude(pk=belotero.pk).first()
     client.get(NEW, {"treatment": other.slug})
-    # The first published treatment is also the form without a choice: the same copy.
-    client.get(NEW)
+    client.get(NEW, {"treatment": other.slug})
     assert renders.call_count == 3
     assert '<html lang="es">' in spanish and '<html lang="en">' in english
 
@@ -157,3 +156,21 @@ def test_a_request_without_a_time_keeps_the_copy(
     assert ConsultationRequest.objects.count() == 1
     client.get(NEW)
     assert renders.call_count == 1
+
+
+def test_a_copy_is_only_for_its_own_address(client, provider, belotero, renders, settings):
+    settings.ALLOWED_HOSTS = ["clinic.test", "www.clinic.test"]
+    client.get(NEW, {"treatment": "belotero"}, HTTP_HOST="clinic.test")
+    other_host = client.get(NEW, {"treatment": "belotero"}, HTTP_HOST="www.clinic.test").text
+    assert renders.call_count == 2
+    assert "//clinic.test/" not in other_host
+
+    # Another query string never makes a copy, and never gets one: its text could end up in
+    # the page's own links for everyone else.
+    tagged = client.get(NEW, {"treatment": "belotero", "utm_source": "Zeldaunique"}, HTTP_HOST="clinic.test")
+    assert renders.call_count == 3
+    assert "Zeldaunique" in tagged.text
+    client.get(NEW, {"treatment": "belotero", "utm_source": "Zeldaunique"}, HTTP_HOST="clinic.test")
+    assert renders.call_count == 4
+    assert "Zeldaunique" not in client.get(NEW, {"treatment": "belotero"}, HTTP_HOST="clinic.test").text
+    assert renders.call_count == 4
