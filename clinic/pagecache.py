@@ -205,14 +205,14 @@ def request_language(request):
     return language
 
 
+def shares_pages(request):
+    """No session and no pending message: nothing a page renders for this visitor is theirs alone."""
+    return settings.SESSION_COOKIE_NAME not in request.COOKIES and "messages" not in request.COOKIES
+
+
 def is_anonymous_read(request):
     """A GET/HEAD without query string, session or pending message: the only kind served from memory."""
-    return (
-        request.method in ("GET", "HEAD")
-        and not request.META.get("QUERY_STRING")
-        and settings.SESSION_COOKIE_NAME not in request.COOKIES
-        and "messages" not in request.COOKIES
-    )
+    return request.method in ("GET", "HEAD") and not request.META.get("QUERY_STRING") and shares_pages(request)
 
 
 @functools.cache

@@ -54,7 +54,9 @@ def response(request, treatment_id, render):
     # The page links to itself (the language switch, hreflang) with its scheme, host and query
     # string: a copy is only ever made for, and sent to, the same address. Any other query string
     # (a campaign tag, a typo) is rendered afresh, so no address can put its own text in a copy.
-    if set(request.GET) - {"treatment"}:
+    # A signed-in member of staff or a pending message ("Your request was cancelled") is shown on
+    # the page: such a page is neither copied nor given a copy.
+    if set(request.GET) - {"treatment"} or not pagecache.shares_pages(request):
         return render(csrf_token)[0]
     key = (
         request.scheme,

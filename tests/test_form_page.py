@@ -174,3 +174,15 @@ def test_a_copy_is_only_for_its_own_address(client, provider, belotero, renders,
     assert renders.call_count == 4
     assert "Zeldaunique" not in client.get(NEW, {"treatment": "belotero"}, HTTP_HOST="clinic.test").text
     assert renders.call_count == 4
+
+
+@pytest.mark.parametrize("cookie", ["sessionid", "messages"])
+def test_a_visitor_with_a_session_or_a_message_neither_makes_nor_gets_a_copy(
+    client, provider, belotero, renders, cookie
+):
+    client.get(NEW)
+    private = Client()
+    private.cookies[cookie] = "anything"
+    private.get(NEW)
+    private.get(NEW)
+    assert renders.call_count == 3
