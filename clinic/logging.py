@@ -3,6 +3,7 @@
 import contextvars
 import logging
 import re
+import time
 import uuid
 
 from django.core.signals import request_finished
@@ -54,6 +55,15 @@ class MaskSecretsFilter(logging.Filter):
         if record.exc_text:
             record.exc_text = mask_secrets(record.exc_text)
         return True
+
+
+class UTCFormatter(logging.Formatter):
+    """time=2026-12-02T03:04:05.678Z: UTC with its zone, so lines from every node (and the
+    clinic's own time zone, which Django sets for the process) sort and compare as they are."""
+
+    converter = time.gmtime
+    default_time_format = "%Y-%m-%dT%H:%M:%S"
+    default_msec_format = "%s.%03dZ"
 
 
 # What proxies send (hex, UUIDs with dashes, Heroku/nginx ids). Anything else is

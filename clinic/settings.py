@@ -489,8 +489,11 @@ LOGGING = {
         "mask_secrets": {"()": "clinic.logging.MaskSecretsFilter"},
     },
     "formatters": {
-        "kv": {"format": "time=%(asctime)s level=%(levelname)s logger=%(name)s request_id=%(request_id)s %(message)s"},
-        "access": {"format": "time=%(asctime)s %(message)s"},
+        "kv": {
+            "()": "clinic.logging.UTCFormatter",
+            "format": "time=%(asctime)s level=%(levelname)s logger=%(name)s request_id=%(request_id)s %(message)s",
+        },
+        "access": {"()": "clinic.logging.UTCFormatter", "format": "time=%(asctime)s %(message)s"},
     },
     "handlers": {
         "console": {"class": "logging.StreamHandler", "formatter": "kv", "filters": ["request_id", "mask_secrets"]},

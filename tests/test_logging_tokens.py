@@ -43,3 +43,22 @@ def test_mask_secrets_masks_signed_values_and_cookies():
     assert "abc123def" not in masked
     assert "sessionid=…" in masked
     assert "/es/consultations/manage/…/" in masked
+
+
+def test_log_lines_carry_utc_time_with_its_zone(client, log_stream, settings):
+    import datetime
+    import re
+
+    client.get("/consultations/manage/not-a-token/cancel/")
+    stamp = re.search(r"^time=(\S+) ", log_stream.getvalue(), re.M).group(1)
+    # The clinic's own zone (America/New_York here) would be hours off and carry no zone.
+    assert settings.TIME_ZONE != "UTC"
+    assert stamp.endswith("Z")
+    logged = datetime.datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=datetime.UTC)
+    assert abs(datetime.datetime.now(datetime.UTC) - logged) < datetime.timedelta(minutes=5)
+
+
+def test_mask_secrets_leaves_a_line_without_secrets_alone():
+    line = 'level=INFO logger=access method=GET path="/treatments/belotero/" status=200 duration_ms=0.4'
+    assert mask_secrets(line) == line
+    assert mask_secrets(line.replace("/treatments/belotero/", "/consultations/manage/abc/")).count("abc") == 0
