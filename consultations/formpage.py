@@ -8,16 +8,19 @@ duplicates and bot timing work as for a fresh form). Nothing a patient typed is 
 copy: a form sent back with errors is always rendered afresh.
 
 A copy is used only while everything it shows is unchanged: the same address (scheme, host,
-path and query string: only ?treatment=… is ever copied), treatment and language, the same content version (questions, approvals: clinic.pagecache), the same
-bookings version (any booking, cancellation, provider hours, closed days or privacy notice:
-consultations.signals bumps it, on every node within a second) and the same ten-second
-window (times drop off the list as the clock passes the booking lead time). A time shown a
+path and query string: only ?treatment=… is ever copied), treatment and language, the same
+content version (questions, approvals: clinic.pagecache), the same bookings version (any
+booking, cancellation, provider hours, closed days or privacy notice: consultations.signals
+bumps it, on every node within a second) and the same ten-second window (times drop off the
+list as the clock passes the booking lead time). Visitors with a session or a pending message
+neither make nor get copies. A time shown a
 few seconds too long is caught when the form is sent: the patient is told it was just taken.
 """
 
 import threading
 import time
 
+from django.core.signals import setting_changed
 from django.http import HttpResponse
 from django.middleware.csrf import get_token
 from django.utils.translation import get_language
@@ -42,9 +45,15 @@ def bookings_changed(**kwargs):
     BOOKINGS.forget()
 
 
-def forget():
+def forget(**kwargs):
+    """Drop every copy (and read the bookings version again)."""
     with _lock:
         _pages.clear()
+    BOOKINGS.forget()
+
+
+# Tests change the cache, hosts and languages: copies made under the old ones go.
+setting_changed.connect(forget, dispatch_uid="consultations.formpage.forget")
 
 
 def response(request, treatment_id, render):
