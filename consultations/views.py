@@ -28,6 +28,8 @@ from .models import ConsultationRequest, PrivacyNotice
 # request's id, not a session, so sending the form writes nothing but the request itself.
 SUBMITTED_COOKIE = "clinic_submitted"
 SUBMITTED_SALT = "consultations.submitted"
+# Long enough to reload or come back to the page, short enough for a shared computer.
+SUBMITTED_MAX_AGE = 30 * 60
 
 
 def _chosen_slugs(request):
@@ -67,7 +69,7 @@ def _remember_submitted(response, consultation):
         SUBMITTED_COOKIE,
         str(consultation.pk),
         salt=SUBMITTED_SALT,
-        max_age=settings.SESSION_COOKIE_AGE,
+        max_age=SUBMITTED_MAX_AGE,
         secure=settings.SESSION_COOKIE_SECURE,
         httponly=True,
         samesite="Lax",
@@ -153,9 +155,7 @@ def _form_page(request, form, treatment, **context):
 @never_cache
 @require_GET
 def confirmation(request):
-    pk = request.get_signed_cookie(
-        SUBMITTED_COOKIE, default=None, salt=SUBMITTED_SALT, max_age=settings.SESSION_COOKIE_AGE
-    )
+    pk = request.get_signed_cookie(SUBMITTED_COOKIE, default=None, salt=SUBMITTED_SALT, max_age=SUBMITTED_MAX_AGE)
     consultation = ConsultationRequest.objects.filter(pk=int(pk) if pk and pk.isdigit() else 0).first()
     if consultation is None:
         # Another browser, an expired or forged cookie, or a shared link: nothing to show.

@@ -194,6 +194,15 @@ def test_sending_the_form_writes_no_session_and_a_forged_cookie_shows_nothing(cl
         assert other.reference not in response.text
 
 
+def test_confirmation_is_gone_after_half_an_hour(client, treatment, monkeypatch):
+    import time
+
+    post(client, treatment)
+    later = time.time() + 31 * 60
+    monkeypatch.setattr("django.core.signing.time.time", lambda: later)
+    assert client.get(CONFIRMATION).status_code == 404
+
+
 def test_privacy_page_shows_the_current_notice_with_its_version(client):
     notice = PrivacyNotice.current()
     response = client.get(reverse("consultations:privacy"))
