@@ -45,6 +45,11 @@ def bookings_changed(**kwargs):
     BOOKINGS.forget()
 
 
+def window():
+    """The ten-second window a copy belongs to."""
+    return int(time.time() // SECONDS)
+
+
 def forget(**kwargs):
     """Drop every copy (and read the bookings version again)."""
     with _lock:
@@ -75,7 +80,7 @@ def response(request, treatment_id, render):
         get_language(),
         pagecache.content_version(),
         BOOKINGS.current(),
-        int(time.time() // SECONDS),
+        window(),
     )
     page = _pages.get(key)
     if page is not None:

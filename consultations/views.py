@@ -4,6 +4,7 @@ None of these put health data in a URL: the confirmation page finds the request
 through a signed cookie of the browser that sent it.
 """
 
+import copy
 import functools
 
 from django.conf import settings
@@ -37,31 +38,22 @@ def _chosen_slugs(request):
     return [slug for slug in (source.get("treatment"), source.get("rendered_for")) if slug]
 
 
+@functools.lru_cache(maxsize=4)
+def _published(content_version):
+    """{slug: treatment} of the published treatments in their order, under one content version.
+
+    Read once per content version (an editor's save starts a new one: clinic.pagecache), not on
+    every form shown or sent; each request gets its own copy of the instance."""
+    return {treatment.slug: treatment for treatment in Treatment.objects.for_form()}
+
+
 def _treatment_for(request):
     """The treatment whose questions the form shows: the one chosen, else the one rendered, else the first."""
-    # public(): with the approved version, which the questions are read from.
-    published = Treatment.objects.public()
-    slugs = _chosen_slugs(request)
-    by_slug = {treatment.slug: treatment for treatment in published.filter(slug__in=slugs)}
-    for slug in slugs:
-        if slug in by_slug:
-            return by_slug[slug]
-    return published.first()
-
-
-@functools.lru_cache(maxsize=4)
-def _published_ids(content_version):
-    """{slug: pk} of the published treatments in their order, under one content version."""
-    return dict(Treatment.objects.published().values_list("slug", "pk"))
-
-
-def _treatment_id_for(request):
-    """_treatment_for's choice, without a query while the content is unchanged."""
-    published = _published_ids(pagecache.content_version())
-    for slug in _chosen_slugs(request):
-        if slug in published:
-            return published[slug]
-    return next(iter(published.values()), None)
+    published = _published(pagecache.content_version())
+    chosen = next((published[slug] for slug in _chosen_slugs(request) if slug in published), None)
+    if chosen is None:
+        chosen = next(iter(published.values()), None)
+    return copy.copy(chosen) if chosen is not None else None
 
 
 def _remember_submitted(response, consultation):
@@ -93,56 +85,46 @@ def _confirm(request, consultation):
 @never_cache
 @require_http_methods(["GET", "POST"])
 def request_new(request):
-    if request.method == "GET":
-        treatment_id = _treatment_id_for(request)
-        if treatment_id is None:
-            return render(request, "consultations/request_form.html", {"form": None})
-        # The empty form: a copy of the last one rendered while nothing it shows has changed.
-        return formpage.response(
-            request, treatment_id, lambda csrf_token: _empty_form(request, treatment_id, csrf_token)
-        )
     treatment = _treatment_for(request)
     if treatment is None:
         return render(request, "consultations/request_form.html", {"form": None})
-    if request.method == "POST":
-        # Only stored requests and bot hits count (below): correcting mistakes never locks anyone out.
-        if ratelimit.exceeded(request, "intake"):
-            return render(request, "consultations/rate_limited.html", status=429)
-        form = IntakeForm(request.POST, request.FILES, treatment=treatment)
-        # The same form sent again (double click, back button): show what the first send created.
-        if existing := intake.find_duplicate(form):
-            return _confirm(request, existing)
-        if form.is_valid():
-            if form.is_bot():
-                # Looks like success to the bot; nothing is stored or sent.
-                ratelimit.count(request, "intake")
-                return redirect("consultations:thanks")
-            try:
-                consultation = intake.submit_request(form)
-            except booking.BookingError:
-                # Someone else got the time between our check and our write: nothing was
-                # stored; keep every answer and offer the times that are open now.
-                form.time_taken()
-            except IntegrityError:
-                # Two sends of one form raced; the other one stored it.
-                consultation = intake.find_duplicate(form)
-                if consultation is None:
-                    raise
-                return _confirm(request, consultation)
-            else:
-                ratelimit.count(request, "intake")
-                return _confirm(request, consultation)
+    if request.method == "GET":
+        # The empty form: a copy of the last one rendered while nothing it shows has changed.
+        return formpage.response(request, treatment.pk, lambda csrf_token: _empty_form(request, treatment, csrf_token))
+    # Only stored requests and bot hits count (below): correcting mistakes never locks anyone out.
+    if ratelimit.exceeded(request, "intake"):
+        return render(request, "consultations/rate_limited.html", status=429)
+    form = IntakeForm(request.POST, request.FILES, treatment=treatment)
+    # The same form sent again (double click, back button): show what the first send created.
+    if existing := intake.find_duplicate(form):
+        return _confirm(request, existing)
+    if form.is_valid():
+        if form.is_bot():
+            # Looks like success to the bot; nothing is stored or sent.
+            ratelimit.count(request, "intake")
+            return redirect("consultations:thanks")
+        try:
+            consultation = intake.submit_request(form)
+        except booking.BookingError:
+            # Someone else got the time between our check and our write: nothing was
+            # stored; keep every answer and offer the times that are open now.
+            form.time_taken()
+        except IntegrityError:
+            # Two sends of one form raced; the other one stored it.
+            consultation = intake.find_duplicate(form)
+            if consultation is None:
+                raise
+            return _confirm(request, consultation)
+        else:
+            ratelimit.count(request, "intake")
+            return _confirm(request, consultation)
     return _form_page(request, form, treatment)
 
 
-def _empty_form(request, treatment_id, csrf_token):
-    """(The empty form page, its submission token; None if it must not be reused)."""
-    treatment = Treatment.objects.public().filter(pk=treatment_id).first() or _treatment_for(request)
-    if treatment is None:
-        return render(request, "consultations/request_form.html", {"form": None}), None
+def _empty_form(request, treatment, csrf_token):
+    """(The empty form page, its submission token)."""
     form = IntakeForm(treatment=treatment)
-    token = form.submission_token_value if treatment.pk == treatment_id else None
-    return _form_page(request, form, treatment, csrf_token=csrf_token), token
+    return _form_page(request, form, treatment, csrf_token=csrf_token), form.submission_token_value
 
 
 def _form_page(request, form, treatment, **context):

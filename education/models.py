@@ -6,6 +6,7 @@ contraindications/precautions whose screening questions the consultation form
 asks. The page and the form read the same rows, so they never disagree.
 """
 
+import functools
 import hashlib
 import json
 import re
@@ -142,6 +143,11 @@ class TreatmentQuerySet(models.QuerySet):
     def public(self):
         """Published treatments with the version a reviewer approved: what the public sees."""
         return self.published().select_related("approved")
+
+    def for_form(self):
+        """Published treatments for the consultation form: their approval without the signed page,
+        which the form does not show (its questions come from TreatmentReview.screening())."""
+        return self.public().defer("approved__content")
 
     def with_signed_languages(self):
         """Annotate ``signed_<code>`` for each other language: whether a reviewer ever signed the page in it."""
@@ -350,12 +356,13 @@ class Treatment(models.Model):
         approved kind and text. A treatment never approved (a draft) asks its current questions.
         """
         # The questions as approved in the reader's language when that version exists.
-        page, _language, _review = self.public_version(translation.get_language())
-        if page is None or "screening" not in page:
+        review = self.public_review(translation.get_language())
+        screening = review.screening() if review is not None else None
+        if screening is None:
             return list(self.precautions.exclude(question=""))
         live = {precaution.pk: precaution for precaution in self.precautions.all()}
         asked = []
-        for record in page["screening"]:
+        for record in screening:
             precaution = live.get(record["id"])
             if precaution is None:
                 continue  # deleted since: its answers could not be linked to it
@@ -459,6 +466,11 @@ class Treatment(models.Model):
             return next((r for r in self._reviews_in_language if r.language == language), None)
         return self.reviews.filter(language=language).order_by("-approved_at", "-pk").first()
 
+    def public_review(self, language):
+        """The approval the public sees in `language` (else the approved English page's), or None."""
+        review = self.review_in(language) if language != settings.LANGUAGE_CODE else None
+        return review if review is not None else (self.approved if self.approved_id else None)
+
     def public_version(self, language):
         """(page, its language, its approval): the reader's language when a reviewer signed it there,
         else the approved English page; (None, default language, None) before any approval."""
@@ -515,6 +527,18 @@ class TreatmentReview(models.Model):
     @property
     def byline(self):
         return ", ".join(part for part in (self.reviewer_name, self.reviewer_credentials) if part)
+
+    def screening(self):
+        """The screening questions as signed ([{id, kind, description, question}, …]), or None."""
+        return _signed_screening(self.pk, self.fingerprint, self.approved_at)
+
+
+@functools.lru_cache(maxsize=256)
+def _signed_screening(pk, fingerprint, approved_at):
+    # An approval is never edited (its id, fingerprint and time name it): its questions are read
+    # once per process, not by decoding the whole signed page each time the form is sent.
+    content = TreatmentReview.objects.filter(pk=pk).values_list("content", flat=True).first() or {}
+    return content.get("screening")
 
 
 class Citable(models.Model):

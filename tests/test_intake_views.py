@@ -511,3 +511,43 @@ def test_make_request_factory_builds_flags_from_answers(treatment):
     )
     assert consultation.answers.count() == 2
     assert consultation.worst_flag == FlagKind.POSTPONE
+
+
+# --- The notice in force, read once per version of the notices and ten seconds -------------------
+
+
+def test_a_notice_scheduled_for_later_takes_over_at_its_time(monkeypatch):
+    import datetime
+
+    from django.utils import timezone
+
+    now = timezone.now()
+    current = PrivacyNotice.current()
+    PrivacyNotice.objects.create(version="2099-later", text_en="Later.", published_at=now + datetime.timedelta(hours=1))
+    assert PrivacyNotice.current().version == current.version
+    monkeypatch.setattr(timezone, "now", lambda: now + datetime.timedelta(hours=1, seconds=1))
+    assert PrivacyNotice.current().version == "2099-later"
+
+
+def test_another_nodes_new_notice_is_in_force_here_within_a_second(monkeypatch):
+    from django.core.cache import cache
+
+    from consultations import models
+
+    clock = [1000.0]
+    monkeypatch.setattr("clinic.pagecache.time.monotonic", lambda: clock[0])
+    models.NOTICES.forget()
+    before = PrivacyNotice.current().version
+    # Written by another node: this process's signal never fires; the shared version changes.
+    PrivacyNotice.objects.bulk_create([PrivacyNotice(version="2099-other-node", text_en="Elsewhere.")])
+    cache.set(models.NOTICES.key, "another-nodes-version")
+    clock[0] += 0.5
+    assert PrivacyNotice.current().version == before
+    clock[0] += 0.5
+    assert PrivacyNotice.current().version == "2099-other-node"
+
+
+def test_each_caller_gets_its_own_copy_of_the_notice():
+    first, second = PrivacyNotice.current(), PrivacyNotice.current()
+    first.text = "changed by one caller"
+    assert second.text != "changed by one caller"

@@ -109,12 +109,23 @@ class RealDateField(forms.DateField):
         return super().to_python(value)
 
 
+class TreatmentChoiceField(forms.ModelChoiceField):
+    """The treatment select: the one the form was built for (nearly every send) needs no query."""
+
+    known = None
+
+    def to_python(self, value):
+        if self.known is not None and value == self.known.slug:
+            return self.known
+        return super().to_python(value)
+
+
 class IntakeForm(PatientFormMixin, SubmissionTokenMixin, forms.ModelForm):
     # Server-side validation only: the browser's own bubbles are not announced consistently and
     # cannot be styled; every error is shown in the summary and next to its field instead.
     use_required_attribute = False
 
-    treatment = forms.ModelChoiceField(
+    treatment = TreatmentChoiceField(
         label=_("Treatment you are interested in"),
         queryset=Treatment.objects.published(),
         to_field_name="slug",
@@ -221,6 +232,8 @@ class IntakeForm(PatientFormMixin, SubmissionTokenMixin, forms.ModelForm):
         self.treatment = treatment
         self.notice = PrivacyNotice.current()
         self.fields["treatment"].initial = treatment
+        # The view found it among the published treatments: sent back unchanged, it is valid as it is.
+        self.fields["treatment"].known = treatment
         # Products only sold outside the US are on the page for completeness; a US clinic
         # cannot offer them, so they are not areas a patient can ask about.
         self.fields["areas"].queryset = treatment.areas.exclude(status=TreatmentArea.Status.NO_US_APPROVAL_FOUND)
@@ -455,6 +468,11 @@ class IntakeForm(PatientFormMixin, SubmissionTokenMixin, forms.ModelForm):
             if cleaned.get(name):
                 cleaned[name] = strip_disguising_characters(cleaned[name])
         return cleaned
+
+    def _get_validation_exclusions(self):
+        # The treatment field only accepts a published treatment: the model's own check of the
+        # foreign key would ask the database again for the same row.
+        return super()._get_validation_exclusions() | {"treatment"}
 
     def full_clean(self):
         super().full_clean()
