@@ -38,12 +38,12 @@ def local(value):
 def _formatted(value, format_name, language, zone):
     # The form page lists a few hundred open times; Django's date_format costs a gettext per
     # name in the format, so each (time, format, language, zone) is written once per process.
+    # `language` is the active one (see _format): it is part of the key, nothing to switch.
     if isinstance(value, datetime.datetime):
         value = value.astimezone(ZoneInfo(zone))
-    with translation.override(language):
-        if format_name == TIME_FORMAT:
-            return formats.time_format(value, format_name)
-        return formats.date_format(value, format_name)
+    if format_name == TIME_FORMAT:
+        return formats.time_format(value, format_name)
+    return formats.date_format(value, format_name)
 
 
 def _format(value, format_name):
