@@ -255,7 +255,9 @@ def test_schedule_confirmation_and_403_pages_pass_axe(browser, live_server):
     page = context.new_page()
     provider = make_provider(user=make_staff("Provider", username="dr-rivera"), display_name="Dr Rivera")
     make_staff("Front desk", username="desk")
-    start = timezone.now() + datetime.timedelta(hours=1)
+    # Noon at the clinic today: on today's schedule at any hour (an hour from now is tomorrow
+    # when the test runs after 23:00 clinic time).
+    start = datetime.datetime.combine(formatting.clinic_today(), datetime.time(12), tzinfo=formatting.clinic_tz())
     consultation = make_request(
         status=Status.APPROVED,
         provider=provider,
