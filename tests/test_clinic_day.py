@@ -494,15 +494,16 @@ def test_forbidden_public_page_is_styled_in_the_site_look(rf):
 @pytest.fixture
 def day_of(provider):
     today_slot = [s for s in open_slots(weeks=1) if s.start.astimezone(NY).date() > formatting.clinic_today()][0]
-    now = timezone.now()
-    today = approved(provider, now + datetime.timedelta(minutes=30))
+    # Times on the clinic's today at any hour the test runs (now + 30 minutes is tomorrow after 23:30).
+    noon = datetime.datetime.combine(formatting.clinic_today(), datetime.time(12), tzinfo=NY)
+    today = approved(provider, noon)
     held = held_request(today_slot, medications="Warfarin 5 mg", goals="Private goals")
     cancelled = make_request(
         email="gone@example.com",
         status=Status.CANCELLED,
         provider=provider,
-        slot_start=now + datetime.timedelta(hours=1),
-        slot_end=now + datetime.timedelta(hours=1, minutes=30),
+        slot_start=noon + datetime.timedelta(hours=1),
+        slot_end=noon + datetime.timedelta(hours=1, minutes=30),
     )
     return today, held, cancelled
 
