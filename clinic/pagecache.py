@@ -207,7 +207,11 @@ def request_language(request):
 
 def shares_pages(request):
     """No session and no pending message: nothing a page renders for this visitor is theirs alone."""
-    return settings.SESSION_COOKIE_NAME not in request.COOKIES and "messages" not in request.COOKIES
+    return _shareable(request.COOKIES)
+
+
+def _shareable(cookies):
+    return settings.SESSION_COOKIE_NAME not in cookies and "messages" not in cookies
 
 
 def is_anonymous_read(request):
@@ -239,7 +243,7 @@ def anonymous_cookies(cookie_header):
     if not cookie_header:
         return True, None
     cookies = parse_cookie(cookie_header)
-    if settings.SESSION_COOKIE_NAME in cookies or "messages" in cookies:
+    if not _shareable(cookies):
         return False, None
     return True, cookies.get(settings.LANGUAGE_COOKIE_NAME)
 
