@@ -474,10 +474,12 @@ class Treatment(models.Model):
     def public_version(self, language):
         """(page, its language, its approval): the reader's language when a reviewer signed it there,
         else the approved English page; (None, default language, None) before any approval."""
-        review = self.review_in(language) if language != settings.LANGUAGE_CODE else None
-        if review is not None:
-            return review.content, language, review
-        return self.public_page(), settings.LANGUAGE_CODE, self.approved if self.approved_id else None
+        review = self.public_review(language)
+        if review is None:
+            return None, settings.LANGUAGE_CODE, None
+        # The approved English page when `language` has no approval of its own.
+        shown = settings.LANGUAGE_CODE if review.pk == self.approved_id else language
+        return review.content, shown, review
 
     def translation_status(self, language):
         """Whether the current `language` text is what a reviewer signed there."""
