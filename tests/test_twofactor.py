@@ -2,6 +2,7 @@
 code, recovery codes that work once, the owner's reset, and the lockout on wrong codes."""
 
 import base64
+import re
 
 import pytest
 from axes.models import AccessAttempt
@@ -324,6 +325,26 @@ def test_a_verified_staff_member_may_start_adding_a_passkey(client, staff_2fa):
     response = client.post(reverse("otp_webauthn:credential-registration-begin"), HTTP_HOST="localhost")
     assert response.status_code == 200
     assert response.json()["rp"]["id"] == "localhost"
+
+
+@pytest.mark.parametrize("page", ["recovery codes", "second step"])
+def test_passkey_script_runs_after_its_text_catalog(client, staff_2fa, page):
+    """The passkey module calls gettext() on the first click; an "async" catalog could arrive after
+    it, and the click then did nothing (CI, 2026-12-02). A deferred catalog before the module runs first."""
+    user = make_staff(username="dr-priya")
+    if page == "recovery codes":
+        pass_second_step(client, user)
+        html = client.get(CODES).content.decode()
+        module = "otp_webauthn_register.js"
+    else:
+        make_totp_device(user)
+        WebAuthnCredential.objects.create(user=user, name="Phone", credential_id=b"id", public_key=b"key")
+        client.force_login(user)
+        html = client.get(VERIFY).content.decode()
+        module = "otp_webauthn_auth.js"
+    catalog = re.search(r"<script[^>]*jsi18n[^>]*>", html).group(0)
+    assert "async" not in catalog and "defer" in catalog
+    assert html.index(catalog) < html.index(module)
 
 
 def test_a_passkey_is_never_a_way_in_without_the_password(client, staff_2fa):

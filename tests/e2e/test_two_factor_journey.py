@@ -120,9 +120,21 @@ def test_staff_add_a_passkey_and_use_it_at_the_second_step(desk):
     sign_in_with_password(desk, "dr-rivera")
     desk.get_by_label("Code").fill(totp_code(device))
     desk.get_by_role("button", name="Continue").click()
-    desk.get_by_role("link", name="Recovery codes").click()
+    # The page's text catalog (gettext) arrives late, as on a slow line: the button must not show
+    # before it. It used to show, and a click then threw "gettext is not defined" and did nothing
+    # (CI, 2026-12-02).
+    held = []
+    desk.route("**/passkeys/jsi18n/", lambda route: held.append(route))
+    with desk.expect_response(lambda response: response.url.endswith("/otp_webauthn_register.js")):
+        desk.get_by_role("link", name="Recovery codes").click()
+    desk.wait_for_timeout(500)  # time for the module to run, if it would run before the catalog
+    expect(desk.get_by_role("button", name="Add a passkey")).to_have_count(0)
+    assert len(held) == 1
+    held[0].continue_()
+    desk.unroute("**/passkeys/jsi18n/")
     desk.get_by_role("button", name="Add a passkey").click()
     expect(desk.locator("#passkey-register-status-message")).to_contain_text("success", ignore_case=True)
+    assert desk.problems == []
     assert WebAuthnCredential.objects.filter(user=user, confirmed=True).count() == 1
 
     desk.get_by_role("button", name="Sign out").click()
