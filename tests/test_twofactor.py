@@ -327,12 +327,12 @@ def test_a_verified_staff_member_may_start_adding_a_passkey(client, staff_2fa):
     assert response.json()["rp"]["id"] == "localhost"
 
 
-@pytest.mark.parametrize("page", ["recovery codes", "second step"])
-def test_passkey_script_runs_after_its_text_catalog(client, staff_2fa, page):
+@pytest.mark.parametrize("where", ["recovery codes", "second step"])
+def test_passkey_script_runs_after_its_text_catalog(client, staff_2fa, where):
     """The passkey module calls gettext() on the first click; an "async" catalog could arrive after
     it, and the click then did nothing (CI, 2026-12-02). A deferred catalog before the module runs first."""
     user = make_staff(username="dr-priya")
-    if page == "recovery codes":
+    if where == "recovery codes":
         pass_second_step(client, user)
         html = client.get(CODES).content.decode()
         module = "otp_webauthn_register.js"
