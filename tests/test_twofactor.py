@@ -23,6 +23,7 @@ from tests.factories import (
     pass_second_step,
     totp_code,
 )
+from tests.test_html_valid import vnu_errors
 from tests.test_settings import manage
 from twofactor import devices
 
@@ -345,6 +346,29 @@ def test_passkey_script_runs_after_its_text_catalog(client, staff_2fa, where):
     catalog = re.search(r"<script[^>]*jsi18n[^>]*>", html).group(0)
     assert "async" not in catalog and "defer" in catalog
     assert html.index(catalog) < html.index(module)
+
+
+def test_second_step_pages_are_valid_html(client, staff_2fa, tmp_path):
+    """The set-up, code (with a passkey to offer) and recovery-code pages, through the Nu checker."""
+
+    def save(name, url):
+        response = client.get(url)
+        assert response.status_code == 200, (url, response.status_code)
+        (tmp_path / f"{name}.html").write_bytes(response.content)
+
+    client.force_login(make_staff(username="dr-new"))
+    save("set-up", SET_UP)
+    user = make_staff(username="dr-priya")
+    make_totp_device(user)
+    WebAuthnCredential.objects.create(user=user, name="Phone", credential_id=b"id", public_key=b"key")
+    client.force_login(user)
+    save("verify", VERIFY)
+    pass_second_step(client, user)
+    save("recovery-codes", CODES)
+    errors = [
+        f"{m.get('url', '?').rsplit('/', 1)[-1]}: {m['message']}" for m in vnu_errors(tmp_path) if m["type"] != "info"
+    ]
+    assert errors == []
 
 
 def test_a_passkey_is_never_a_way_in_without_the_password(client, staff_2fa):
