@@ -274,7 +274,7 @@ class AnonymousPageCacheMiddleware:
         if html is not None and response.status_code == 200 and not response.cookies:
             page = self.keep(key, version, response, html, request)
             response["ETag"] = page.etag
-            response["Last-Modified"] = http_date(page.last_modified)
+            response["Last-Modified"] = page.last_modified_http
         return response
 
     @staticmethod

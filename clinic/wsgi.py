@@ -18,7 +18,3 @@ from clinic.pagecache import MemoryFirst  # noqa: E402 - needs the settings and 
 
 # A repeat anonymous visit to a cached page is answered before Django parses the request.
 application = MemoryFirst(application)
-
-import gc  # noqa: E402
-
-gc.freeze()
