@@ -21,6 +21,8 @@ endef
 help:
 	@echo "make run     - set up .venv, migrate, load demo data, serve on 127.0.0.1:$(PORT) (DEBUG on)"
 	@echo "make test    - the whole test suite, browser tests included"
+	@echo "make test-fast - the tests without a browser, load or multi-node server (2 workers, under 2 minutes)"
+	@echo "make lint    - ruff check and ruff format --check"
 	@echo "make serve   - production-like server (needs DJANGO_SECRET_KEY and DJANGO_ALLOWED_HOSTS)"
 	@echo "make check   - ruff, makemigrations --check, manage.py check, check --deploy (production env)"
 	@echo "make messages - refresh locale/es/LC_MESSAGES/django.po from the code and compile it (needs gettext)"
@@ -80,14 +82,20 @@ serve: $(VENV)/.installed
 test: $(VENV)/.installed
 	bash tests/run.sh
 
+# The lane to run before each commit: no browser, no production server under load, no cluster.
+test-fast: $(VENV)/.installed
+	$(VENV)/bin/pytest -n 2 -m "not browser and not load" --ignore=tests/e2e --ignore=tests/load
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
 # The environment `check --deploy` must pass in with no warnings: what a deployment sets.
 DEPLOY_ENV = DJANGO_DEBUG=false DJANGO_ALLOWED_HOSTS=clinic.example.com DJANGO_SECURE_SSL_REDIRECT=true \
 	EMAIL_URL=smtp://mail.example.com:587 CLINIC_SITE_URL=https://clinic.example.com \
 	DJANGO_SECRET_KEY="$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))')"
 
-check: $(VENV)/.installed
-	$(VENV)/bin/ruff check .
-	$(VENV)/bin/ruff format --check .
+check: lint
 	DJANGO_DEBUG=true $(MANAGE) makemigrations --check --dry-run
 	DJANGO_DEBUG=true $(MANAGE) check
 	$(DEPLOY_ENV) $(MANAGE) check --deploy --fail-level WARNING

@@ -4,7 +4,17 @@ Test-only overrides live here rather than in a second settings module: a fast
 password hasher, plain static storage, an in-process cache.
 """
 
+import datetime
+import zoneinfo
+
 import pytest
+import time_machine
+
+from tests.missing import pytest_runtest_makereport  # noqa: F401  (CI=true: a missing tool fails)
+
+# The frozen "now" of the `clock` fixture: a Tuesday at 23:40 in the clinic's time zone, the late
+# hour at which two tests that read the wall clock once failed (their "today" became tomorrow).
+FROZEN_NOW = datetime.datetime(2026, 12, 8, 23, 40, tzinfo=zoneinfo.ZoneInfo("America/New_York"))
 
 
 @pytest.fixture(autouse=True)
@@ -87,3 +97,11 @@ def django_db_serialized_rollback():
     """Transactional tests (browser, races) end by emptying the database; with this, every one
     of them puts back what the migrations created (content, roles, privacy notice) for the next."""
     return True
+
+
+@pytest.fixture
+def clock():
+    """Time stands still at FROZEN_NOW (time-machine): a test that books "tomorrow" or reads
+    "today" gives the same answer at any hour it runs. `clock.shift(...)` moves it on."""
+    with time_machine.travel(FROZEN_NOW, tick=False) as traveller:
+        yield traveller

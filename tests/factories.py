@@ -162,6 +162,39 @@ def make_request(treatment=None, *, answers=None, pregnancy="no", **kwargs):
     return consultation
 
 
+def make_booked_request(slot=None, *, status=None, provider=None, start=None, treatment=None, **kwargs):
+    """A stored request holding a provider's time, new as the intake form leaves it (or in `status`).
+
+    The time is `slot` (an availability Slot), else `start` (with `provider`, or a new one), else
+    the first open time of `provider` or of a new provider working 9:00–17:00 every day.
+    Other keyword arguments are request fields, as for make_request.
+    """
+    import uuid
+
+    from django.conf import settings
+
+    from consultations.availability import open_slots
+    from consultations.models import Status
+
+    if slot is not None:
+        provider_id, start, end = slot.provider_id, slot.start, slot.end
+    else:
+        if provider is None:
+            name = f"Dr {uuid.uuid4().hex[:6]}"
+            provider = make_provider(display_name=name, weekdays=() if start else range(7))
+        if start is None:
+            start = open_slots(provider=provider)[0].start
+        provider_id, end = provider.pk, start + datetime.timedelta(minutes=settings.CLINIC_CONSULTATION_MINUTES)
+    return make_request(
+        treatment,
+        status=status or Status.NEW,
+        provider_id=provider_id,
+        slot_start=start,
+        slot_end=end,
+        **kwargs,
+    )
+
+
 def intake_post_data(treatment, /, **overrides):
     """A complete, valid POST for the intake form of `treatment`; an override of None drops the field."""
     from consultations.forms import IntakeForm, make_submission_token

@@ -14,7 +14,8 @@ from consultations.availability import clinic_tz
 from consultations.models import AuditEvent, ConsultationRequest, Note, Precaution, Status
 from tests.factories import make_precaution, make_provider, make_request, make_staff, make_treatment
 
-pytestmark = pytest.mark.django_db
+# "Now" is a frozen late-evening moment (tests/conftest.py): no result depends on the hour of the run.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clock")]
 
 QUEUE = reverse("admin:consultations_consultationrequest_changelist")
 

@@ -10,7 +10,8 @@ from django.utils import timezone
 from consultations.models import AuditEvent, ConsultationRequest, Status
 from tests.factories import make_photo, make_precaution, make_provider, make_request, make_staff, make_treatment
 
-pytestmark = pytest.mark.django_db
+# "Now" is a frozen late-evening moment (tests/conftest.py): no result depends on the hour of the run.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clock")]
 
 Action = AuditEvent.Action
 

@@ -10,7 +10,7 @@ from django.core.management import call_command
 
 from consultations.availability import Slot, grouped_by_day, is_open, open_slots, slot_label
 from consultations.models import AvailabilityException, Provider, Status, WorkingHours
-from tests.factories import make_request, make_treatment
+from tests.factories import make_booked_request
 
 pytestmark = pytest.mark.django_db
 
@@ -29,16 +29,6 @@ def make_provider(name="Dr Test", weekdays=range(5), start=datetime.time(9), end
     for weekday in weekdays:
         WorkingHours.objects.create(provider=provider, weekday=weekday, start=start, end=end)
     return provider
-
-
-def make_held_request(slot, status=Status.NEW):
-    return make_request(
-        make_treatment(slug=f"t{uuid.uuid4().hex[:6]}"),
-        status=status,
-        provider_id=slot.provider_id,
-        slot_start=slot.start,
-        slot_end=slot.end,
-    )
 
 
 def local_times(slots, day=None):
@@ -131,7 +121,7 @@ def test_open_slots_for_one_provider_leave_out_the_others():
 def test_held_time_is_not_offered():
     provider = make_provider()
     held = at(WEDNESDAY, 9, 40, provider)
-    make_held_request(held)
+    make_booked_request(held)
     times = local_times(open_slots(now=NOW, weeks=1), WEDNESDAY)
     assert "09:40" not in times
     assert "09:00" in times
@@ -140,7 +130,7 @@ def test_held_time_is_not_offered():
 
 def test_time_held_with_another_provider_is_still_offered():
     first, second = make_provider("Dr One"), make_provider("Dr Two")
-    make_held_request(at(WEDNESDAY, 9, 40, first))
+    make_booked_request(at(WEDNESDAY, 9, 40, first))
     slots = [s for s in open_slots(now=NOW, weeks=1) if s.start == at(WEDNESDAY, 9, 40, first).start]
     assert [s.provider_id for s in slots] == [second.pk]
 
@@ -149,7 +139,7 @@ def test_held_time_off_the_grid_blocks_the_times_it_overlaps():
     # A time held before the clinic changed its consultation length still blocks what it overlaps.
     provider = make_provider()
     start = datetime.datetime(2026, 12, 2, 10, 0, tzinfo=NY)
-    make_held_request(Slot(provider.pk, start, start + datetime.timedelta(minutes=45)))
+    make_booked_request(Slot(provider.pk, start, start + datetime.timedelta(minutes=45)))
     times = local_times(open_slots(now=NOW, weeks=1), WEDNESDAY)
     assert "09:40" not in times  # ends 10:10, overlapping
     assert "10:20" not in times  # starts within the buffer after 10:45
@@ -160,7 +150,7 @@ def test_held_time_off_the_grid_blocks_the_times_it_overlaps():
 def test_closed_request_releases_its_time(status):
     provider = make_provider()
     slot = at(WEDNESDAY, 9, 40, provider)
-    make_held_request(slot, status=status)
+    make_booked_request(slot, status=status)
     assert slot in open_slots(now=NOW, weeks=1)
 
 
@@ -168,7 +158,7 @@ def test_open_slots_use_a_constant_number_of_queries(django_assert_num_queries):
     providers = [make_provider(f"Dr {n}", weekdays=range(7)) for n in range(3)]
     for provider in providers:
         AvailabilityException.objects.create(provider=provider, date=WEDNESDAY, kind=OFF)
-        make_held_request(at(datetime.date(2026, 12, 3), 9, 0, provider))
+        make_booked_request(at(datetime.date(2026, 12, 3), 9, 0, provider))
     # Working hours, exceptions, the clinic's closed days, held times.
     with django_assert_num_queries(4):
         small = open_slots(now=NOW, weeks=1)
@@ -287,7 +277,7 @@ def test_is_open_refuses_times_the_rules_do_not_offer(day, hour, minute):
 def test_is_open_refuses_a_held_time():
     provider = make_provider()
     slot = at(WEDNESDAY, 9, 40, provider)
-    make_held_request(slot)
+    make_booked_request(slot)
     assert not is_open(slot, now=NOW)
 
 

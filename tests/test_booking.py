@@ -12,7 +12,7 @@ from django.utils import timezone
 from consultations import booking, notices, workflow
 from consultations.availability import Slot, is_open
 from consultations.models import AdditionalInfo, ConsultationRequest, InvalidTransition, Provider, Status, WorkingHours
-from tests.factories import build_request, make_treatment
+from tests.factories import build_request, make_booked_request, make_treatment
 
 NY = ZoneInfo("America/New_York")
 # A Tuesday morning; the provider works every day 9–17, so Wednesday's times are all bookable.
@@ -47,14 +47,6 @@ def new_request(**kwargs):
         "goals": "Smoother lines around the mouth",
     }
     return build_request(make_treatment(slug=f"t{uuid.uuid4().hex[:6]}"), **{**defaults, **kwargs})
-
-
-def held_request(slot, status=Status.NEW, **kwargs):
-    request = new_request(
-        status=status, provider_id=slot.provider_id, slot_start=slot.start, slot_end=slot.end, **kwargs
-    )
-    request.save()
-    return request
 
 
 def active_at(slot):
@@ -151,7 +143,7 @@ def test_closing_a_request_frees_its_time(provider, status):
 
 
 def test_reschedule_moves_the_hold_and_frees_the_old_time(provider, mailoutbox, django_capture_on_commit_callbacks):
-    request = held_request(at(provider, 9, 40), reminder_sent_at=timezone.now())
+    request = make_booked_request(at(provider, 9, 40), reminder_sent_at=timezone.now())
     with django_capture_on_commit_callbacks(execute=True):
         workflow.reschedule(request, at(provider, 13, 0), now=NOW)
     request.refresh_from_db()
@@ -169,7 +161,7 @@ def test_reschedule_moves_the_hold_and_frees_the_old_time(provider, mailoutbox, 
 def test_reschedule_of_approved_booking_sends_updated_invitation(
     provider, mailoutbox, django_capture_on_commit_callbacks
 ):
-    request = held_request(at(provider, 9, 40), status=Status.APPROVED)
+    request = make_booked_request(at(provider, 9, 40), status=Status.APPROVED)
     with django_capture_on_commit_callbacks(execute=True):
         workflow.reschedule(request, at(provider, 13, 0), now=NOW)
     (message,) = mailoutbox
@@ -183,7 +175,7 @@ def test_reschedule_of_approved_booking_sends_updated_invitation(
 
 
 def test_reschedule_is_limited_for_patients(provider):
-    request = held_request(at(provider, 9, 40), reschedule_count=2)
+    request = make_booked_request(at(provider, 9, 40), reschedule_count=2)
     with pytest.raises(booking.RescheduleLimit):
         booking.reschedule(request, at(provider, 13, 0), now=NOW)
     request.refresh_from_db()
@@ -191,15 +183,15 @@ def test_reschedule_is_limited_for_patients(provider):
 
 
 def test_reschedule_by_staff_ignores_the_limit(provider):
-    request = held_request(at(provider, 9, 40), reschedule_count=2)
+    request = make_booked_request(at(provider, 9, 40), reschedule_count=2)
     booking.reschedule(request, at(provider, 13, 0), by_patient=False, now=NOW)
     request.refresh_from_db()
     assert request.slot_start == at(provider, 13, 0).start
 
 
 def test_reschedule_to_a_taken_time_keeps_the_old_time(provider):
-    request = held_request(at(provider, 9, 40))
-    held_request(at(provider, 13, 0))
+    request = make_booked_request(at(provider, 9, 40))
+    make_booked_request(at(provider, 13, 0))
     with pytest.raises(booking.SlotTaken):
         booking.reschedule(request, at(provider, 13, 0), now=NOW)
     request.refresh_from_db()
@@ -207,8 +199,8 @@ def test_reschedule_to_a_taken_time_keeps_the_old_time(provider):
 
 
 def test_reschedule_lost_to_the_database_constraint_keeps_the_old_time(provider, monkeypatch):
-    request = held_request(at(provider, 9, 40))
-    held_request(at(provider, 13, 0))
+    request = make_booked_request(at(provider, 9, 40))
+    make_booked_request(at(provider, 13, 0))
     monkeypatch.setattr(booking, "is_held", lambda slot, exclude=None: False)
     with pytest.raises(booking.SlotTaken):
         booking.reschedule(request, at(provider, 13, 0), now=NOW)
@@ -219,13 +211,13 @@ def test_reschedule_lost_to_the_database_constraint_keeps_the_old_time(provider,
 
 @pytest.mark.parametrize("status", [Status.CANCELLED, Status.DECLINED, Status.COMPLETED, Status.EXPIRED])
 def test_reschedule_refuses_a_closed_request(provider, status):
-    request = held_request(at(provider, 9, 40), status=status)
+    request = make_booked_request(at(provider, 9, 40), status=status)
     with pytest.raises(booking.SlotUnavailable):
         booking.reschedule(request, at(provider, 13, 0), now=NOW)
 
 
 def test_reschedule_refuses_once_the_time_has_begun(provider):
-    request = held_request(at(provider, 9, 40))
+    request = make_booked_request(at(provider, 9, 40))
     with pytest.raises(booking.SlotUnavailable):
         booking.reschedule(request, at(provider, 13, 0), now=at(provider, 9, 45).start)
 
@@ -237,7 +229,7 @@ def test_reschedule_refuses_once_the_time_has_begun(provider):
 def test_cancel_by_patient_frees_the_time_and_confirms_by_email(
     provider, status, mailoutbox, django_capture_on_commit_callbacks
 ):
-    request = held_request(at(provider, 9, 40), status=status)
+    request = make_booked_request(at(provider, 9, 40), status=status)
     with django_capture_on_commit_callbacks(execute=True):
         workflow.cancel_by_patient(request)
     request.refresh_from_db()
@@ -252,7 +244,7 @@ def test_cancel_by_patient_frees_the_time_and_confirms_by_email(
 def test_cancel_by_patient_of_approved_booking_sends_cancelling_invitation(
     provider, mailoutbox, django_capture_on_commit_callbacks
 ):
-    request = held_request(at(provider, 9, 40), status=Status.APPROVED)
+    request = make_booked_request(at(provider, 9, 40), status=Status.APPROVED)
     with django_capture_on_commit_callbacks(execute=True):
         workflow.cancel_by_patient(request)
     attachment, calendar = ics_of(mailoutbox[0])
@@ -264,14 +256,14 @@ def test_cancel_by_patient_of_approved_booking_sends_cancelling_invitation(
 
 @pytest.mark.parametrize("status", [Status.CANCELLED, Status.COMPLETED, Status.DECLINED])
 def test_cancel_by_patient_refuses_a_closed_request(provider, status, mailoutbox):
-    request = held_request(at(provider, 9, 40), status=status)
+    request = make_booked_request(at(provider, 9, 40), status=status)
     with pytest.raises(InvalidTransition):
         workflow.cancel_by_patient(request)
     assert mailoutbox == []
 
 
 def test_send_confirmation_attaches_the_invitation(provider, mailoutbox, django_capture_on_commit_callbacks):
-    request = held_request(at(provider, 9, 40), status=Status.APPROVED)
+    request = make_booked_request(at(provider, 9, 40), status=Status.APPROVED)
     with django_capture_on_commit_callbacks(execute=True):
         notices.booking_confirmed(request)
     (message,) = mailoutbox
@@ -283,7 +275,7 @@ def test_send_confirmation_attaches_the_invitation(provider, mailoutbox, django_
 
 
 def test_add_information_returns_request_to_the_queue(provider, mailoutbox, django_capture_on_commit_callbacks):
-    request = held_request(at(provider, 9, 40), status=Status.NEEDS_INFO)
+    request = make_booked_request(at(provider, 9, 40), status=Status.NEEDS_INFO)
     with django_capture_on_commit_callbacks(execute=True):
         workflow.add_information(request, "I stopped my blood thinners last week.")
     request.refresh_from_db()
@@ -297,14 +289,14 @@ def test_add_information_returns_request_to_the_queue(provider, mailoutbox, djan
 
 
 def test_add_information_refuses_when_none_was_asked_for(provider):
-    request = held_request(at(provider, 9, 40), status=Status.APPROVED)
+    request = make_booked_request(at(provider, 9, 40), status=Status.APPROVED)
     with pytest.raises(InvalidTransition):
         workflow.add_information(request, "More")
     assert AdditionalInfo.objects.count() == 0
 
 
 def test_patient_emails_carry_no_personal_or_health_data(provider, mailoutbox, django_capture_on_commit_callbacks):
-    request = held_request(at(provider, 9, 40), status=Status.APPROVED)
+    request = make_booked_request(at(provider, 9, 40), status=Status.APPROVED)
     with django_capture_on_commit_callbacks(execute=True):
         notices.booking_confirmed(request)
         workflow.reschedule(request, at(provider, 13, 0), now=NOW)
@@ -373,7 +365,7 @@ def test_twenty_people_holding_the_same_time_get_it_once(provider, monkeypatch, 
 def test_twenty_people_moving_to_the_same_time_get_it_once(provider, monkeypatch):
     monkeypatch.setattr(booking, "is_held", lambda slot, exclude=None: False)
     old_slots = [at(provider, 9, 0, day=WEDNESDAY + datetime.timedelta(days=d)) for d in range(1, 21)]
-    requests = [held_request(slot) for slot in old_slots]
+    requests = [make_booked_request(slot) for slot in old_slots]
     target = at(provider, 13, 0)
 
     results = race(20, lambda i: booking.reschedule(requests[i], target, now=NOW))

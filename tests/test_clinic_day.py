@@ -29,6 +29,7 @@ from consultations.models import (
 from education.management.commands.seed_demo import opening_hours
 from tests.factories import (
     intake_post_data,
+    make_booked_request,
     make_precaution,
     make_provider,
     make_request,
@@ -37,7 +38,8 @@ from tests.factories import (
     png_upload,
 )
 
-pytestmark = pytest.mark.django_db
+# "Now" is a frozen late-evening moment (tests/conftest.py): no result depends on the hour of the run.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clock")]
 
 NEW = reverse("consultations:new")
 NY = formatting.clinic_tz()
@@ -57,12 +59,6 @@ def treatment():
     treatment = make_treatment()
     make_precaution(treatment, question="Have you had anaphylaxis?")
     return treatment
-
-
-def held_request(slot, **kwargs):
-    return make_request(
-        provider_id=slot.provider_id, slot_start=slot.start, slot_end=slot.end, email="held@example.com", **kwargs
-    )
 
 
 # --- 1. The time, everywhere -------------------------------------------------------------------
@@ -95,7 +91,7 @@ def test_form_time_options_name_their_day_and_the_clinic_time_zone(client, treat
 
 def test_move_page_uses_the_same_time_select(client, provider):
     slot = open_slots()[0]
-    consultation = held_request(slot)
+    consultation = make_booked_request(slot)
     html = client.get(reverse("consultations:manage_move", args=[links.make_token(consultation)])).content.decode()
     other = open_slots()[1]
     assert '<select name="slot"' in html
@@ -180,7 +176,7 @@ def test_no_show_button_appears_once_the_appointment_started(provider_client, pr
 
 
 def test_patient_cancel_through_the_link_is_in_history_and_audit(client, provider, staff_client):
-    consultation = held_request(open_slots()[0])
+    consultation = make_booked_request(open_slots()[0])
     client.post(reverse("consultations:manage_cancel", args=[links.make_token(consultation)]))
     change = StatusChange.objects.get(consultation=consultation)
     assert (change.by, change.by_patient, change.actor) == (None, True, "patient (self-service link)")
@@ -198,7 +194,7 @@ def test_patient_cancel_through_the_link_is_in_history_and_audit(client, provide
 
 def test_patient_move_is_in_history_and_audit(client, provider):
     first, second = open_slots()[:2]
-    consultation = held_request(first)
+    consultation = make_booked_request(first)
     client.post(reverse("consultations:manage_move", args=[links.make_token(consultation)]), {"slot": second.key})
     change = StatusChange.objects.get(consultation=consultation)
     assert change.by_patient and change.note == f"Moved from {first.label} to {second.label}"
@@ -497,7 +493,7 @@ def day_of(provider):
     # Times on the clinic's today at any hour the test runs (now + 30 minutes is tomorrow after 23:30).
     noon = datetime.datetime.combine(formatting.clinic_today(), datetime.time(12), tzinfo=NY)
     today = approved(provider, noon)
-    held = held_request(today_slot, medications="Warfarin 5 mg", goals="Private goals")
+    held = make_booked_request(today_slot, medications="Warfarin 5 mg", goals="Private goals")
     cancelled = make_request(
         email="gone@example.com",
         status=Status.CANCELLED,

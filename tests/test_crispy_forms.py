@@ -16,14 +16,22 @@ from django.conf import settings
 from django.urls import reverse
 
 from consultations import links, workflow
-from consultations.availability import open_slots
 from consultations.forms import IntakeForm
 from consultations.forms.selfservice import CancelForm, InfoForm, MoveForm
 from consultations.forms.staff import NoteForm, action_form
 from consultations.models import InfoTopic, Status
-from tests.factories import make_precaution, make_provider, make_request, make_staff, make_totp_device, make_treatment
+from tests.factories import (
+    make_booked_request,
+    make_precaution,
+    make_provider,
+    make_request,
+    make_staff,
+    make_totp_device,
+    make_treatment,
+)
 
-pytestmark = pytest.mark.django_db
+# "Now" is a frozen late-evening moment (tests/conftest.py): no result depends on the hour of the run.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clock")]
 
 
 def form_tags(html):
@@ -49,11 +57,7 @@ def has_layout(helper):
 
 @pytest.fixture
 def booked():
-    provider = make_provider(weekdays=range(7))
-    slot = open_slots()[0]
-    return make_request(
-        make_treatment(), status=Status.NEEDS_INFO, provider=provider, slot_start=slot.start, slot_end=slot.end
-    )
+    return make_booked_request(treatment=make_treatment(), status=Status.NEEDS_INFO)
 
 
 def page(client, consultation, name="manage"):

@@ -13,6 +13,7 @@ import pytest
 from django.core.management import get_commands
 
 from .load.harness import ROOT, base_env, free_port, nginx_main_config, nginx_test, render_site
+from .missing import need
 
 DEPLOY = ROOT / "deploy"
 UNITS = sorted((DEPLOY / "systemd").iterdir())
@@ -52,7 +53,7 @@ def render(tmp_path, **kwargs):
 
 @pytest.mark.parametrize("brotli", ["auto", "off"])
 def test_rendered_site_passes_nginx_t(tmp_path, brotli):
-    assert shutil.which("nginx"), "nginx is missing: apt-get install nginx (.ci/run does)"
+    need("nginx", "nginx")
     site = render(tmp_path, brotli=brotli)
     code, output = nginx_test(nginx_main_config(tmp_path, site))
     assert code == 0, output

@@ -5,7 +5,6 @@ one java run (the JVM start is most of the cost). Any error fails, listed by pag
 """
 
 import json
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -18,6 +17,7 @@ from consultations.views import SUBMITTED_COOKIE, submitted_cookie_value
 from education.models import Treatment
 
 from .factories import intake_post_data, make_request
+from .missing import need, need_file
 
 pytestmark = pytest.mark.django_db
 
@@ -80,9 +80,8 @@ def spanish_pages(client, treatments):
 
 
 def vnu_errors(folder):
-    java = shutil.which("java")
-    assert java, "java is missing: `apt-get install -y default-jre-headless`"
-    assert VNU.exists(), f"{VNU} is missing: run `make node_modules/.installed` (npm ci)"
+    java = need("java", "default-jre-headless")
+    need_file(VNU, "npm from apt-get install -y npm, then make node_modules/.installed")
     files = sorted(folder.glob("*.html"))
     result = subprocess.run(
         [java, "-jar", str(VNU), "--format", "json", "--errors-only", "--stdout", *map(str, files)],

@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from consultations import links, workflow
-from consultations.availability import open_slots, slot_label
+from consultations.availability import slot_label
 from consultations.forms import IntakeForm
 from consultations.models import ConsultationRequest, Flag, PrivacyNotice, ScreeningAnswer, Status
 from education.models import Precaution, Section, Treatment
@@ -24,6 +24,7 @@ from education.rendering import plain_text
 from .factories import (
     approve,
     intake_post_data,
+    make_booked_request,
     make_precaution,
     make_provider,
     make_request,
@@ -33,7 +34,8 @@ from .factories import (
     make_treatment,
 )
 
-pytestmark = pytest.mark.django_db
+# "Now" is a frozen late-evening moment (tests/conftest.py): no result depends on the hour of the run.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clock")]
 
 # Every public English address, as it answered before the Spanish edition: (path, status, content type).
 ENGLISH_URLS = [
@@ -355,16 +357,7 @@ def test_english_request_emails_are_unchanged(submit, mailoutbox):
 
 @pytest.fixture
 def booked_spanish_request():
-    provider = make_provider(weekdays=range(7))
-    slot = open_slots()[0]
-    return make_request(
-        spanish_treatment("hialu"),
-        language="es",
-        status=Status.NEW,
-        provider=provider,
-        slot_start=slot.start,
-        slot_end=slot.end,
-    )
+    return make_booked_request(treatment=spanish_treatment("hialu"), language="es")
 
 
 def test_staff_approval_mails_the_patient_in_spanish_with_a_spanish_invitation(

@@ -1,13 +1,11 @@
 import datetime
-import uuid
 
 import icalendar
 import pytest
-from django.contrib.auth import get_user_model
 
 from consultations.ics import build_ics
-from consultations.models import Provider, Status
-from tests.factories import BEATRIX, make_request, make_treatment
+from consultations.models import Status
+from tests.factories import BEATRIX, make_booked_request, make_provider, make_request, make_staff, make_treatment
 
 pytestmark = pytest.mark.django_db
 
@@ -25,16 +23,14 @@ def _clinic(settings):
     }
 
 
-def make_booking(status=Status.APPROVED, **kwargs):
-    user = get_user_model().objects.create_user(f"p-{uuid.uuid4().hex[:8]}")
-    defaults = {
-        "status": status,
+def make_booking(status=Status.APPROVED):
+    return make_booked_request(
+        status=status,
+        start=START,
+        provider=make_provider(make_staff(username="ics-provider"), display_name="Dr Test"),
+        treatment=make_treatment(slug="belotero-test", name="Belotero Balance"),
         **BEATRIX,
-        "provider": Provider.objects.create(user=user, display_name="Dr Test"),
-        "slot_start": START,
-        "slot_end": START + datetime.timedelta(minutes=30),
-    }
-    return make_request(make_treatment(slug="belotero-test", name="Belotero Balance"), **{**defaults, **kwargs})
+    )
 
 
 def parse(ics_bytes):
@@ -91,7 +87,7 @@ def test_build_ics_carries_no_personal_or_health_data():
 
 
 def test_build_ics_refuses_a_request_without_a_time():
-    consultation = make_booking(status=Status.NEW, provider=None, slot_start=None, slot_end=None)
+    consultation = make_request(make_treatment(slug="belotero-test", name="Belotero Balance"), **BEATRIX)
     with pytest.raises(ValueError):
         build_ics(consultation)
 

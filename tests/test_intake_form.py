@@ -18,7 +18,8 @@ from education.models import Precaution
 
 from .factories import intake_post_data, make_area, make_precaution, make_treatment
 
-pytestmark = pytest.mark.django_db
+# "Now" is a frozen late-evening moment (tests/conftest.py): no result depends on the hour of the run.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clock")]
 
 
 @pytest.fixture

@@ -1,7 +1,6 @@
 """The intake rate limit: who the client is, what counts, and an exact count under concurrency."""
 
 import contextlib
-import shutil
 import socket
 import subprocess
 import threading
@@ -18,6 +17,7 @@ from consultations import ratelimit
 from consultations.models import ConsultationRequest
 
 from .factories import intake_post_data, make_precaution, make_treatment
+from .missing import need
 
 NEW = reverse("consultations:new")
 
@@ -138,8 +138,7 @@ def test_count_is_exact_under_concurrency_without_redis(rf, settings):
 
 @pytest.fixture
 def redis_url():
-    server = shutil.which("redis-server")
-    assert server, "redis-server is missing: apt-get install -y redis-server (.ci/run installs it)"
+    server = need("redis-server", "redis-server")
     port = next(port for port in range(18150, 18200) if _port_free(port))
     process = subprocess.Popen(
         [server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],

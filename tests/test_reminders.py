@@ -10,9 +10,10 @@ from django.utils import timezone
 
 from consultations import reminders
 from consultations.models import ConsultationRequest, Provider, Status
-from tests.factories import make_request, make_treatment
+from tests.factories import make_booked_request, make_request
 
-pytestmark = pytest.mark.django_db
+# "Now" is a frozen late-evening moment (tests/conftest.py): no result depends on the hour of the run.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clock")]
 
 
 @pytest.fixture
@@ -23,20 +24,16 @@ def provider():
 
 def make_booking(with_provider, hours_from_now, status=Status.APPROVED, **kwargs):
     start = (timezone.now() + datetime.timedelta(hours=hours_from_now)).replace(second=0, microsecond=0)
-    defaults = {
-        "status": status,
+    return make_booked_request(
+        status=status,
+        provider=with_provider,
+        start=start,
         # Letters no signed link can contain, so a random token never matches them.
-        "first_name": "Zéphyrine",
-        "last_name": "Ødegård",
-        "email": f"{uuid.uuid4().hex[:6]}@example.com",
-        "phone": "+12075550100",
-        "date_of_birth": datetime.date(1990, 1, 1),
-        "goals": "Smoother lines",
-        "provider": with_provider,
-        "slot_start": start,
-        "slot_end": start + datetime.timedelta(minutes=30),
-    }
-    return make_request(make_treatment(slug=f"t{uuid.uuid4().hex[:6]}"), **{**defaults, **kwargs})
+        first_name="Zéphyrine",
+        last_name="Ødegård",
+        email=f"{uuid.uuid4().hex[:6]}@example.com",
+        **kwargs,
+    )
 
 
 def run(command):
@@ -115,7 +112,7 @@ def test_expire_holds_expires_unconfirmed_requests_whose_time_began(provider, st
 def test_expire_holds_leaves_confirmed_future_and_untimed_requests(provider):
     approved = make_booking(provider, -1)
     future = make_booking(provider, 5, status=Status.NEW)
-    untimed = make_booking(provider, 0, status=Status.NEW, provider=None, slot_start=None, slot_end=None)
+    untimed = make_request(status=Status.NEW)
     assert run("expire_holds").strip() == "0 request(s) expired."
     statuses = dict(ConsultationRequest.objects.values_list("pk", "status"))
     assert statuses == {approved.pk: Status.APPROVED, future.pk: Status.NEW, untimed.pk: Status.NEW}

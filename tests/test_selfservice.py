@@ -15,7 +15,8 @@ from consultations.models import AdditionalInfo, Provider, Status, WorkingHours
 from tests import factories
 from tests.factories import BEATRIX, make_treatment
 
-pytestmark = pytest.mark.django_db
+# "Now" is a frozen late-evening moment (tests/conftest.py): no result depends on the hour of the run.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clock")]
 
 PRIVATE = ("Beatrix", "Quennell", "bq@example.com", "5550177", "1979", "marionette", "Warfarin")
 
@@ -41,11 +42,11 @@ def slots(provider):
 
 
 def make_request(slot=None, status=Status.NEW, **kwargs):
-    defaults = {"status": status, **BEATRIX}
-    if slot is not None:
-        defaults.update(provider_id=slot.provider_id, slot_start=slot.start, slot_end=slot.end)
+    """BEATRIX's request for a Belotero page, holding `slot` if given."""
     treatment = make_treatment(slug=f"belotero-{uuid.uuid4().hex[:4]}", name="Belotero Balance")
-    return factories.make_request(treatment, **{**defaults, **kwargs})
+    if slot is None:
+        return factories.make_request(treatment, status=status, **{**BEATRIX, **kwargs})
+    return factories.make_booked_request(slot, status=status, treatment=treatment, **{**BEATRIX, **kwargs})
 
 
 def url(consultation, name="manage"):

@@ -8,8 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 from django.conf import settings
+
+from tests.missing import need
 
 PO = settings.BASE_DIR / "locale" / "es" / "LC_MESSAGES" / "django.po"
 MO = PO.with_suffix(".mo")
@@ -66,8 +67,7 @@ def problems(entries):
 def test_every_patient_side_string_in_the_code_is_translated(tmp_path):
     """makemessages over a copy of the app: a string added anywhere on the patient side and not
     translated (or left fuzzy by a changed English text) fails here."""
-    if shutil.which("xgettext") is None:
-        pytest.fail("gettext is not installed (apt-get install gettext; .ci/run does it)")
+    need("xgettext", "gettext")
     copy = tmp_path / "app"
     shutil.copytree(settings.BASE_DIR, copy, ignore=NOT_COPIED)
     subprocess.run(

@@ -24,7 +24,8 @@ from consultations.models import (
 from education.models import Precaution
 from tests.factories import make_precaution, make_provider, make_request, make_staff, make_treatment
 
-pytestmark = pytest.mark.django_db
+# "Now" is a frozen late-evening moment (tests/conftest.py): no result depends on the hour of the run.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clock")]
 
 ALL = list(Status)
 

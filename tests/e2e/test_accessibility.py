@@ -17,6 +17,7 @@ from consultations.models import Status
 from consultations.views import SUBMITTED_COOKIE, submitted_cookie_value
 from education.models import Treatment
 from tests.factories import make_request
+from tests.missing import need_file
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
@@ -30,7 +31,7 @@ VIEWPORTS = {
 
 @pytest.fixture(params=list(VIEWPORTS))
 def axe_page(request, browser, live_server):
-    assert AXE.exists(), f"{AXE} is missing: run `make node_modules/.installed` (npm ci)"
+    need_file(AXE, "apt-get install -y npm, then make node_modules/.installed")
     context = browser.new_context(base_url=live_server.url, bypass_csp=True, **VIEWPORTS[request.param])
     page = context.new_page()
     page.set_default_timeout(10_000)

@@ -1,16 +1,14 @@
 import datetime
 import re
-import uuid
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.core import mail
 from playwright.sync_api import expect
 
 from consultations import notices
 from consultations.availability import Slot, grouped_by_day, open_slots
-from consultations.models import Provider, Status, WorkingHours
-from tests.factories import make_request, make_treatment
+from consultations.models import Status
+from tests.factories import make_booked_request, make_treatment
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
@@ -22,15 +20,9 @@ def _rules(settings):
     settings.CLINIC_MAX_RESCHEDULES = 2
 
 
-def make_booked_request():
-    user = get_user_model().objects.create_user(f"p-{uuid.uuid4().hex[:8]}", is_staff=True)
-    provider = Provider.objects.create(user=user, display_name="Dr Test")
-    WorkingHours.objects.bulk_create(
-        WorkingHours(provider=provider, weekday=day, start=datetime.time(9), end=datetime.time(17)) for day in range(7)
-    )
-    first = open_slots()[0]
-    return make_request(
-        make_treatment(slug="belotero-e2e", name="Belotero Balance"),
+def booked_request():
+    return make_booked_request(
+        treatment=make_treatment(slug="belotero-e2e", name="Belotero Balance"),
         status=Status.APPROVED,
         first_name="Ann",
         last_name="Patient",
@@ -38,14 +30,11 @@ def make_booked_request():
         phone="+12075550100",
         date_of_birth=datetime.date(1990, 1, 1),
         goals="Smoother lines",
-        provider=provider,
-        slot_start=first.start,
-        slot_end=first.end,
     )
 
 
 def test_patient_moves_a_booking_through_the_emailed_link(phone, live_server):
-    consultation = make_booked_request()
+    consultation = booked_request()
     notices.booking_confirmed(consultation)
     (confirmation,) = mail.outbox
     link = re.search(r"https?://\S+(/consultations/manage/\S+/)", confirmation.body).group(1)

@@ -12,6 +12,27 @@ from playwright.sync_api import expect
 
 from tests.e2e.test_accessibility import AXE, report, violations
 from tests.factories import make_staff, make_totp_device, totp_code
+from tests.missing import need_file
+
+# Records the order of two events on a page: the text catalog defining `gettext`, and the passkey
+# button entering the page. Injected by Playwright (outside the page's CSP).
+ORDER_RECORDER = """
+window.clinicOrder = [];
+Object.defineProperty(window, "gettext", {
+  configurable: true,
+  get() { return undefined; },
+  set(value) {
+    window.clinicOrder.push("catalog");
+    Object.defineProperty(window, "gettext", {value, writable: true, configurable: true});
+  },
+});
+new MutationObserver((changes, observer) => {
+  if (document.getElementById("passkey-register-button")) {
+    window.clinicOrder.push("button");
+    observer.disconnect();
+  }
+}).observe(document, {childList: true, subtree: true});
+"""
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
@@ -80,7 +101,7 @@ def test_first_sign_in_sets_up_the_app_from_the_qr_page_and_opens_the_admin(desk
 
 
 def test_two_factor_pages_pass_axe(browser, live_server, staff_2fa):
-    assert AXE.exists(), f"{AXE} is missing: run `make node_modules/.installed` (npm ci)"
+    need_file(AXE, "apt-get install -y npm, then make node_modules/.installed")
     context = browser.new_context(base_url=live_server.url, bypass_csp=True, viewport={"width": 390, "height": 844})
     page = context.new_page()
     page.set_default_timeout(10_000)
@@ -123,15 +144,17 @@ def test_staff_add_a_passkey_and_use_it_at_the_second_step(desk):
     # The page's text catalog (gettext) arrives late, as on a slow line: the button must not show
     # before it. It used to show, and a click then threw "gettext is not defined" and did nothing
     # (CI, 2026-12-02).
+    # The page notes, in order, when the catalog defines gettext and when the button appears.
+    desk.add_init_script(ORDER_RECORDER)
     held = []
     desk.route("**/passkeys/jsi18n/", lambda route: held.append(route))
     with desk.expect_response(lambda response: response.url.endswith("/otp_webauthn_register.js")):
         desk.get_by_role("link", name="Recovery codes").click()
-    desk.wait_for_timeout(500)  # time for the module to run, if it would run before the catalog
-    expect(desk.get_by_role("button", name="Add a passkey")).to_have_count(0)
     assert len(held) == 1
     held[0].continue_()
     desk.unroute("**/passkeys/jsi18n/")
+    expect(desk.get_by_role("button", name="Add a passkey")).to_be_visible()
+    assert desk.evaluate("window.clinicOrder") == ["catalog", "button"]
     desk.get_by_role("button", name="Add a passkey").click()
     expect(desk.locator("#passkey-register-status-message")).to_contain_text("success", ignore_case=True)
     assert desk.problems == []

@@ -21,6 +21,7 @@ from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
 from scripts.prodserver import free_port, spawn
+from tests.missing import need
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET_KEY = "load-test-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz"
@@ -143,6 +144,13 @@ class Server:
 
     def log(self):
         return self.log_path.read_text(errors="replace")
+
+    def wait_for_log(self, text, timeout=10):
+        """Until the server's log shows `text` (its workers write after answering), bounded."""
+        deadline = time.monotonic() + timeout
+        while text not in self.log():
+            assert time.monotonic() < deadline, f"{text!r} never reached the server log"
+            time.sleep(0.05)
 
     def worker_pids(self):
         children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children").read_text().split()
@@ -284,6 +292,7 @@ class Redis:
 
 def start_redis(tmp):
     """Debian's redis-server on a free loopback port, in memory only."""
+    need("redis-server", "redis-server")
     port = free_port()
     log_path = tmp / "redis.log"
     with log_path.open("w") as log:
@@ -417,6 +426,7 @@ class Nginx:
 
 
 def start_nginx(tmp, nodes, static_root):
+    need("nginx", "nginx")
     https_port, http_port = free_port(), free_port()
     site = render_site(tmp, nodes, static_root=static_root, https_port=https_port, http_port=http_port)
     config = nginx_main_config(tmp, site)

@@ -6,7 +6,6 @@ import io
 import re
 import socket
 import threading
-import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -121,7 +120,7 @@ def test_self_service_journey_leaves_no_token_in_any_log(make_database, make_ser
     assert post(f"{path}cancel/", []) == 403  # no CSRF token: logged as forbidden
     assert get(f"/consultations/manage/{token}x/")[0] == 400  # a damaged link: logged as a bad request
     assert get(f"{path}nothing-here/")[0] == 404  # logged as not found
-    time.sleep(0.5)
+    server.wait_for_log("/nothing-here/")  # the last request above
     server.stop()
 
     log = server.log()
