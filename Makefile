@@ -27,8 +27,9 @@ help:
 	@echo "make check   - ruff, makemigrations --check, manage.py check, check --deploy (production env)"
 	@echo "make messages - refresh locale/es/LC_MESSAGES/django.po from the code and compile it (needs gettext)"
 
-# .venv with a Python 3.12+ (made if missing or too old), then `pip install -r $(1)`.
-define install_venv
+# Development and `make serve`: requirements-dev.txt (what production runs, requirements.txt, plus
+# tests, lint and the benchmark). A deployment installs requirements.txt only (deploy/install).
+$(VENV)/.installed: requirements.txt requirements-dev.txt
 	@PYTHON="$$($(find_python))"; \
 	if [ -z "$$PYTHON" ]; then \
 	  echo "ERROR: no working Python 3.12 or newer found (tried python3.13, python3.12, python3 and pyenv versions)." >&2; \
@@ -38,19 +39,10 @@ define install_venv
 	  rm -rf $(VENV); echo "Creating $(VENV) with $$PYTHON"; "$$PYTHON" -m venv $(VENV); \
 	fi
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r $(1)
+	$(PY) -m pip install --quiet -r requirements-dev.txt
 	@touch $@
-endef
 
-# What production runs (requirements.txt): `make venv` on a server, and `make serve`.
-$(VENV)/.production: requirements.txt
-	$(call install_venv,requirements.txt)
-
-# Development adds tests, lint and the benchmark (requirements-dev.txt): make run, test, check, bench.
-$(VENV)/.installed: requirements.txt requirements-dev.txt
-	$(call install_venv,requirements-dev.txt)
-
-venv: $(VENV)/.production
+venv: $(VENV)/.installed
 
 # Local settings for every manage.py command (DEBUG on, a random secret key): written once if
 # missing, never overwritten, git-ignored. Variables set in the environment win over it.
@@ -67,7 +59,7 @@ run: $(VENV)/.installed .env
 # Production-like: no seeding, DEBUG forced off, static files collected and hashed,
 # the schema and the cache table brought up to date, then granian (serve.py; chosen with make bench).
 serve: export DJANGO_DEBUG = false
-serve: $(VENV)/.production
+serve: $(VENV)/.installed
 	@if [ -z "$${DJANGO_SECRET_KEY:-}" ]; then \
 	  echo "ERROR: DJANGO_SECRET_KEY is not set. make serve runs with DEBUG off and needs a long random secret:" >&2; \
 	  echo "  export DJANGO_SECRET_KEY=\"\$$(python3 -c 'import secrets; print(secrets.token_urlsafe(50))')\"" >&2; \

@@ -1,8 +1,7 @@
 """The production server for `make serve`: granian running clinic.wsgi, configured from the environment.
 
-Chosen with `make bench` (BENCHMARKS.md): on two cores it answers a cached page several
-times faster than gunicorn's gthread workers, because the HTTP work is done in Rust and
-Python runs only the application. The same guarantees as before:
+Chosen with `make bench` (BENCHMARKS.md): the HTTP work is done in Rust and Python runs only
+the application. What it guarantees:
 
 - a worker that dies (killed, out of memory) is replaced at once (--respawn-failed-workers);
   the others go on serving, and a request is only confirmed once it is committed;
@@ -14,12 +13,12 @@ Python runs only the application. The same guarantees as before:
 - the access log has the method, the path without its query string, the status and the
   time, never a query string, a cookie or a referrer.
 
-Environment (the names gunicorn.conf.py read, so a deployment keeps its settings): PORT
-(default 8000), GUNICORN_BIND (e.g. "0.0.0.0:8000", or "unix:/run/clinic.sock" behind a
-proxy; default 127.0.0.1:$PORT), WEB_CONCURRENCY (worker processes, default cores + 1, at
-most 8), GUNICORN_THREADS (threads per worker, default 2), CLINIC_WORKER_LIFETIME.
+Environment: PORT (default 8000), CLINIC_BIND (e.g. "0.0.0.0:8000", or
+"unix:/run/clinic.sock" behind a proxy; default 127.0.0.1:$PORT), WEB_CONCURRENCY (worker
+processes, default cores + 1, at most 8), CLINIC_THREADS (threads per worker, default 2),
+CLINIC_WORKER_LIFETIME. The older names GUNICORN_BIND and GUNICORN_THREADS are still read,
+with a line on stderr saying which name replaces them.
 Usage: `python serve.py` (`make serve` runs it after collectstatic and migrate).
-gunicorn with gunicorn.conf.py still works for a deployment that prefers it.
 """
 
 import os
@@ -38,11 +37,26 @@ def cores():
         return os.cpu_count() or 1
 
 
+# New name -> the name it replaces (from when gunicorn was the server), still read for a while.
+RENAMED = {"CLINIC_BIND": "GUNICORN_BIND", "CLINIC_THREADS": "GUNICORN_THREADS"}
+
+
+def setting(environ, name):
+    """The variable `name`, else the old name it replaces (saying so on stderr), else None."""
+    if environ.get(name):
+        return environ[name]
+    old = RENAMED.get(name)
+    if old and environ.get(old):
+        print(f"serve.py: {old} is deprecated and will stop working; set {name} instead.", file=sys.stderr)
+        return environ[old]
+    return None
+
+
 def command(environ=os.environ):
     """granian's argv for this environment."""
     granian = shutil.which("granian", path=str(Path(sys.executable).parent)) or "granian"
     workers = environ.get("WEB_CONCURRENCY") or str(min(cores() + 1, 8))
-    bind = environ.get("GUNICORN_BIND") or f"127.0.0.1:{environ.get('PORT') or 8000}"
+    bind = setting(environ, "CLINIC_BIND") or f"127.0.0.1:{environ.get('PORT') or 8000}"
     if bind.startswith("unix:"):
         listen = ["--uds", bind.removeprefix("unix:")]
     else:
@@ -52,7 +66,7 @@ def command(environ=os.environ):
         granian,
         *("--interface", "wsgi", "clinic.wsgi:application"),
         *listen,
-        *("--workers", workers, "--blocking-threads", environ.get("GUNICORN_THREADS") or "2"),
+        *("--workers", workers, "--blocking-threads", setting(environ, "CLINIC_THREADS") or "2"),
         "--no-ws",
         "--respawn-failed-workers",
         *("--workers-lifetime", environ.get("CLINIC_WORKER_LIFETIME") or "21600"),

@@ -64,7 +64,7 @@ def _series(route, method, status):
 
 
 def exposition():
-    """(body, content type) in Prometheus' text format, summed over gunicorn's workers."""
+    """(body, content type) in Prometheus' text format, summed over the app server's workers."""
     if MULTIPROCESS:
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)

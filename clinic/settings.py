@@ -154,7 +154,7 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # Several writers (threads, gunicorn workers) share one file: WAL lets readers
+    # Several writers (threads, app server workers) share one file: WAL lets readers
     # go on while one writes, IMMEDIATE takes the write lock at BEGIN so two
     # transactions never deadlock upgrading a read lock, and the busy timeout makes
     # a writer wait for the lock instead of failing with "database is locked".
@@ -179,7 +179,7 @@ if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 else:
     # The database cache is shared by every process on the machine, so the rate
-    # limit and cached pages hold under gunicorn without running Redis.
+    # limit and cached pages hold across the app server's workers without running Redis.
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.db.DatabaseCache",
@@ -401,7 +401,7 @@ OTP_WEBAUTHN_RP_NAME = CLINIC["NAME"]
 
 # --- Security -----------------------------------------------------------------
 SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", not DEBUG)
-# A monitoring probe on the loopback interface talks plain HTTP to gunicorn.
+# A monitoring probe on the loopback interface talks plain HTTP to the app server.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 
 

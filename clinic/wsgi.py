@@ -5,7 +5,7 @@ from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "clinic.settings")
 # /metrics must add up every worker of this server, not show whichever worker answered: the
-# workers (gunicorn's or granian's, all children of one server process) write their numbers
+# workers (granian's, all children of one server process) write their numbers
 # to one directory, named after that parent, before prometheus_client is imported
 # (clinic/metrics.py). A service manager may choose the directory (deploy/systemd does).
 if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):

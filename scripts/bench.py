@@ -75,8 +75,6 @@ def server_commands():
     commands = {
         # What `make serve` runs.
         "granian wsgi": lambda port: [sys.executable, "serve.py"],
-        "gunicorn gthread": lambda port: [str(BIN / "gunicorn"), "--config", "gunicorn.conf.py"],
-        "gunicorn sync": lambda port: [str(BIN / "gunicorn"), "--config", "gunicorn.conf.py", "-k", "sync"],
         "granian asgi": lambda port: [
             str(BIN / "granian"),
             *("--interface", "asgi", "--host", "127.0.0.1", "--port", str(port), "--workers", w),
@@ -438,7 +436,7 @@ def machine():
         "os": platform.platform(),
         "python": platform.python_version(),
         "packages": ", ".join(
-            f"{name} {package_version(name)}" for name in ("Django", "granian", "gunicorn", "uvicorn", "whitenoise")
+            f"{name} {package_version(name)}" for name in ("Django", "granian", "uvicorn", "whitenoise")
         ),
         "tools": f"{wrk_version}, {nginx_version.replace('nginx version: ', '')}",
     }

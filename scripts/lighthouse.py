@@ -7,7 +7,7 @@ budget: 100 in every category, under 60 KB, no other host. Full reports (HTML an
 go to lighthouse-report/.
 """
 
-# ruff: noqa: S603, S607 - the commands are fixed local tools (manage.py, gunicorn, wrk, lighthouse), not input.
+# ruff: noqa: S603, S607 - the commands are fixed local tools (manage.py, serve.py, wrk, lighthouse), not input.
 
 import json
 import os

@@ -13,7 +13,7 @@ With a PostgreSQL DATABASE_URL, a new database is created beside the one named
 real data.
 """
 
-# ruff: noqa: S603, S607 - the commands are fixed local tools (manage.py, gunicorn, wrk, lighthouse), not input.
+# ruff: noqa: S603, S607 - the commands are fixed local tools (manage.py, serve.py, wrk, lighthouse), not input.
 
 import contextlib
 import os
@@ -131,6 +131,7 @@ def production_server(database_url, extra_env=None, before_start=None, command=N
     with tempfile.TemporaryDirectory(prefix="clinic-serve-") as tmp:
         tmp = Path(tmp)
         env = server_env(tmp, database_url, extra_env)
+        env.pop("CLINIC_BIND", None)
         env.pop("GUNICORN_BIND", None)
         prepare(env)
         if before_start:

@@ -181,7 +181,7 @@ class Server:
 def start_server(env, database, log_path, *, workers=3, threads=4):
     """What `make serve` runs (serve.py) on a free loopback port; waits until /healthz answers."""
     process, port, _env = spawn(
-        {**env, "DATABASE_URL": database.url, "WEB_CONCURRENCY": str(workers), "GUNICORN_THREADS": str(threads)},
+        {**env, "DATABASE_URL": database.url, "WEB_CONCURRENCY": str(workers), "CLINIC_THREADS": str(threads)},
         log_path,
     )
     server = Server(process=process, log_path=log_path, database=database, port=port)

@@ -1,4 +1,4 @@
-"""Security limits against a real gunicorn: body size, image memory, tokens in logs."""
+"""Security limits against the real app server (serve.py): body size, image memory, tokens in logs."""
 
 import email
 import email.policy

@@ -396,7 +396,7 @@ def test_node_killed_mid_burst_loses_no_confirmed_request(cluster):
 
 
 def kill_node(node: Server):
-    """SIGKILL the node's gunicorn master and workers (its own process group), and wait until its
+    """SIGKILL the node's granian main process and workers (its own process group), and wait until its
     port refuses connections. (A killed worker's main thread can look dead while its other
     threads still hold the listening socket: only the port tells.)"""
     os.killpg(node.process.pid, signal.SIGKILL)
