@@ -27,11 +27,25 @@ for _key, _value in _env_file.items():
     os.environ.setdefault(_key, _value)
 
 
-def env_bool(name, default=False):
-    value = os.environ.get(name)
-    if value is None or value.strip() == "":
+TRUE_WORDS = {"1", "true", "yes", "on"}
+FALSE_WORDS = {"0", "false", "no", "off"}
+
+
+def parse_bool(name, value, default=False):
+    """An environment switch: unset or empty gives `default`; a word that is neither true nor
+    false stops startup, naming the variable (a typo such as "ture" must not mean false)."""
+    value = (value or "").strip().lower()
+    if not value:
         return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
+    if value in TRUE_WORDS:
+        return True
+    if value in FALSE_WORDS:
+        return False
+    raise ImproperlyConfigured(f"{name} must be one of true/false, 1/0, yes/no, on/off (any case), not {value!r}.")
+
+
+def env_bool(name, default=False):
+    return parse_bool(name, os.environ.get(name), default)
 
 
 def env_list(name, default=""):
@@ -221,14 +235,9 @@ def parse_staff_2fa(value, debug):
 
     Strict on purpose: a typo must not silently turn the second factor off.
     """
-    value = (value or "").strip().lower()
-    if not value:
-        return not debug
-    if value in {"on", "true", "yes", "1", "required"}:
+    if (value or "").strip().lower() == "required":
         return True
-    if value in {"off", "false", "no", "0"}:
-        return False
-    raise ImproperlyConfigured(f"CLINIC_STAFF_2FA must be 'on' or 'off', not {value!r}.")
+    return parse_bool("CLINIC_STAFF_2FA", value, default=not debug)
 
 
 # Staff sign in with a password and then a code from an authenticator app or a recovery code

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from clinic.settings import parse_proxy_ssl_header
+from clinic.settings import parse_bool, parse_proxy_ssl_header
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -51,6 +51,34 @@ def test_settings_refuse_to_start_without_secret_key():
     result = manage("check", DJANGO_SECRET_KEY=None)
     assert result.returncode != 0
     assert "DJANGO_SECRET_KEY is not set" in result.stderr
+
+
+def test_a_misspelt_switch_stops_startup_naming_the_variable():
+    result = manage("check", DJANGO_SECURE_SSL_REDIRECT="ture")
+    assert result.returncode != 0
+    assert "ImproperlyConfigured: DJANGO_SECURE_SSL_REDIRECT must be one of" in result.stderr
+    assert "not 'ture'" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("true", True), ("TRUE", True), (" Yes ", True), ("1", True), ("On", True)]
+    + [("false", False), ("False", False), ("no", False), ("0", False), ("OFF", False)],
+)
+def test_switch_words_in_any_case(value, expected):
+    assert parse_bool("X", value, default=not expected) is expected
+
+
+@pytest.mark.parametrize("value", [None, "", "  "])
+def test_an_unset_switch_takes_its_default(value):
+    assert parse_bool("X", value, default=True) is True
+    assert parse_bool("X", value, default=False) is False
+
+
+@pytest.mark.parametrize("value", ["ture", "flase", "2", "enabled", "y"])
+def test_any_other_switch_word_is_refused_with_the_name(value):
+    with pytest.raises(ImproperlyConfigured, match=r"^DJANGO_DEBUG must be one of"):
+        parse_bool("DJANGO_DEBUG", value)
 
 
 def test_settings_reject_malformed_proxy_ssl_header():
