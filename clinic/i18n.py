@@ -11,6 +11,8 @@ from django.conf import settings
 from django.urls import reverse, translate_url
 from django.utils.translation import get_language, override
 
+from clinic import conf
+
 
 @dataclass(frozen=True)
 class Version:
@@ -51,7 +53,7 @@ def versions(request):
 
 
 def clinic_details():
-    """settings.CLINIC with the opening hours in the active language (HOURS_ES for Spanish)."""
-    clinic = settings.CLINIC
+    """The clinic's details (clinic.conf) with the opening hours in the active language (HOURS_ES for Spanish)."""
+    clinic = conf.clinic()
     hours = clinic.get(f"HOURS_{(get_language() or '').upper()}") or clinic["HOURS"]
     return {**clinic, "HOURS": hours}

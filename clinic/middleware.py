@@ -10,6 +10,8 @@ from django.http import HttpResponse
 from django.template.loader import render_to_string
 from django.utils.cache import add_never_cache_headers
 
+from clinic import conf
+
 logger = logging.getLogger("clinic.database")
 
 # OperationalError: SQLite "database is locked" after the busy timeout, PostgreSQL
@@ -20,7 +22,7 @@ RETRY_AFTER_SECONDS = 30
 
 def database_unavailable_response():
     # No request context: context processors might query the database that just failed.
-    html = render_to_string("503.html", {"clinic": settings.CLINIC})
+    html = render_to_string("503.html", {"clinic": conf.clinic()})
     response = HttpResponse(html, status=503)
     response["Retry-After"] = str(RETRY_AFTER_SECONDS)
     # Never let a cache or proxy keep the outage page in place of the real one.
@@ -72,7 +74,7 @@ def max_request_bytes():
 
 def request_too_large_response():
     # No request context: nothing here should touch the database or the session.
-    html = render_to_string("413.html", {"clinic": settings.CLINIC, "limit_mb": settings.CLINIC_MAX_REQUEST_MB})
+    html = render_to_string("413.html", {"clinic": conf.clinic(), "limit_mb": settings.CLINIC_MAX_REQUEST_MB})
     response = HttpResponse(html, status=413)
     add_never_cache_headers(response)
     return response

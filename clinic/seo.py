@@ -4,6 +4,8 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils.translation import get_language
 
+from clinic import conf
+
 
 def absolute(request, path):
     base = settings.CLINIC_SITE_URL or f"{request.scheme}://{request.get_host()}"
@@ -11,7 +13,7 @@ def absolute(request, path):
 
 
 def organization(request):
-    clinic = settings.CLINIC
+    clinic = conf.clinic()
     return {
         "@type": "MedicalClinic",
         "name": clinic["NAME"],

@@ -22,7 +22,8 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from modeltranslation.admin import TranslationAdmin
 
-from clinic.formatting import time_of_day, when
+from clinic import conf
+from clinic.formatting import clinic_today, time_of_day, when
 
 from . import permissions, staff_views, workflow
 from .forms.staff import NoteForm, action_form
@@ -39,10 +40,10 @@ from .models import (
     Status,
     WorkingHours,
 )
-from .queries import clinic_today, day_range, day_start
+from .queries import day_range, day_start
 
-admin.site.site_header = format_lazy("{} · {}", settings.CLINIC["NAME"], _("staff"))
-admin.site.site_title = format_lazy("{} {}", settings.CLINIC["NAME"], _("staff"))
+admin.site.site_header = format_lazy("{} · {}", conf.clinic("NAME"), _("staff"))
+admin.site.site_title = format_lazy("{} {}", conf.clinic("NAME"), _("staff"))
 admin.site.index_title = _("Work queue and content")
 
 # --- URL lookups -------------------------------------------------------------------------

@@ -8,11 +8,11 @@ entry the patient already has; SEQUENCE grows with every change.
 
 import datetime
 
-from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from icalendar import Calendar, Event, vCalAddress
 
+from clinic import conf
 from clinic.formatting import clinic_address
 
 METHODS = {"REQUEST": "CONFIRMED", "CANCEL": "CANCELLED"}
@@ -34,7 +34,7 @@ def build_ics(consultation, method="REQUEST"):
         raise ValueError(f"method must be one of {', '.join(METHODS)}")
     if consultation.slot_start is None:
         raise ValueError("The request holds no time.")
-    clinic = settings.CLINIC
+    clinic = conf.clinic()
 
     calendar = Calendar()
     calendar.add("prodid", f"-//{clinic['NAME']}//Consultations//EN")

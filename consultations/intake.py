@@ -9,6 +9,7 @@ from django.utils.translation import gettext
 from django.views.decorators.debug import sensitive_variables
 
 from clinic import absolute
+from clinic.formatting import clinic_today
 
 from . import booking, notices
 from .models import ConsultationRequest, Flag, FlagKind, Photo, ScreeningAnswer
@@ -95,7 +96,7 @@ def submit_request(form):
     # Flags are for staff, so in the staff's language; the answers keep the questions as asked.
     with translation.override(settings.LANGUAGE_CODE):
         flags = screening_flags(
-            age=consultation.age_on(timezone.localdate()),
+            age=consultation.age_on(clinic_today()),
             pregnancy=consultation.pregnancy,
             answers=answers,
             labeled_min_age=consultation.treatment.labeled_min_age,

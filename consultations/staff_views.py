@@ -197,7 +197,7 @@ def spreadsheet_safe(value):
 
 
 def _local(value):
-    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if value else ""
+    return formatting.local(value).strftime("%Y-%m-%d %H:%M") if value else ""
 
 
 def csv_row(consultation):
@@ -231,7 +231,7 @@ def export_csv(request, model_admin):
     rows = list(changelist.queryset.defer(*CSV_LEAVES_OUT))
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = (
-        f'attachment; filename="consultation-requests-{timezone.localdate():%Y-%m-%d}.csv"'
+        f'attachment; filename="consultation-requests-{formatting.clinic_today():%Y-%m-%d}.csv"'
     )
     response["Cache-Control"] = "private, no-store"
     response.write("\ufeff")  # so spreadsheet programs read the file as UTF-8

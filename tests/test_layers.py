@@ -7,6 +7,7 @@ fails test_every_module_has_a_layer.
 """
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -27,6 +28,7 @@ LAYERS = [
             "clinic.middleware",
             "clinic.context_processors",
             "clinic.seo",
+            "clinic.conf",
             "clinic.absolute",
             "clinic.clientip",
             "clinic.i18n",
@@ -276,3 +278,31 @@ def test_app_code_imports_no_dev_only_package():
                 continue
             found += [f"{path.relative_to(ROOT)}: {name}" for name in names if name.split(".")[0] in DEV_ONLY]
     assert found == []
+
+
+# Modules other helpers were editing when these rules came in; the merge moves them to the rule.
+NOT_YET = {"clinic/formatting.py", "consultations/forms/intake.py", "education/management/commands/seed_demo.py"}
+
+
+def sources():
+    for path in project_modules().values():
+        relative = str(path.relative_to(ROOT))
+        if relative != "clinic/settings.py" and relative not in NOT_YET and "/migrations/" not in relative:
+            yield relative, path.read_text()
+
+
+def test_the_clinic_details_are_read_through_clinic_conf():
+    # settings.CLINIC (name, address, hours) in one reader, so a second location changes one module.
+    reads = re.compile(r"settings\.CLINIC(?!\w)")
+    assert sorted(name for name, text in sources() if reads.search(text)) == ["clinic/conf.py"]
+
+
+def test_the_clinic_day_comes_from_clinic_formatting_not_the_process_time_zone():
+    # clinic_today() and clinic_tz(): the active time zone of a thread is not the clinic's.
+    NOT_YET_TZ = {"education/models.py"}
+    users = sorted(
+        name
+        for name, text in sources()
+        if name not in NOT_YET_TZ and ("timezone.localdate(" in text or "timezone.localtime(" in text)
+    )
+    assert users == []

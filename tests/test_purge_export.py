@@ -105,6 +105,13 @@ def read_csv(response):
     return list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
 
 
+def test_csv_export_is_named_after_the_clinic_day_not_the_process_time_zone(provider_client):
+    # The clock stands at 23:40 on 8 December in New York (the clinic), already the 9th in Tokyo.
+    with timezone.override("Asia/Tokyo"):
+        response = provider_client.get(reverse("admin:consultations_consultationrequest_export"))
+    assert 'filename="consultation-requests-2026-12-08.csv"' in response["Content-Disposition"]
+
+
 def test_csv_export_follows_the_queue_filters(provider_client, treatment):
     declined = make_request(treatment, status=Status.DECLINED, first_name="Grace", email="grace@example.com")
     make_request(treatment, status=Status.NEW)
