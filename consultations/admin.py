@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy as _
 from modeltranslation.admin import TranslationAdmin
 
 from clinic import conf
+from clinic.clientip import client_ip
 from clinic.formatting import clinic_today, time_of_day, when
 
 from . import permissions, staff_views, workflow
@@ -362,9 +363,7 @@ class ConsultationRequestAdmin(DeclaredFiltersOnly, admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         if "assigned_to" in form.changed_data:
-            workflow.assign(obj, form.cleaned_data["assigned_to"], by=request.user)
-            who = obj.assigned_to.get_username() if obj.assigned_to else "nobody"
-            AuditEvent.record(request, AuditEvent.Action.CHANGE, obj, detail=f"assigned to {who}")
+            workflow.assign(obj, form.cleaned_data["assigned_to"], by=request.user, ip=client_ip(request))
 
     def delete_model(self, request, obj):
         AuditEvent.record(request, AuditEvent.Action.DELETE, obj, detail="deleted in the admin")

@@ -36,6 +36,9 @@ FRONT_DESK = "Front desk"
 PROVIDER = "Provider"
 CONTENT_EDITOR = "Content editor"
 
+# The medical reviewer's sign-off on a treatment page (education.Treatment Meta.permissions).
+APPROVE_TREATMENT = "education.approve_treatment"
+
 # role -> {app label: [codenames]}
 ROLES = {
     FRONT_DESK: {

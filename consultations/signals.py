@@ -20,11 +20,10 @@ from django.db.models.signals import m2m_changed, post_delete, post_save
 
 from . import formpage
 from .models import AvailabilityException, ClosedDay, ConsultationRequest, PrivacyNotice, Provider, WorkingHours
+from .permissions import PROVIDER
 
 # What the empty consultation form shows besides content: the open times and the privacy notice.
 FORM_PAGE_MODELS = (ConsultationRequest, Provider, WorkingHours, AvailabilityException, ClosedDay, PrivacyNotice)
-
-PROVIDER_GROUP = "Provider"
 
 
 def ensure_provider(user):
@@ -39,7 +38,7 @@ def ensure_provider(user):
 
 def _provider_group_pks(pk_set, model):
     if model is Group:
-        return set(Group.objects.filter(pk__in=pk_set or (), name=PROVIDER_GROUP).values_list("pk", flat=True))
+        return set(Group.objects.filter(pk__in=pk_set or (), name=PROVIDER).values_list("pk", flat=True))
     return set()
 
 
@@ -48,13 +47,13 @@ def user_groups_changed(sender, instance, action, reverse, model, pk_set, **kwar
     if action == "post_add":
         if not reverse and _provider_group_pks(pk_set, model):
             ensure_provider(instance)
-        elif reverse and isinstance(instance, Group) and instance.name == PROVIDER_GROUP:
+        elif reverse and isinstance(instance, Group) and instance.name == PROVIDER:
             for user in User.objects.filter(pk__in=pk_set):
                 ensure_provider(user)
     elif action == "post_remove":
         if not reverse and _provider_group_pks(pk_set, model):
             Provider.objects.filter(user=instance).update(active=False)
-        elif reverse and isinstance(instance, Group) and instance.name == PROVIDER_GROUP:
+        elif reverse and isinstance(instance, Group) and instance.name == PROVIDER:
             Provider.objects.filter(user__pk__in=pk_set).update(active=False)
 
 

@@ -80,7 +80,7 @@ def transition(request, model_admin, object_id, action_name):
         return redirect(change_url(consultation, "#workflow"))
     try:
         # The workflow writes the status history and the audit row, and queues the patient's email.
-        getattr(workflow, action.name)(consultation, request.user, ip=client_ip(request), **form.arguments())
+        workflow.perform(action, consultation, request.user, ip=client_ip(request), **form.arguments())
     except InvalidTransition as error:
         # Someone else moved it first, a stale page, or too early: say so, change nothing.
         messages.error(request, str(error))

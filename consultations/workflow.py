@@ -270,12 +270,15 @@ def expire(consultation):
 # --- Not status changes, but staff work on a request -------------------------------------------
 
 
-def assign(consultation, provider_user, by):
-    """Give the request to a provider (or to no one). Not a status change."""
+@transaction.atomic
+def assign(consultation, provider_user, by, ip=None):
+    """Give the request to a provider (or to no one), with its audit row. Not a status change."""
     if provider_user is not None and not hasattr(provider_user, "provider"):
         raise ValueError("Requests can only be assigned to providers.")
     consultation.assigned_to = provider_user
     consultation.save(update_fields=["assigned_to", "updated_at"])
+    who = provider_user.get_username() if provider_user else "nobody"
+    AuditEvent.log(AuditEvent.Action.CHANGE, consultation, user=by, ip=ip, detail=f"assigned to {who}")
 
 
 def add_note(consultation, by, text):
@@ -304,3 +307,21 @@ def delete_with_photos(queryset):
 
     transaction.on_commit(remove_files)
     return requests, len(photos)
+
+
+# What each staff button (ACTIONS) runs: an explicit table, so only these functions can be
+# reached from a POSTed action name.
+STEPS = {
+    "approve": approve,
+    "triage": triage,
+    "request_info": request_info,
+    "complete": complete,
+    "no_show": no_show,
+    "decline": decline,
+    "cancel": cancel,
+}
+
+
+def perform(action, consultation, by, ip=None, **arguments):
+    """Run the staff button `action` (one of ACTIONS) on the request, as `by` from `ip`."""
+    return STEPS[action.name](consultation, by, ip=ip, **arguments)

@@ -42,7 +42,10 @@ def make_reviewer(name="Dr Test", credentials="MD", username=None):
     user = get_user_model().objects.create_user(username, f"{username}@clinic.test", "a-long-test-password")
     user.is_staff = True
     user.save()
-    user.user_permissions.add(Permission.objects.get(codename="approve_treatment"))
+    from consultations.permissions import APPROVE_TREATMENT
+
+    app_label, codename = APPROVE_TREATMENT.split(".")
+    user.user_permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=codename))
     return Reviewer.objects.create(user=user, name=name, credentials=credentials)
 
 
@@ -244,8 +247,9 @@ def make_provider(user=None, display_name="Dr Quinn", *, weekdays=(), **kwargs):
     """A Provider (and its staff user in the Provider role, unless one is given),
     working 9:00–17:00 on each of `weekdays` (0 = Monday; range(7) for every day)."""
     from consultations.models import Provider, WorkingHours
+    from consultations.permissions import PROVIDER
 
-    user = user or make_staff("Provider", username=display_name.lower().replace(" ", "-"))
+    user = user or make_staff(PROVIDER, username=display_name.lower().replace(" ", "-"))
     # A user in the Provider group already has a profile (consultations/signals.py): fill it in.
     provider, _created = Provider.objects.update_or_create(user=user, defaults={"display_name": display_name, **kwargs})
     WorkingHours.objects.bulk_create(

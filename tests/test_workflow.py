@@ -325,6 +325,22 @@ def test_empty_note_is_refused(request_in, staff):
     assert not Note.objects.exists()
 
 
+def test_assign_writes_its_own_audit_row(request_in, staff):
+    consultation = request_in(Status.NEW)
+    workflow.assign(consultation, staff, by=staff, ip="203.0.113.9")
+    workflow.assign(consultation, None, by=staff)
+    events = AuditEvent.objects.filter(consultation=consultation, action=AuditEvent.Action.CHANGE).order_by("pk")
+    assert [(e.user, e.ip, e.detail) for e in events] == [
+        (staff, "203.0.113.9", f"assigned to {staff.username}"),
+        (staff, None, "assigned to nobody"),
+    ]
+
+
+def test_every_staff_button_runs_its_own_step():
+    assert set(workflow.STEPS) == set(workflow.ACTIONS)
+    assert all(workflow.STEPS[name].__name__ == name for name in workflow.ACTIONS)
+
+
 def test_assign_only_to_providers(request_in, staff):
     consultation = request_in(Status.NEW)
     workflow.assign(consultation, staff, by=staff)
