@@ -100,6 +100,8 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_static",
     "django_otp_webauthn",
     "django_tasks_db",
+    # The project-wide app: settings checks, site-wide template tags, form helpers (clinic/apps.py).
+    "clinic.apps.ClinicConfig",
     "education",
     "consultations",
     "twofactor",

@@ -14,9 +14,6 @@ class ConsultationsConfig(AppConfig):
         # The staff roles follow permissions.ROLES after every migrate (and flush).
         post_migrate.connect(permissions.sync_roles_after_migrate, sender=self, dispatch_uid="consultations.sync_roles")
 
-        # The project's own system checks (clinic is not an app of its own).
-        from clinic import checks  # noqa: F401
-
         from . import signals
 
         signals.connect()

@@ -29,6 +29,7 @@ LAYERS = [
             "clinic.context_processors",
             "clinic.seo",
             "clinic.conf",
+            "clinic.forms",
             "clinic.absolute",
             "clinic.clientip",
             "clinic.i18n",
@@ -83,6 +84,8 @@ LAYERS = [
             "clinic.urls",
             "clinic.views",
             "clinic.wsgi",
+            "clinic.apps",
+            "clinic.templatetags.*",
             "clinic.asgi",
             "education.apps",
             "education.admin",
@@ -90,7 +93,6 @@ LAYERS = [
             "education.urls",
             "education.sitemaps",
             "education.management.*",
-            "education.templatetags.*",
             "education.migrations.*",
             "consultations.apps",
             # Providers are people: the Provider group's membership keeps a Provider profile (apps.ready).
@@ -306,3 +308,26 @@ def test_the_clinic_day_comes_from_clinic_formatting_not_the_process_time_zone()
         if name not in NOT_YET_TZ and ("timezone.localdate(" in text or "timezone.localtime(" in text)
     )
     assert users == []
+
+
+def test_the_second_factor_does_not_import_the_consultations_app():
+    # Its forms use the project-wide helpers (clinic.forms), not another app's.
+    graph = import_graph()
+    assert (
+        sorted(
+            f"{module} imports {target}"
+            for module, targets in graph.items()
+            if module.startswith("twofactor")
+            for target in targets
+            if target.startswith("consultations")
+        )
+        == []
+    )
+
+
+def test_clinic_is_an_app_with_the_site_wide_pieces():
+    from django.apps import apps
+
+    config = apps.get_app_config("clinic")
+    assert (ROOT / "clinic/templatetags/clinic_tags.py").exists() and (ROOT / "clinic/forms.py").exists()
+    assert config.path == str(ROOT / "clinic")

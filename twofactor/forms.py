@@ -5,7 +5,7 @@ from django import forms
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from consultations.forms.layout import StaffFormHelper, StaffSubmit, Text
+from clinic.forms import StaffFormHelper, StaffSubmit, Text
 
 
 class CodeForm(forms.Form):

@@ -1,7 +1,7 @@
 """The forms on the patient's self-service pages: moving the time (the intake form's time picker),
 answering what the clinic asked for (text, or photos with the intake's checks) and cancelling.
 
-Each carries its crispy layout (consultations/forms/layout.py); the pages render {% crispy form %}.
+Each carries its crispy layout (helpers in clinic/forms.py); the pages render {% crispy form %}.
 """
 
 import functools
@@ -11,13 +11,13 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from clinic.forms import DangerSubmit, ErrorSummary, PatientFormHelper, PatientFormMixin, link
 from clinic.text import strip_disguising_characters
 
 from ..availability import Slot
 from ..models import InfoTopic
 from . import timechoice
 from .intake import PhotosField
-from .layout import DangerSubmit, ErrorSummary, PatientFormHelper, PatientFormMixin, link
 
 PROBLEM = _("There is a problem")
 BUTTONS = "d-flex flex-wrap gap-3 align-items-center"

@@ -10,9 +10,10 @@ from django import forms
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from clinic.forms import StaffFormHelper, StaffSubmit, Text, link
+
 from .. import workflow
 from ..models import DeclineReason, InfoTopic, Note
-from .layout import StaffFormHelper, StaffSubmit, Text, link
 
 # Sent by the confirmation page only: a click on the request page leads there first.
 CONFIRMED = "confirmed"
