@@ -10,8 +10,10 @@ A new channel (SMS) gets its transport module beside mail.py and is called from 
 """
 
 import functools
+import time
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
@@ -23,6 +25,7 @@ from clinic.i18n import clinic_details
 from . import ics, links, mail
 from .availability import Slot, slot_label
 from .models import Status
+from .ratelimit import parse_rate
 
 
 def to_patient(notice):
@@ -130,7 +133,13 @@ def request_received(consultation):
     queue(
         "request_received",
         consultation.email,
-        {"reference": consultation.reference, "manage_url": manage_url, "when": slot_label(slot) if slot else ""},
+        {
+            "reference": consultation.reference,
+            "manage_url": manage_url,
+            "when": slot_label(slot) if slot else "",
+            # A held time lapses unless the patient confirms it through the link (workflow.lapse_hold).
+            "confirm_hours": settings.CLINIC_HOLD_CONFIRM_HOURS,
+        },
     )
 
 
@@ -182,6 +191,12 @@ def reminder(consultation):
     mail.send_email.call(to=[consultation.email], subject=subject, text=text, html=html)
 
 
+@to_patient
+def hold_lapsed(consultation, old_slot):
+    """The held time was released because the patient did not confirm it; the request stays."""
+    _to_patient(consultation, "hold_lapsed", old_when=slot_label(old_slot) if old_slot else "")
+
+
 # --- To the clinic's staff ----------------------------------------------------------------------
 
 
@@ -204,4 +219,18 @@ def staff_patient_added_info(consultation, photo_count=0):
         "patient_added_info",
         settings.CLINIC_STAFF_EMAIL,
         {"reference": consultation.reference, "photo_count": photo_count, "admin_url": staff_link(consultation)},
+    )
+
+
+@to_staff
+def staff_hold_brake():
+    """Many times were held in a short while: new requests are stored without a time for now.
+    Once per window of CLINIC_HOLD_BRAKE (the cache remembers it was sent); no patient data at all."""
+    limit, window = parse_rate(settings.CLINIC_HOLD_BRAKE, "CLINIC_HOLD_BRAKE")
+    if not cache.add(f"notices:hold-brake:{int(time.time()) // window}", 1, timeout=window):
+        return
+    queue(
+        "staff_hold_brake",
+        settings.CLINIC_STAFF_EMAIL,
+        {"limit": limit, "minutes": window // 60, "queue_url": absolute_url(reverse("admin:index"))},
     )
