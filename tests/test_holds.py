@@ -272,3 +272,15 @@ def test_a_time_chosen_through_the_link_needs_no_confirmation(clock, provider, s
     consultation.refresh_from_db()
     assert consultation.hold_confirmed_at == NOW
     assert not booking.due_to_lapse(NOW + datetime.timedelta(days=2)).filter(pk=consultation.pk).exists()
+
+
+def test_staff_see_the_time_asked_for_but_not_held(send, provider, settings, client):
+    from .factories import make_staff
+
+    settings.CLINIC_HOLDS_PER_EMAIL = 1
+    times = open_times(provider)
+    hold_for(provider, times[0], email="ada@example.com")
+    _client, consultation = send(email="ada@example.com", preferred_time=times[1].key)
+    client.force_login(make_staff("Front desk"))
+    page = client.get(reverse("admin:consultations_consultationrequest_change", args=[consultation.pk]))
+    assert "not held (over a limit on held times, or not confirmed by the patient in time)" in page.text
