@@ -79,8 +79,10 @@ def hold_refusal(consultation, now=None):
 
 
 def lapse_deadline(consultation):
-    """When an unconfirmed hold lapses: CLINIC_HOLD_CONFIRM_HOURS after the request was sent."""
-    return consultation.created_at + datetime.timedelta(hours=settings.CLINIC_HOLD_CONFIRM_HOURS)
+    """When an unconfirmed hold lapses: CLINIC_HOLD_CONFIRM_HOURS after the request was sent, and
+    never after the held time itself (from its start the request expires: expire_holds)."""
+    deadline = consultation.created_at + datetime.timedelta(hours=settings.CLINIC_HOLD_CONFIRM_HOURS)
+    return min(deadline, consultation.slot_start) if consultation.slot_start else deadline
 
 
 def due_to_lapse(now=None):
