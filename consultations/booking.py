@@ -14,6 +14,7 @@ import hashlib
 import hmac
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -69,13 +70,26 @@ def hold_refusal(consultation, now=None):
     for reason, cap, match in caps:
         if cap and all(match.values()) and holding.filter(**match).count() >= cap:
             return reason
-    brake = ratelimit.parse_rate(settings.CLINIC_HOLD_BRAKE, "CLINIC_HOLD_BRAKE")
+    brake = hold_brake()
     if brake is not None:
         limit, window = brake
         since = (now or timezone.now()) - datetime.timedelta(seconds=window)
         if holding.filter(created_at__gte=since).count() >= limit:
             return "brake"
     return ""
+
+
+def hold_brake():
+    """(holds, window seconds) of CLINIC_HOLD_BRAKE, or None when it is off."""
+    return ratelimit.parse_rate(settings.CLINIC_HOLD_BRAKE, "CLINIC_HOLD_BRAKE")
+
+
+def brake_notice_due(now=None):
+    """True for the first request the brake stops in its window, so staff are told once, not per
+    request (the shared cache remembers it across processes)."""
+    _limit, window = hold_brake()
+    moment = (now or timezone.now()).timestamp()
+    return cache.add(f"booking:hold-brake-notice:{int(moment) // window}", 1, timeout=window)
 
 
 def lapse_deadline(consultation):

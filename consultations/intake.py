@@ -106,13 +106,12 @@ def submit_request(form, client=""):
         )
     consultation.worst_flag = worst_kind(flags)
     slot = data.get("preferred_time")
-    if slot and (refusal := booking.hold_refusal(consultation)):
+    refusal = booking.hold_refusal(consultation) if slot else ""
+    if refusal:
         # Over a cap, or many times held in a short while: stored all the same, without a time
         # ("no preference"); the page tells the patient, and the clinic calls to agree one.
         consultation.unheld_time = slot.start
         slot = None
-        if refusal == "brake":
-            notices.staff_hold_brake()
     if slot:
         # Inserts the request holding the time; raises booking.SlotTaken when someone else
         # got it first, which rolls back everything this function wrote.
@@ -131,6 +130,9 @@ def submit_request(form, client=""):
         )
 
     notify_received(consultation)
+    if refusal == "brake" and booking.brake_notice_due():
+        limit, window = booking.hold_brake()
+        notices.staff_hold_brake(consultation, limit=limit, minutes=window // 60)
     # Nothing derived from the answers (not even whether they raised a flag): logs are not for health data.
     logger.info("consultation request received reference=%s", consultation.reference)
     return consultation

@@ -10,10 +10,8 @@ A new channel (SMS) gets its transport module beside mail.py and is called from 
 """
 
 import functools
-import time
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
@@ -25,7 +23,6 @@ from clinic.i18n import clinic_details
 from . import ics, links, mail
 from .availability import Slot, slot_label
 from .models import Status
-from .ratelimit import parse_rate
 
 
 def to_patient(notice):
@@ -192,9 +189,10 @@ def reminder(consultation):
 
 
 @to_patient
-def hold_lapsed(consultation, old_slot):
-    """The held time was released because the patient did not confirm it; the request stays."""
-    _to_patient(consultation, "hold_lapsed", old_when=slot_label(old_slot) if old_slot else "")
+def hold_lapsed(consultation, old_when=""):
+    """The held time (old_when, a label) was released because the patient did not confirm it; the
+    request stays."""
+    _to_patient(consultation, "hold_lapsed", old_when=old_when)
 
 
 # --- To the clinic's staff ----------------------------------------------------------------------
@@ -223,14 +221,12 @@ def staff_patient_added_info(consultation, photo_count=0):
 
 
 @to_staff
-def staff_hold_brake():
+def staff_hold_brake(consultation, limit=0, minutes=0):
     """Many times were held in a short while: new requests are stored without a time for now.
-    Once per window of CLINIC_HOLD_BRAKE (the cache remembers it was sent); no patient data at all."""
-    limit, window = parse_rate(settings.CLINIC_HOLD_BRAKE, "CLINIC_HOLD_BRAKE")
-    if not cache.add(f"notices:hold-brake:{int(time.time()) // window}", 1, timeout=window):
-        return
+    Sent once per brake window (booking.brake_notice_due); says the numbers, no patient data.
+    consultation: the request that tripped it (only so the notice is queued like the others)."""
     queue(
         "staff_hold_brake",
         settings.CLINIC_STAFF_EMAIL,
-        {"limit": limit, "minutes": window // 60, "queue_url": absolute_url(reverse("admin:index"))},
+        {"limit": limit, "minutes": minutes, "queue_url": absolute_url(reverse("admin:index"))},
     )
