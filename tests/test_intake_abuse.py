@@ -180,3 +180,23 @@ def test_an_old_page_sent_again_still_shows_the_request_it_created(client, treat
     response = client.post(NEW, intake_post_data(treatment, submission_token=token))
     assert response.status_code == 302
     assert ConsultationRequest.objects.count() == 1
+
+
+def test_a_malformed_budget_is_refused_at_startup():
+    import subprocess
+    import sys
+
+    from django.conf import settings
+
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "DJANGO_DEBUG": "true",
+        "DJANGO_ENV_FILE": "",
+        "DJANGO_SETTINGS_MODULE": "clinic.settings",
+        "CLINIC_HOLD_BRAKE": "20 per hour",
+    }
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"], cwd=settings.BASE_DIR, env=env, capture_output=True, text=True
+    )
+    assert result.returncode != 0
+    assert 'CLINIC_HOLD_BRAKE must look like "10/h"' in result.stderr
