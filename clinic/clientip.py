@@ -26,3 +26,24 @@ def client_ip(request):
         return str(ipaddress.ip_address(candidate))
     except ValueError:
         return remote
+
+
+# An IPv6 client gets a whole /64 from its provider (and picks a new address in it at will:
+# privacy extensions), so counting each /128 separately counts one home as millions of clients.
+IPV6_CLIENT_PREFIX = 64
+
+
+def client_key(request):
+    """Who counts as one client for budgets and caps: the IPv4 address, or the IPv6 /64.
+
+    An IPv4-mapped IPv6 address (::ffff:a.b.c.d, from a dual-stack socket) is its IPv4 address."""
+    address = client_ip(request)
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if parsed.version == 6:
+        if parsed.ipv4_mapped is not None:
+            return str(parsed.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{parsed}/{IPV6_CLIENT_PREFIX}", strict=False))
+    return str(parsed)

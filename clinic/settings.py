@@ -538,3 +538,34 @@ CLINIC_BOOKING_WEEKS = env_int("CLINIC_BOOKING_WEEKS", 4)
 CLINIC_BOOKING_LEAD_HOURS = env_int("CLINIC_BOOKING_LEAD_HOURS", 12)
 CLINIC_MAX_RESCHEDULES = env_int("CLINIC_MAX_RESCHEDULES", 2)
 CLINIC_REMINDER_HOURS = env_int("CLINIC_REMINDER_HOURS", 24)
+
+
+def env_rate(name, default):
+    """A rate like "10/h" (per s, m, h or d) or "off", checked at startup: a typo would otherwise
+    surface as an error page on the first patient's send (consultations.ratelimit.parse_rate reads it)."""
+    value = os.environ.get(name, "").strip() or default
+    count, _slash, unit = value.lower().partition("/")
+    if value.lower() in ("off", "none", "0") or (count.isdigit() and unit in ("", "s", "m", "h", "d")):
+        return value
+    raise ImproperlyConfigured(f'{name} must look like "10/h" (per s, m, h or d) or be "off", not {value!r}.')
+
+
+# Abuse budgets of the intake form (consultations/ratelimit.py, per client: IPv4 address or IPv6 /64).
+# Posts whose photos are decoded (costly), and posts sent back with errors.
+CLINIC_PHOTO_POST_RATE = env_rate("CLINIC_PHOTO_POST_RATE", "10/h")
+CLINIC_INVALID_POST_RATE = env_rate("CLINIC_INVALID_POST_RATE", "30/h")
+# Photo decodes at once per process; a post that waits longer than this is asked to try again.
+CLINIC_PHOTO_DECODES = env_int("CLINIC_PHOTO_DECODES", 2)
+CLINIC_PHOTO_DECODE_WAIT_SECONDS = env_int("CLINIC_PHOTO_DECODE_WAIT_SECONDS", 10)
+# A rendered form may be sent for this long; then it is shown again (answers kept) with a new token.
+CLINIC_SUBMISSION_TOKEN_HOURS = env_int("CLINIC_SUBMISSION_TOKEN_HOURS", 24)
+# Held times (consultations/booking.py): active holds per email, per phone and per client; beyond
+# them (or past the brake) a request is stored without a time ("no preference") and the clinic calls.
+CLINIC_HOLDS_PER_EMAIL = env_int("CLINIC_HOLDS_PER_EMAIL", 2)
+CLINIC_HOLDS_PER_PHONE = env_int("CLINIC_HOLDS_PER_PHONE", 2)
+CLINIC_HOLDS_PER_CLIENT = env_int("CLINIC_HOLDS_PER_CLIENT", 3)
+# The brake: this many new holds in the window, from anyone, and new requests hold no time for now.
+CLINIC_HOLD_BRAKE = env_rate("CLINIC_HOLD_BRAKE", "20/h")
+# A held time the patient does not confirm through the receipt's link within this many hours is
+# released (never later than the time itself); the request stays, without a time.
+CLINIC_HOLD_CONFIRM_HOURS = env_int("CLINIC_HOLD_CONFIRM_HOURS", 24)

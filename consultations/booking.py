@@ -9,15 +9,23 @@ write runs in a savepoint, and an IntegrityError there means someone else got
 the time first. Emails are queued on commit, so a rolled-back write sends nothing.
 """
 
+import datetime
+import hashlib
+import hmac
+
 from django.conf import settings
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from . import reminders
+from . import ratelimit, reminders
 from .availability import Slot, is_generated, is_held
-from .models import ConsultationRequest
+from .models import ConsultationRequest, Status
+
+# States in which a held time is not confirmed by the clinic yet (approved ones are booked).
+UNCONFIRMED = [Status.NEW, Status.TRIAGED, Status.NEEDS_INFO]
 
 
 class BookingError(Exception):
@@ -37,6 +45,70 @@ class SlotUnavailable(BookingError):
 
 class RescheduleLimit(BookingError):
     message = _("This request has been moved as often as we allow online. Please call us to change it.")
+
+
+def client_hash(key):
+    """A keyed hash of a client key (clinic.clientip.client_key): counts holds without storing addresses."""
+    return hmac.new(settings.SECRET_KEY.encode(), key.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def hold_refusal(consultation, now=None):
+    """Why this new request may not hold a time now, or "" when it may.
+
+    "email", "phone", "client": that one already holds CLINIC_HOLDS_PER_* times (one person or one
+    home rarely needs more; a script filling the calendar does); "brake": CLINIC_HOLD_BRAKE holds
+    were given out in its window, by anyone. The request is stored all the same, without a time.
+    Checked without a lock: concurrent sends may pass a cap by one or two, which is all right for a
+    brake (the one-request-per-time guarantee is the database's).
+    """
+    holding = ConsultationRequest.objects.holding()
+    caps = [
+        ("email", settings.CLINIC_HOLDS_PER_EMAIL, {"email__iexact": consultation.email}),
+        ("phone", settings.CLINIC_HOLDS_PER_PHONE, {"phone": consultation.phone}),
+        ("client", settings.CLINIC_HOLDS_PER_CLIENT, {"client_hash": consultation.client_hash}),
+    ]
+    for reason, cap, match in caps:
+        if cap and all(match.values()) and holding.filter(**match).count() >= cap:
+            return reason
+    brake = hold_brake()
+    if brake is not None:
+        limit, window = brake
+        since = (now or timezone.now()) - datetime.timedelta(seconds=window)
+        if holding.filter(created_at__gte=since).count() >= limit:
+            return "brake"
+    return ""
+
+
+def hold_brake():
+    """(holds, window seconds) of CLINIC_HOLD_BRAKE, or None when it is off."""
+    return ratelimit.parse_rate(settings.CLINIC_HOLD_BRAKE, "CLINIC_HOLD_BRAKE")
+
+
+def brake_notice_due(now=None):
+    """True for the first request the brake stops in its window, so staff are told once, not per
+    request (the shared cache remembers it across processes)."""
+    _limit, window = hold_brake()
+    moment = (now or timezone.now()).timestamp()
+    return cache.add(f"booking:hold-brake-notice:{int(moment) // window}", 1, timeout=window)
+
+
+def lapse_deadline(consultation):
+    """When an unconfirmed hold lapses: CLINIC_HOLD_CONFIRM_HOURS after the request was sent, and
+    never after the held time itself (from its start the request expires: expire_holds)."""
+    deadline = consultation.created_at + datetime.timedelta(hours=settings.CLINIC_HOLD_CONFIRM_HOURS)
+    return min(deadline, consultation.slot_start) if consultation.slot_start else deadline
+
+
+def due_to_lapse(now=None):
+    """Requests whose held time the patient has not confirmed in time, and whose time has not begun
+    (from its start on, the request expires as a whole: the expire_holds command)."""
+    now = now or timezone.now()
+    return ConsultationRequest.objects.holding().filter(
+        status__in=UNCONFIRMED,
+        hold_confirmed_at__isnull=True,
+        created_at__lte=now - datetime.timedelta(hours=settings.CLINIC_HOLD_CONFIRM_HOURS),
+        slot_start__gt=now,
+    )
 
 
 def reschedules_left(consultation):

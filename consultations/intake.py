@@ -74,9 +74,10 @@ def worst_kind(flags):
 
 @sensitive_variables()
 @transaction.atomic
-def submit_request(form):
+def submit_request(form, client=""):
     """Store a valid intake form as a new request with its answers, flags and photos; queue the two emails.
 
+    client: who sent it (clinic.clientip.client_key), for the per-client cap on held times.
     Raises IntegrityError when the same form (submission token) was already stored, and
     booking.SlotTaken / SlotUnavailable when the chosen time went to someone else first.
     """
@@ -89,6 +90,7 @@ def submit_request(form):
     consultation.consented_at = timezone.now()
     # For links in messages sent later without a request (reminders), when CLINIC_SITE_URL is unset.
     consultation.site_url = absolute.request_base()
+    consultation.client_hash = booking.client_hash(client) if client else ""
 
     # The language of the page the patient filled in: their later pages and messages follow it.
     consultation.language = translation.get_language() or settings.LANGUAGE_CODE
@@ -99,13 +101,22 @@ def submit_request(form):
             age=consultation.age_on(clinic_today()),
             pregnancy=consultation.pregnancy,
             answers=answers,
-            labeled_min_age=consultation.treatment.labeled_min_age,
+            # As a medical reviewer approved it, like the questions: an editor's unreviewed change
+            # to the live field (clearing it, say) must not turn the age flag off.
+            labeled_min_age=form.treatment.approved_labeled_min_age(),
         )
     consultation.worst_flag = worst_kind(flags)
-    if data.get("preferred_time"):
+    slot = data.get("preferred_time")
+    refusal = booking.hold_refusal(consultation) if slot else ""
+    if refusal:
+        # Over a cap, or many times held in a short while: stored all the same, without a time
+        # ("no preference"); the page tells the patient, and the clinic calls to agree one.
+        consultation.unheld_time = slot.start
+        slot = None
+    if slot:
         # Inserts the request holding the time; raises booking.SlotTaken when someone else
         # got it first, which rolls back everything this function wrote.
-        booking.hold(consultation, data["preferred_time"])
+        booking.hold(consultation, slot)
     else:
         consultation.save()
 
@@ -120,6 +131,9 @@ def submit_request(form):
         )
 
     notify_received(consultation)
+    if refusal == "brake" and booking.brake_notice_due():
+        limit, window = booking.hold_brake()
+        notices.staff_hold_brake(consultation, limit=limit, minutes=window // 60)
     # Nothing derived from the answers (not even whether they raised a flag): logs are not for health data.
     logger.info("consultation request received reference=%s", consultation.reference)
     return consultation
@@ -133,6 +147,12 @@ def find_duplicate(form):
 
 
 def notify_received(consultation):
-    """The patient's receipt and the staff alert: reference and links only, never health data."""
-    notices.request_received(consultation)
+    """The patient's receipt and the staff alert: reference and links only, never health data.
+
+    Anyone can type any address into the form, so receipts to one address are bounded like the
+    holds: while it has more than CLINIC_HOLDS_PER_EMAIL open requests, no further receipt goes
+    to it (the sender still sees the reference on the confirmation page; staff see the request)."""
+    cap = settings.CLINIC_HOLDS_PER_EMAIL
+    if not cap or ConsultationRequest.objects.active().filter(email__iexact=consultation.email).count() <= cap:
+        notices.request_received(consultation)
     notices.staff_new_request(consultation)

@@ -320,6 +320,15 @@ class ConsultationRequest(models.Model):
     slot_start = models.DateTimeField(_("requested time"), null=True, blank=True, db_index=True)
     slot_end = models.DateTimeField(_("requested time ends"), null=True, blank=True)
     reschedule_count = models.PositiveSmallIntegerField(_("times rescheduled"), default=0)
+    # The patient confirmed the held time through their link; an unconfirmed hold lapses
+    # (CLINIC_HOLD_CONFIRM_HOURS, workflow.lapse_hold) so nobody can sit on the calendar.
+    hold_confirmed_at = models.DateTimeField(_("time confirmed by the patient"), null=True, blank=True)
+    # A time the patient asked for but was not given: the caps or the brake (booking.hold_refusal),
+    # or a hold that lapsed. Staff call to agree a time.
+    unheld_time = models.DateTimeField(_("time asked for, not held"), null=True, blank=True)
+    # Who sent it, as a keyed hash of the client (clinic.clientip.client_key), never the address:
+    # the per-client cap on held times counts these.
+    client_hash = models.CharField(max_length=32, blank=True, editable=False)
     reminder_sent_at = models.DateTimeField(_("reminder sent"), null=True, blank=True)
     # The address the request was sent to, for links in later emails when CLINIC_SITE_URL is unset.
     site_url = models.CharField(_("site address"), max_length=200, blank=True, editable=False)

@@ -130,7 +130,13 @@ def request_received(consultation):
     queue(
         "request_received",
         consultation.email,
-        {"reference": consultation.reference, "manage_url": manage_url, "when": slot_label(slot) if slot else ""},
+        {
+            "reference": consultation.reference,
+            "manage_url": manage_url,
+            "when": slot_label(slot) if slot else "",
+            # A held time lapses unless the patient confirms it through the link (workflow.lapse_hold).
+            "confirm_hours": settings.CLINIC_HOLD_CONFIRM_HOURS,
+        },
     )
 
 
@@ -182,6 +188,13 @@ def reminder(consultation):
     mail.send_email.call(to=[consultation.email], subject=subject, text=text, html=html)
 
 
+@to_patient
+def hold_lapsed(consultation, old_when=""):
+    """The held time (old_when, a label) was released because the patient did not confirm it; the
+    request stays."""
+    _to_patient(consultation, "hold_lapsed", old_when=old_when)
+
+
 # --- To the clinic's staff ----------------------------------------------------------------------
 
 
@@ -204,4 +217,16 @@ def staff_patient_added_info(consultation, photo_count=0):
         "patient_added_info",
         settings.CLINIC_STAFF_EMAIL,
         {"reference": consultation.reference, "photo_count": photo_count, "admin_url": staff_link(consultation)},
+    )
+
+
+@to_staff
+def staff_hold_brake(consultation, limit=0, minutes=0):
+    """Many times were held in a short while: new requests are stored without a time for now.
+    Sent once per brake window (booking.brake_notice_due); says the numbers, no patient data.
+    consultation: the request that tripped it (only so the notice is queued like the others)."""
+    queue(
+        "staff_hold_brake",
+        settings.CLINIC_STAFF_EMAIL,
+        {"limit": limit, "minutes": minutes, "queue_url": absolute_url(reverse("admin:index"))},
     )

@@ -7,8 +7,10 @@ maps to.
 """
 
 import io
+import threading
 import warnings
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.utils.translation import gettext_lazy as _
@@ -49,6 +51,62 @@ class CleanPhoto:
         return ContentFile(self.content, name=f"photo.{self.extension}")
 
 
+BUSY = _(
+    "We are busy with other people's photos right now. Please send the form again in a minute "
+    "(choose your photos again: your answers are kept)."
+)
+
+_decodes = None
+_decodes_lock = threading.Lock()
+
+
+def _decode_slots():
+    """The per-process bound on photos decoded at once (CLINIC_PHOTO_DECODES), made on first use."""
+    global _decodes  # noqa: PLW0603  one semaphore per process, sized from the settings
+    with _decodes_lock:
+        if _decodes is None or _decodes[0] != settings.CLINIC_PHOTO_DECODES:
+            _decodes = (settings.CLINIC_PHOTO_DECODES, threading.BoundedSemaphore(settings.CLINIC_PHOTO_DECODES))
+        return _decodes[1]
+
+
+def clean_photos(uploads):
+    """Check and re-encode a post's photos (already counted and sized) into CleanPhotos.
+
+    Decoding is the costly part of a post (a second of CPU and a hundred MB for three large
+    photos), so at most CLINIC_PHOTO_DECODES posts decode at once per process; a post that
+    cannot get a turn within CLINIC_PHOTO_DECODE_WAIT_SECONDS is refused with BUSY (a clear
+    "try again", never a 500 or a pile-up of workers). Raises ValidationError for the lot.
+    """
+    if not uploads:
+        return []
+    slots = _decode_slots()
+    if not slots.acquire(timeout=settings.CLINIC_PHOTO_DECODE_WAIT_SECONDS):
+        raise ValidationError(BUSY, code="busy")
+    try:
+        cleaned, errors = [], []
+        pixels_left = MAX_REQUEST_PIXELS
+        for upload in uploads:
+            try:
+                photo = clean_photo(upload, pixels_left)
+                pixels_left -= photo.source_pixels
+                cleaned.append(photo)
+            except ValidationError as error:
+                errors.extend(error.error_list)
+    finally:
+        slots.release()
+    if errors:
+        raise ValidationError(errors)
+    return cleaned
+
+
+def too_large(upload):
+    return ValidationError(
+        _("“%(name)s” is larger than 10 MB. Please choose a smaller photo."),
+        code="too_large",
+        params={"name": upload.name},
+    )
+
+
 def too_many_pixels(upload):
     return ValidationError(
         _("“%(name)s” has more pixels than we can take. Please send a photo of at most 50 megapixels."),
@@ -63,11 +121,7 @@ def clean_photo(upload, pixels_left=MAX_REQUEST_PIXELS):
     pixels_left: what the request's pixel budget still allows (the form counts it down).
     """
     if upload.size > MAX_BYTES:
-        raise ValidationError(
-            _("“%(name)s” is larger than 10 MB. Please choose a smaller photo."),
-            code="too_large",
-            params={"name": upload.name},
-        )
+        raise too_large(upload)
     not_an_image = ValidationError(
         _("“%(name)s” is not a JPEG, PNG or WebP photo."), code="not_an_image", params={"name": upload.name}
     )

@@ -16,9 +16,11 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
+from clinic import formatting
+
 from . import booking, links, workflow
 from .availability import Slot
-from .forms.selfservice import CancelForm, InfoForm, MoveForm
+from .forms.selfservice import CancelForm, ConfirmHoldForm, InfoForm, MoveForm
 from .models import ConsultationRequest, InvalidTransition, Status
 
 STATUS_WORDS = {
@@ -71,6 +73,19 @@ def _actions(consultation, now=None):
     }
 
 
+def _confirm_hold_form(consultation, token):
+    """The "I want this time" button while a held time waits for the patient's confirmation."""
+    waiting = (
+        consultation.holds_time
+        and consultation.status in booking.UNCONFIRMED
+        and consultation.hold_confirmed_at is None
+        and booking.can_change(consultation)
+    )
+    if not waiting:
+        return None
+    return ConfirmHoldForm(action=reverse("consultations:manage_confirm", kwargs={"token": token}))
+
+
 def _page(request, template, consultation, token, status=200, **context):
     response = render(
         request,
@@ -80,6 +95,8 @@ def _page(request, template, consultation, token, status=200, **context):
             "token": token,
             "held": Slot.of(consultation),
             "status_words": STATUS_WORDS[consultation.status],
+            "confirm_hold_form": _confirm_hold_form(consultation, token),
+            "hold_lapses_when": formatting.slot_when(booking.lapse_deadline(consultation)),
             **_actions(consultation),
             **context,
         },
@@ -173,3 +190,14 @@ def add_info(request, token, consultation):
             messages.success(request, _("Thank you. We have your information and will be in touch."))
         return redirect("consultations:manage", token=token)
     return _page(request, "consultations/manage.html", consultation, token, info_form=form)
+
+
+@require_POST
+@with_consultation
+def confirm_hold(request, token, consultation):
+    """The patient wants the time held for them: it no longer lapses (workflow.lapse_hold)."""
+    if workflow.confirm_hold(consultation):
+        messages.success(request, _("Thank you. We keep this time for you until the clinic confirms it."))
+    else:
+        messages.info(request, _("There is no held time waiting for your confirmation on this request."))
+    return redirect("consultations:manage", token=token)

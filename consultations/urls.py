@@ -18,4 +18,5 @@ urlpatterns += [
     path("manage/<str:token>/cancel/", selfservice.cancel, name="manage_cancel"),
     path("manage/<str:token>/move/", selfservice.move, name="manage_move"),
     path("manage/<str:token>/info/", selfservice.add_info, name="manage_info"),
+    path("manage/<str:token>/confirm/", selfservice.confirm_hold, name="manage_confirm"),
 ]

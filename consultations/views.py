@@ -17,6 +17,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods
 
 from clinic import formatting, pagecache
+from clinic.clientip import client_key
 from education.models import Treatment
 from education.rendering import render_markdown
 
@@ -91,33 +92,48 @@ def request_new(request):
     if request.method == "GET":
         # The empty form: a copy of the last one rendered while nothing it shows has changed.
         return formpage.response(request, treatment.pk, lambda csrf_token: _empty_form(request, treatment, csrf_token))
-    # Only stored requests and bot hits count (below): correcting mistakes never locks anyone out.
-    if ratelimit.exceeded(request, "intake"):
+    # A client that used up a budget is refused before any work. Stored requests and bot hits
+    # count against one budget, posts sent back with errors against a larger one (a patient
+    # correcting mistakes is not locked out; a client cannot make us validate forms for free).
+    if ratelimit.exceeded(request, "intake") or ratelimit.exceeded(request, "invalid"):
         return render(request, "consultations/rate_limited.html", status=429)
-    form = IntakeForm(request.POST, request.FILES, treatment=treatment)
+    form = IntakeForm(
+        request.POST,
+        request.FILES,
+        treatment=treatment,
+        # Photos are decoded only for an otherwise valid form, and each decode uses the budget.
+        photo_budget=functools.partial(ratelimit.reserve, request, "photos"),
+    )
     # The same form sent again (double click, back button): show what the first send created.
     if existing := intake.find_duplicate(form):
         return _confirm(request, existing)
-    if form.is_valid():
-        if form.is_bot():
-            # Looks like success to the bot; nothing is stored or sent.
-            ratelimit.count(request, "intake")
-            return redirect("consultations:thanks")
-        try:
-            consultation = intake.submit_request(form)
-        except booking.BookingError:
-            # Someone else got the time between our check and our write: nothing was
-            # stored; keep every answer and offer the times that are open now.
-            form.time_taken()
-        except IntegrityError:
-            # Two sends of one form raced; the other one stored it.
-            consultation = intake.find_duplicate(form)
-            if consultation is None:
-                raise
-            return _confirm(request, consultation)
-        else:
-            ratelimit.count(request, "intake")
-            return _confirm(request, consultation)
+    if not form.is_valid():
+        ratelimit.count(request, "invalid")
+        return _form_page(request, form, treatment)
+    if form.is_bot():
+        # Looks like success to the bot; nothing is stored or sent.
+        ratelimit.count(request, "intake")
+        return redirect("consultations:thanks")
+    # Reserved before storing, not counted after: concurrent posts cannot all pass one check.
+    reservation = ratelimit.reserve(request, "intake")
+    if not reservation:
+        return render(request, "consultations/rate_limited.html", status=429)
+    try:
+        consultation = intake.submit_request(form, client=client_key(request))
+    except booking.BookingError:
+        # Someone else got the time between our check and our write: nothing was
+        # stored; keep every answer and offer the times that are open now.
+        reservation.refund()
+        form.time_taken()
+    except IntegrityError:
+        # Two sends of one form raced; the other one stored it.
+        reservation.refund()
+        consultation = intake.find_duplicate(form)
+        if consultation is None:
+            raise
+        return _confirm(request, consultation)
+    else:
+        return _confirm(request, consultation)
     return _form_page(request, form, treatment)
 
 
@@ -145,7 +161,14 @@ def confirmation(request):
     return render(
         request,
         "consultations/confirmation.html",
-        {"consultation": consultation, "held": Slot.of(consultation), "time_zone": formatting.time_zone_name()},
+        {
+            "consultation": consultation,
+            "held": Slot.of(consultation),
+            # A time asked for but not held (the caps or the brake: booking.hold_refusal).
+            "unheld_when": formatting.slot_when(consultation.unheld_time) if consultation.unheld_time else "",
+            "confirm_hours": settings.CLINIC_HOLD_CONFIRM_HOURS,
+            "time_zone": formatting.time_zone_name(),
+        },
     )
 
 

@@ -13,15 +13,18 @@ selfservice.py; the clock's side in the expire_holds command.
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from clinic import formatting
+from clinic.text import strip_disguising_characters
 
 from . import booking, notices
 from .availability import Slot, slot_label
 from .models import (
     AdditionalInfo,
     AuditEvent,
+    ConsultationRequest,
     DeclineReason,
     FlagKind,
     InfoTopic,  # noqa: F401 (staff forms and tests name it as workflow.InfoTopic)
@@ -237,10 +240,32 @@ def add_information(consultation, text="", photos=()):
 
 @transaction.atomic
 def choose_time(consultation, slot):
-    """A request without a time gets one (not a move: no count, no notice). Raises booking.BookingError."""
+    """A request without a time gets one (not a move: no count, no notice). Raises booking.BookingError.
+
+    Chosen through the patient's own link, so the hold is confirmed by the patient already."""
+    consultation.hold_confirmed_at = timezone.now()
     booking.hold(consultation, slot)
+    ConsultationRequest.objects.filter(pk=consultation.pk).update(hold_confirmed_at=consultation.hold_confirmed_at)
     _record_patient_step(consultation, f"Chose {slot_label(slot)}", "chose a time")
     return consultation
+
+
+@transaction.atomic
+def confirm_hold(consultation, now=None):
+    """The patient confirms, through their link, that they want the time held for them, so it does
+    not lapse (lapse_hold). Not a status change: the clinic still confirms the booking.
+    Returns False when there is nothing to confirm (no time, already confirmed, closed)."""
+    now = now or timezone.now()
+    confirmed = (
+        ConsultationRequest.objects.holding()
+        .filter(pk=consultation.pk, status__in=booking.UNCONFIRMED, hold_confirmed_at__isnull=True)
+        .update(hold_confirmed_at=now, updated_at=now)
+    )
+    if not confirmed:
+        return False
+    consultation.hold_confirmed_at = now
+    _record_patient_step(consultation, f"Confirmed {slot_label(Slot.of(consultation))}", "confirmed the held time")
+    return True
 
 
 @transaction.atomic
@@ -249,6 +274,10 @@ def reschedule(consultation, new_slot, by_patient=True, now=None):
     old_slot = Slot.of(consultation)
     booking.reschedule(consultation, new_slot, by_patient=by_patient, now=now)
     if by_patient:
+        # Moved through the patient's own link: they want the new time (it does not lapse).
+        if consultation.hold_confirmed_at is None:
+            consultation.hold_confirmed_at = timezone.now()
+            consultation.save(update_fields=["hold_confirmed_at", "updated_at"])
         note = f"Moved from {slot_label(old_slot)} to {slot_label(new_slot)}"
         _record_patient_step(consultation, note, "moved to another time")
     notices.rescheduled(consultation, old_slot)
@@ -267,6 +296,32 @@ def expire(consultation):
     return _change(consultation, Status.EXPIRED, note="The held time began before the request was confirmed")
 
 
+@transaction.atomic
+def lapse_hold(consultation, now=None):
+    """The patient did not confirm the held time within CLINIC_HOLD_CONFIRM_HOURS: the time is free
+    again, the request stays (without a time, the time kept as asked for) and the patient is told.
+
+    Not a status change. Returns False when the patient confirmed it, staff acted or the time began
+    meanwhile (checked again under the row lock)."""
+    now = now or timezone.now()
+    locked = booking.due_to_lapse(now).select_for_update(of=("self",)).filter(pk=consultation.pk).first()
+    if locked is None:
+        return False
+    old_slot = Slot.of(locked)
+    locked.unheld_time, locked.provider, locked.slot_start, locked.slot_end = locked.slot_start, None, None, None
+    locked.save(update_fields=["unheld_time", "provider", "slot_start", "slot_end", "updated_at"])
+    StatusChange.objects.create(
+        consultation=locked,
+        from_status=locked.status,
+        to_status=locked.status,
+        note=f"Held time released: not confirmed by the patient ({slot_label(old_slot)})",
+    )
+    AuditEvent.log(AuditEvent.Action.CHANGE, locked, detail="held time released (not confirmed in time)")
+    notices.hold_lapsed(locked, old_when=slot_label(old_slot))
+    consultation.refresh_from_db()
+    return True
+
+
 # --- Not status changes, but staff work on a request -------------------------------------------
 
 
@@ -283,7 +338,8 @@ def assign(consultation, provider_user, by, ip=None):
 
 def add_note(consultation, by, text):
     """An internal note: append-only, author and time set here, never shown to the patient."""
-    text = (text or "").strip()
+    # Staff type notes too (and paste them from elsewhere): cleaned like the patients' free text.
+    text = strip_disguising_characters(text or "").strip()
     if not text:
         raise ValueError("A note cannot be empty.")
     return Note.objects.create(consultation=consultation, author=by, text=text)

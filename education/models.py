@@ -305,6 +305,8 @@ class Treatment(models.Model):
         return {
             "name": self.name,
             "summary": self.summary,
+            # Not shown on the page, but signed with it: the intake's age flag reads it from here.
+            "labeled_min_age": self.labeled_min_age,
             "sections": sections,
             "references": references,
             "screening": screening,
@@ -347,6 +349,21 @@ class Treatment(models.Model):
     def public_page(self):
         """What the public sees: the approved snapshot (None if nothing was ever approved)."""
         return self.approved.content if self.approved_id else None
+
+    def approved_labeled_min_age(self):
+        """The age under which the labeling has no data, as the intake's flag uses it.
+
+        The value a reviewer signed (the approved page), not the live field: an editor's change is
+        not medical review. The live value counts only when it is stricter (higher), because
+        flagging more requests for discussion is safe before review and flagging fewer is not.
+        A page approved before the value was part of it has only the live value."""
+        if not self.approved_id:
+            return self.labeled_min_age
+        content = TreatmentReview.objects.filter(pk=self.approved_id).values_list("content", flat=True).first() or {}
+        if "labeled_min_age" not in content:
+            return self.labeled_min_age
+        ages = [age for age in (content["labeled_min_age"], self.labeled_min_age) if age]
+        return max(ages, default=None)
 
     def screening_precautions(self):
         """The precautions the intake form asks about, as a reviewer approved them.

@@ -242,3 +242,70 @@ def test_information_added_by_the_patient_is_stripped_too(client):
     info = reverse("consultations:manage_info", kwargs={"token": links.make_token(consultation)})
     assert client.post(info, {"text": "I take\u202e aspirin\x07"}).status_code == 302
     assert AdditionalInfo.objects.get().text == "I take aspirin"
+
+
+# Issue 23, finding 13: the rest of the invisible characters, and staff notes.
+INVISIBLE = {
+    "zero width space": "\u200b",
+    "zero width joiner beside a space": "\u200d",
+    "word joiner": "\u2060",
+    "byte order mark": "\ufeff",
+    "soft hyphen": "\u00ad",
+    "hangul filler": "\u3164",
+    "halfwidth hangul filler": "\uffa0",
+    "braille blank": "\u2800",
+    "line separator": "\u2028",
+    "paragraph separator": "\u2029",
+    "tag letter A": "\U000e0041",
+    "cancel tag": "\U000e007f",
+    "private use": "\ue000",
+}
+
+
+@pytest.mark.parametrize("char", INVISIBLE.values(), ids=INVISIBLE.keys())
+def test_name_with_an_invisible_or_filler_character_is_refused(client, treatment, char):
+    # Inside the name: at its ends the form strips whitespace (U+2028 among it) anyway.
+    response = client.post(NEW, intake_post_data(treatment, first_name=f"Anna {char}Lee", last_name=f"Witt{char} Jr"))
+    assert response.status_code == 200
+    errors = response.context["form"].errors
+    assert errors["first_name"] and errors["last_name"]
+    assert ConsultationRequest.objects.count() == 0
+
+
+def test_names_spelled_with_a_joiner_between_letters_are_accepted(client, treatment):
+    # ZWNJ is spelling in Persian: "Alireza" written علی‌رضا.
+    response = client.post(NEW, intake_post_data(treatment, first_name="علی\u200cرضا", last_name="Nūr-Dīn"))
+    assert response.status_code == 302
+    assert ConsultationRequest.objects.get().first_name == "علی\u200cرضا"
+
+
+def test_free_text_loses_invisible_characters_and_keeps_line_breaks(client, treatment):
+    text = "Aspirin\u200b 81\u00a0mg\U000e0041\U000e007f\u2028daily\u3164"
+    response = client.post(NEW, intake_post_data(treatment, medications=text))
+    assert response.status_code == 302
+    assert ConsultationRequest.objects.get().medications == "Aspirin 81\u00a0mg\ndaily"
+
+
+@pytest.mark.django_db
+def test_staff_note_is_cleaned_like_intake_text(client):
+    from consultations.models import Note
+
+    consultation = make_request()
+    client.force_login(make_staff("Front desk"))
+    notes = reverse("admin:consultations_consultationrequest_note", args=[consultation.pk])
+    typed = "Called\u202e back\x07 at\u200b 3pm\U000e0041\u2028left a voicemail\u2066"
+    assert client.post(notes, {"text": typed}).status_code == 302
+    assert Note.objects.get().text == "Called back at 3pm\nleft a voicemail"
+
+
+@pytest.mark.django_db
+def test_staff_note_of_invisible_characters_only_is_an_empty_note(client):
+    from consultations.models import Note
+
+    consultation = make_request()
+    client.force_login(make_staff("Front desk"))
+    notes = reverse("admin:consultations_consultationrequest_note", args=[consultation.pk])
+    response = client.post(notes, {"text": "\u202e\u200b\U000e0041\x07"}, follow=True)
+    assert response.status_code == 200
+    assert "Write the note before adding it." in response.text
+    assert Note.objects.count() == 0

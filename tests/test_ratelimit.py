@@ -174,3 +174,92 @@ def test_count_is_exact_under_concurrency_with_redis(rf, settings, redis_url):
         assert ratelimit.exceeded(request, "intake") is True
     finally:
         caches["default"].close()
+
+
+# --- Reserve, then store (finding 7 of issue 23) -----------------------------------------------------
+
+
+def six_posts_at_once(treatment):
+    """Six valid forms from one client sent at the same instant; their status codes."""
+    posts = [intake_post_data(treatment, email=f"race{i}@example.com") for i in range(6)]
+    barrier = threading.Barrier(len(posts))
+    statuses, errors = [], []
+
+    def patient(data):
+        try:
+            client = Client(REMOTE_ADDR="198.51.100.30")
+            barrier.wait(timeout=30)
+            statuses.append(client.post(NEW, data).status_code)
+        except Exception as error:  # noqa: BLE001  reported by the assertion below
+            errors.append(repr(error))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=patient, args=(data,)) for data in posts]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert errors == []
+    return sorted(statuses)
+
+
+def use_two_of_four(treatment):
+    client = Client(REMOTE_ADDR="198.51.100.30")
+    for i in range(2):
+        assert client.post(NEW, intake_post_data(treatment, email=f"before{i}@example.com")).status_code == 302
+
+
+@pytest.mark.races
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_six_concurrent_posts_with_two_left_store_exactly_two_on_the_database_counter(settings):
+    settings.CLINIC_SUBMISSION_RATE = "4/h"
+    treatment = make_treatment("racefill", name="Racefill")
+    use_two_of_four(treatment)
+    assert six_posts_at_once(treatment) == [302, 302, 429, 429, 429, 429]
+    assert ConsultationRequest.objects.count() == 4
+
+
+@pytest.mark.races
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_six_concurrent_posts_with_two_left_store_exactly_two_on_redis(settings, redis_url):
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": redis_url}}
+    settings.CLINIC_SUBMISSION_RATE = "4/h"
+    try:
+        treatment = make_treatment("racefill", name="Racefill")
+        use_two_of_four(treatment)
+        assert six_posts_at_once(treatment) == [302, 302, 429, 429, 429, 429]
+        assert ConsultationRequest.objects.count() == 4
+    finally:
+        caches["default"].close()
+
+
+def test_a_time_lost_to_someone_else_gives_the_unit_back(client, treatment, settings, monkeypatch):
+    from consultations import booking, intake
+
+    settings.CLINIC_SUBMISSION_RATE = "1/h"
+
+    def lost_the_race(form, client=""):
+        raise booking.SlotTaken
+
+    monkeypatch.setattr(intake, "submit_request", lost_the_race)
+    response = client.post(NEW, intake_post_data(treatment))
+    assert response.status_code == 200
+    assert "that time was just taken" in response.text
+    monkeypatch.undo()
+    assert client.post(NEW, intake_post_data(treatment)).status_code == 302
+
+
+@pytest.mark.parametrize(
+    ("address", "key"),
+    [
+        ("203.0.113.9", "203.0.113.9"),
+        ("2001:db8:1:2:3:4:5:6", "2001:db8:1:2::/64"),
+        ("2001:DB8:1:2::7", "2001:db8:1:2::/64"),
+        ("::ffff:203.0.113.9", "203.0.113.9"),
+    ],
+)
+def test_client_key_is_the_ipv4_address_or_the_ipv6_64(rf, address, key):
+    from clinic.clientip import client_key
+
+    assert client_key(rf.get("/", REMOTE_ADDR=address)) == key

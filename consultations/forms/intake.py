@@ -40,6 +40,11 @@ SLOT_TAKEN = _(
     "Sorry, that time was just taken by someone else. Please choose another time; the list shows the times still open."
 )
 
+PHOTO_BUDGET_USED = _(
+    "You have sent photos many times in a short while. Please try again in an hour, or send the form "
+    "without photos: we will ask you for them if we need them."
+)
+
 MIN_AGE = 18
 OLDEST_AGE = 120
 
@@ -49,11 +54,15 @@ class MultipleFileInput(forms.FileInput):
 
 
 class PhotosField(forms.FileField):
-    """Up to three photos, each checked and re-encoded; cleans to a list of photos.CleanPhoto."""
+    """Up to three photos, each checked and re-encoded; cleans to a list of photos.CleanPhoto.
+
+    deferred=True: clean() makes only the cheap checks (how many, how large) and returns the
+    uploads; the form decodes them (photos.clean_photos) once everything else is valid."""
 
     widget = MultipleFileInput
 
-    def __init__(self, **kwargs):
+    def __init__(self, *, deferred=False, **kwargs):
+        self.deferred = deferred
         # The same rules wherever a patient sends photos (the intake form, the self-service page).
         kwargs.setdefault("required", False)
         kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": photos.ACCEPT}))
@@ -76,19 +85,17 @@ class PhotosField(forms.FileField):
                 code="too_many",
                 params={"max": photos.MAX_FILES, "count": len(uploads)},
             )
-        cleaned, errors = [], []
-        pixels_left = photos.MAX_REQUEST_PIXELS
+        errors = []
         for upload in uploads:
             try:
                 super().clean(upload)
-                photo = photos.clean_photo(upload, pixels_left)
-                pixels_left -= photo.source_pixels
-                cleaned.append(photo)
+                if upload.size > photos.MAX_BYTES:
+                    raise photos.too_large(upload)
             except ValidationError as error:
                 errors.extend(error.error_list)
         if errors:
             raise ValidationError(errors)
-        return cleaned
+        return uploads if self.deferred else photos.clean_photos(uploads)
 
 
 DATE_SHAPE = re.compile(r"^\s*(\d{4})-(\d{1,2})-(\d{1,2})\s*$")
@@ -156,7 +163,8 @@ class IntakeForm(PatientFormMixin, SubmissionTokenMixin, forms.ModelForm):
         widget=forms.RadioSelect,
         error_messages={"required": _("Please answer this question.")},
     )
-    photos = PhotosField(label=_("Photos of the areas of concern (optional)"))
+    # Decoded last, once every other field and the submission token are valid (full_clean).
+    photos = PhotosField(label=_("Photos of the areas of concern (optional)"), deferred=True)
     preferred_time = SlotChoiceField(label=_("Preferred time"), required=False)
     consent = forms.BooleanField(
         label=_("I have read the privacy notice and agree that the clinic may use my answers to assess my request."),
@@ -227,9 +235,11 @@ class IntakeForm(PatientFormMixin, SubmissionTokenMixin, forms.ModelForm):
             "goals": {"required": _("Please tell us what you would like to change or achieve.")},
         }
 
-    def __init__(self, data=None, files=None, *, treatment, **kwargs):
+    def __init__(self, data=None, files=None, *, treatment, photo_budget=None, **kwargs):
         super().__init__(data, files, **kwargs)
         self.treatment = treatment
+        # Called before photos are decoded: falsy when this client has used up its photo budget.
+        self.photo_budget = photo_budget
         self.notice = PrivacyNotice.current()
         self.fields["treatment"].initial = treatment
         # The view found it among the published treatments: sent back unchanged, it is valid as it is.
@@ -476,6 +486,8 @@ class IntakeForm(PatientFormMixin, SubmissionTokenMixin, forms.ModelForm):
 
     def full_clean(self):
         super().full_clean()
+        if self.is_bound and not self._errors and self.cleaned_data.get("photos") and not self.is_bot():
+            self._decode_photos()
         if self.notice_changed:
             # Consent to a text the patient has not seen is no consent: show the box unticked.
             self.data = self.data.copy()
@@ -491,6 +503,17 @@ class IntakeForm(PatientFormMixin, SubmissionTokenMixin, forms.ModelForm):
             if "photos" in self._errors:
                 described_by.append(f"{auto_id}_error")
             self.fields["photos"].widget.attrs["aria-describedby"] = " ".join(described_by)
+
+    def _decode_photos(self):
+        """Decode the photos of an otherwise valid form: the costly step comes last, so a post
+        that would be sent back anyway (or from a bot) never costs a decode."""
+        if self.photo_budget is not None and not self.photo_budget():
+            self.add_error("photos", ValidationError(PHOTO_BUDGET_USED, code="photo_budget"))
+            return
+        try:
+            self.cleaned_data["photos"] = photos.clean_photos(self.cleaned_data["photos"])
+        except ValidationError as error:
+            self.add_error("photos", error)
 
     def treatment_change_message(self):
         """What changed with the treatment, and what was kept: the patient should not have to guess."""

@@ -23,6 +23,11 @@ def make_submission_token():
     return signing.dumps({"id": uuid.uuid4().hex, "at": int(time.time())}, salt=SALT)
 
 
+def token_max_age():
+    """Seconds a rendered form may be sent in (CLINIC_SUBMISSION_TOKEN_HOURS)."""
+    return settings.CLINIC_SUBMISSION_TOKEN_HOURS * 3600
+
+
 def read_submission_token(value):
     """(UUID, rendered-at timestamp), or None for a missing or tampered token."""
     try:
@@ -45,8 +50,15 @@ class SubmissionTokenMixin:
         self.fields[HONEYPOT] = forms.CharField(label=_("Leave this empty"), required=False)
         token = read_submission_token(self.data.get("submission_token")) if self.is_bound else None
         self.token_invalid = self.is_bound and token is None
-        # A tampered or missing token gets a fresh one, so the re-rendered form can be sent.
-        self.submission_token_value = self.data["submission_token"] if token else make_submission_token()
+        # A token is good for CLINIC_SUBMISSION_TOKEN_HOURS: one harvested once cannot be replayed
+        # for ever (nor make a script look like a person who took their time). Its id still finds
+        # a request it already created (a double click on an old page shows that request).
+        self.token_expired = token is not None and time.time() - token[1] > token_max_age()
+        # A tampered, missing or expired token gets a fresh one, so the re-rendered form can be sent.
+        if token and not self.token_expired:
+            self.submission_token_value = self.data["submission_token"]
+        else:
+            self.submission_token_value = make_submission_token()
         self.submission_token, self.started_at = token or read_submission_token(self.submission_token_value)
 
     def clean(self):
@@ -55,6 +67,14 @@ class SubmissionTokenMixin:
             raise ValidationError(
                 _("This form could not be checked. Please look over your answers and send it again."),
                 code="bad_token",
+            )
+        if self.token_expired:
+            raise ValidationError(
+                _(
+                    "This form was open for a long time, so for your safety it was not sent. Your answers are "
+                    "kept below: please look them over and send it again."
+                ),
+                code="token_expired",
             )
         return cleaned
 

@@ -148,3 +148,15 @@ class CancelForm(forms.Form):
         self.helper.layout = Layout(
             DangerSubmit("cancel", _("Yes, cancel my request")), link(back_url, _("No, keep it"))
         )
+
+
+class ConfirmHoldForm(forms.Form):
+    """Nothing to fill in: the button by which the patient says they want the held time (it then
+    does not lapse: workflow.confirm_hold)."""
+
+    def __init__(self, *args, action="", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = PatientFormHelper(self)
+        self.helper.form_action = action
+        self.helper.form_class = BUTTONS
+        self.helper.layout = Layout(Submit("confirm", _("Yes, I want this time")))

@@ -11,6 +11,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from clinic.forms import StaffFormHelper, StaffSubmit, Text, link
+from clinic.text import strip_disguising_characters
 
 from .. import workflow
 from ..models import DeclineReason, InfoTopic, Note
@@ -124,6 +125,10 @@ class NoteForm(forms.ModelForm):
         self.helper.form_action = action
         self.helper.form_class = "clinic-note-form"
         self.helper.layout = Layout("text", StaffSubmit("add_note", _("Add note")))
+
+    def clean_text(self):
+        # Cleaned like the patients' free text: a note of only invisible characters is an empty note.
+        return strip_disguising_characters(self.cleaned_data["text"])
 
 
 ACTION_FORMS = {"approve": ApproveForm, "decline": DeclineForm, "request_info": RequestInfoForm}
