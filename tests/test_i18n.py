@@ -498,3 +498,27 @@ def test_shipped_guide_reads_in_spanish_once_its_spanish_version_is_signed(clien
     html = client.get("/es/treatments/belotero/").content.decode()
     assert 'id="language-notice"' not in html
     assert "Busque ayuda enseguida" in html and "Relleno que tapa un vaso sanguíneo" in html
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "//evil.com/consultations/new/",
+        "//evil.com/es/consultations/new/",
+        "/\\evil.com/consultations/new/",
+        "//evil.com/treatments/belotero/?x=1",
+        "///evil.com/consultations/new/",
+        "/es//evil.com/consultations/new/",
+    ],
+)
+def test_language_switch_never_points_off_site(client, path):
+    # Finding 4 (issue 23): a path that reads as "//host/..." must not put that host in the link.
+    # The test client would parse "//evil.com" as a host itself: the raw path goes in as nginx passes it.
+    path, _, query = path.partition("?")
+    response = client.get("/", PATH_INFO=path, QUERY_STRING=query)
+    assert response.status_code == 404
+    href, _hreflang, _name = switch_link(response)
+    assert href.startswith("/")
+    assert not href.startswith(("//", "/\\"))
+    assert "evil.com" not in href
+    assert "evil.com" not in "".join(alternates(response).values())
