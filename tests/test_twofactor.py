@@ -389,3 +389,14 @@ def test_check_deploy_fails_on_warnings_when_the_second_factor_is_turned_off():
     result = manage("check", "--deploy", "--fail-level", "WARNING", CLINIC_STAFF_2FA="off")
     assert result.returncode != 0
     assert "twofactor.W001" in result.stdout + result.stderr
+
+
+def test_a_refused_next_after_the_password_lands_on_the_admin_index(client):
+    # Finding 16 (issue 23): an off-site "next" fell back to /accounts/profile/, a 404.
+    make_staff(username="dr-priya")
+    response = client.post(
+        f"{reverse('admin:login')}?next=https://evil.example/",
+        {"username": "dr-priya", "password": "a-long-test-password", "next": "https://evil.example/"},
+    )
+    assert response.status_code == 302
+    assert response.url == INDEX
