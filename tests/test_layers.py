@@ -25,6 +25,8 @@ LAYERS = [
             "clinic.middleware",
             "clinic.context_processors",
             "clinic.seo",
+            # The admin's lookup guard: the admin site puts it on every ModelAdmin (issue 23).
+            "clinic.adminlookups",
         },
     ),
     ("education models", {"education", "education.rendering", "education.models", "education.signals"}),
