@@ -377,6 +377,9 @@ if _task_backend not in TASK_BACKENDS:
         f"CLINIC_TASKS_BACKEND must be one of {', '.join(TASK_BACKENDS)}, not {_task_backend!r}."
     )
 TASKS = {"default": {"BACKEND": TASK_BACKENDS[_task_backend]}}
+# Finished task results (the "database" backend's rows: a notice's name, a request id, a
+# language) are deleted by `purge_requests` once this many days old.
+CLINIC_TASK_RESULT_DAYS = env_int("CLINIC_TASK_RESULT_DAYS", 7)
 
 # --- The clinic ---------------------------------------------------------------
 CLINIC = {

@@ -525,3 +525,11 @@ class AuditEventAdmin(DeclaredFiltersOnly, admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+# django-tasks-db registers an admin for its task results; queued work is the worker's business,
+# and tasks stored by earlier releases held whole emails (addresses, self-service links).
+from django_tasks_db.models import DBTaskResult  # noqa: E402
+
+if admin.site.is_registered(DBTaskResult):
+    admin.site.unregister(DBTaskResult)
