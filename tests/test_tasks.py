@@ -8,15 +8,14 @@ import subprocess
 import sys
 
 import pytest
-from django.core import mail
 from django.contrib import admin
+from django.core import mail
 from django.core.management import call_command
 from django.utils import timezone, translation
 from django_tasks_db.models import DBTaskResult
 
 from consultations import links, notices, workflow
 from tests.factories import make_request
-
 
 DATABASE_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 

@@ -53,7 +53,9 @@ class Command(BaseCommand):
             )
         self.stdout.write(f"Deleted {requests} request(s) and {photos} photo(s) closed more than {days} days ago.")
         tasks = prune_task_results()
-        self.stdout.write(f"Deleted {tasks} finished task result(s) older than {settings.CLINIC_TASK_RESULT_DAYS} days.")
+        self.stdout.write(
+            f"Deleted {tasks} finished task result(s) older than {settings.CLINIC_TASK_RESULT_DAYS} days."
+        )
         refresh_statistics()
 
 
