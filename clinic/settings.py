@@ -522,6 +522,9 @@ LOGGING = {
 
 # --- Consultations ------------------------------------------------------------------
 CLINIC_LINK_MAX_AGE_DAYS = env_int("CLINIC_LINK_MAX_AGE_DAYS", 60)
+# The emailed self-service link is exchanged for a cookie that lives this long (minutes): the
+# patient then works on token-free pages; after it, they open the link again.
+CLINIC_SELF_SERVICE_MINUTES = env_int("CLINIC_SELF_SERVICE_MINUTES", 60)
 CLINIC_RETENTION_DAYS = env_int("CLINIC_RETENTION_DAYS", 730)
 CLINIC_MIN_FILL_SECONDS = env_int("CLINIC_MIN_FILL_SECONDS", 3)
 CLINIC_SUBMISSION_RATE = os.environ.get("CLINIC_SUBMISSION_RATE", "10/h")
