@@ -17,6 +17,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.core import signing
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
@@ -68,16 +69,15 @@ def exchange(request, token, page=""):
 
     A POST here comes from a page opened before the exchange existed: nothing is done with it
     (its form may be stale), the patient lands on the page and sends it again."""
+    target = _page_url("" if request.method == "POST" else page)
     reference, problem = _read_link(request, token)
     if problem is not None:
         return problem
     if not ConsultationRequest.objects.filter(reference=reference).exists():
         return _link_problem(request, "missing", status=404)
+    response = redirect(target)
     if request.method == "POST":
-        response = redirect(_page_url(""))
         response.status_code = 303
-    else:
-        response = redirect(_page_url(page))
     response.set_signed_cookie(
         COOKIE,
         reference,
@@ -95,13 +95,13 @@ def exchange(request, token, page=""):
 
 
 def _page_url(page):
-    """The token-free address of an old link's sub-page (manage_<page>), the request's page otherwise."""
-    if page and page not in POST_ONLY:
-        try:
-            return reverse(f"consultations:manage_{page}")
-        except NoReverseMatch:
-            pass
-    return reverse("consultations:manage_page")
+    """The token-free address of an old link's sub-page (manage_<page>); 404 for no such page."""
+    if not page or page in POST_ONLY:
+        return reverse("consultations:manage_page")
+    try:
+        return reverse(f"consultations:manage_{page}")
+    except NoReverseMatch:
+        raise Http404 from None
 
 
 def with_consultation(view):
@@ -183,9 +183,7 @@ def cancel(request, consultation):
         else:
             messages.success(request, _("Your request is cancelled. We have sent you an email to confirm."))
         return redirect("consultations:manage_page")
-    return _page(
-        request, "consultations/manage_cancel.html", consultation, form=CancelForm(back_url=_back_url())
-    )
+    return _page(request, "consultations/manage_cancel.html", consultation, form=CancelForm(back_url=_back_url()))
 
 
 @require_http_methods(["GET", "HEAD", "POST"])

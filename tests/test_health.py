@@ -74,7 +74,7 @@ def test_metrics_from_this_machine_count_requests_by_route_name_not_path(client)
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/plain")
     text = response.text
-    assert 'clinic_http_requests_total{method="GET",route="consultations:manage",status="200"}' in text
+    assert 'clinic_http_requests_total{method="GET",route="consultations:manage",status="302"}' in text
     assert 'clinic_http_request_duration_seconds_count{method="GET",route="education:treatment_list"}' in text
     for private in (token, consultation.reference, consultation.email, "/consultations/manage/"):
         assert private not in text
