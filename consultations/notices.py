@@ -26,7 +26,7 @@ from django.conf import settings
 from django.db import transaction
 from django.tasks import task
 from django.template.loader import render_to_string
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils import translation
 
 from clinic.formatting import absolute_url, clinic_address, slot_when
@@ -157,10 +157,14 @@ def compose(name, context):
 def patient_context(consultation):
     """What a patient's message may say: the reference, the time and the self-service link. Nothing else."""
     slot = Slot.of(consultation)
+    try:
+        manage_url = absolute_url(links.manage_path(consultation), base=consultation.site_url)
+    except NoReverseMatch:  # a site without the self-service pages: the email goes out without the link
+        manage_url = ""
     return {
         "reference": consultation.reference,
         "when": slot_label(slot) if slot else "",
-        "manage_url": absolute_url(links.manage_path(consultation), base=consultation.site_url),
+        "manage_url": manage_url,
         "site_url": absolute_url(base=consultation.site_url),
     }
 
