@@ -244,7 +244,14 @@ class ConsultationRequestAdmin(DeclaredFiltersOnly, admin.ModelAdmin):
 
     def changelist_view(self, request, extra_context=None):
         extra_context = {**(extra_context or {}), "can_export": request.user.has_perm(permissions.EXPORT)}
-        return super().changelist_view(request, extra_context)
+        response = super().changelist_view(request, extra_context)
+        changelist = (getattr(response, "context_data", None) or {}).get("cl")
+        if changelist is not None and request.method == "GET":
+            # The queue shows names and contact details: each request on the page is a look at
+            # patient data, audited like the request page (one row each, so "who has seen my
+            # data" finds it). The page's rows are fetched once; the template reuses them.
+            staff_views.audit_many(request, AuditEvent.Action.VIEW, list(changelist.result_list), detail="queue")
+        return response
 
     # --- permissions: patients create requests, only superusers delete them ---
 
