@@ -8,7 +8,7 @@ found by resolving the current path and reversing it with the other language act
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.urls import reverse, translate_url
+from django.urls import NoReverseMatch, Resolver404, resolve, reverse
 from django.utils.translation import get_language, override
 
 from clinic import conf
@@ -30,16 +30,31 @@ def language_name(code):
 def page_in(request, language):
     """The address of the page being shown, in `language`, query string included.
 
-    A path no view answers (a 404 page) has no other-language version: its home page is offered.
+    Built from the resolved route (view name and arguments reversed in `language`), never from
+    the request's path as a URL: a path such as "//evil.com/consultations/new/" reads as a host
+    to urlsplit() (and so to translate_url()), which would make the language link leave the
+    site. A path no view answers (a 404 page, those included) has no other-language version:
+    its home page is offered.
     """
-    path = request.get_full_path()
-    if language == get_language():
-        return path
-    translated = translate_url(path, language)
-    if translated == path:
+    if language == get_language() and not _off_site(request.get_full_path()):
+        return request.get_full_path()
+    with override(language):
+        home = reverse("education:home")
+    try:
+        match = resolve(request.path_info)  # in the language shown now: its prefix is in the path
         with override(language):
-            return reverse("education:home")
-    return translated
+            path = reverse(match.view_name, args=match.args, kwargs=match.kwargs)
+    except (Resolver404, NoReverseMatch):
+        return home
+    if _off_site(path):
+        return home
+    query = request.META.get("QUERY_STRING", "")
+    return f"{path}?{query}" if query else path
+
+
+def _off_site(path):
+    # reverse() always gives a site path; refuse anything a browser could read as another host.
+    return not path.startswith("/") or path.startswith(("//", "/\\"))
 
 
 def versions(request):

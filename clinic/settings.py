@@ -216,6 +216,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "admin:login"
+# Where a sign-in goes when its "next" is missing or refused (off-site): the staff area's index,
+# not Django's default /accounts/profile/, which is no page here.
+LOGIN_REDIRECT_URL = "admin:index"
 AXES_FAILURE_LIMIT = env_int("CLINIC_LOGIN_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = datetime.timedelta(minutes=env_int("CLINIC_LOGIN_COOLOFF_MINUTES", 30))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
@@ -385,6 +388,9 @@ if _task_backend not in TASK_BACKENDS:
         f"CLINIC_TASKS_BACKEND must be one of {', '.join(TASK_BACKENDS)}, not {_task_backend!r}."
     )
 TASKS = {"default": {"BACKEND": TASK_BACKENDS[_task_backend]}}
+# Finished task results (the "database" backend's rows: a notice's name, a request id, a
+# language) are deleted by `purge_requests` once this many days old.
+CLINIC_TASK_RESULT_DAYS = env_int("CLINIC_TASK_RESULT_DAYS", 7)
 
 # --- The clinic ---------------------------------------------------------------
 CLINIC = {
@@ -527,6 +533,9 @@ LOGGING = {
 
 # --- Consultations ------------------------------------------------------------------
 CLINIC_LINK_MAX_AGE_DAYS = env_int("CLINIC_LINK_MAX_AGE_DAYS", 60)
+# The emailed self-service link is exchanged for a cookie that lives this long (minutes): the
+# patient then works on token-free pages; after it, they open the link again.
+CLINIC_SELF_SERVICE_MINUTES = env_int("CLINIC_SELF_SERVICE_MINUTES", 60)
 CLINIC_RETENTION_DAYS = env_int("CLINIC_RETENTION_DAYS", 730)
 CLINIC_MIN_FILL_SECONDS = env_int("CLINIC_MIN_FILL_SECONDS", 3)
 CLINIC_SUBMISSION_RATE = os.environ.get("CLINIC_SUBMISSION_RATE", "10/h")

@@ -11,7 +11,7 @@ import re
 
 from django.conf import settings
 from django.contrib import admin
-from django.contrib.admin.utils import get_fields_from_path, unquote
+from django.contrib.admin.utils import unquote
 from django.contrib.admin.views.main import ChangeList
 from django.contrib.auth import get_user_model
 from django.contrib.humanize.templatetags.humanize import naturaltime
@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy as _
 from modeltranslation.admin import TranslationAdmin
 
 from clinic import conf
+from clinic.adminlookups import DeclaredFiltersOnly
 from clinic.clientip import client_ip
 from clinic.formatting import clinic_today, time_of_day, when
 
@@ -50,35 +51,7 @@ admin.site.index_title = _("Work queue and content")
 # --- URL lookups -------------------------------------------------------------------------
 
 
-class DeclaredFiltersOnly:
-    """Accepts in the changelist URL only the parameters of the admin's own declared filters.
-
-    Stock Django lets anyone who may see a changelist filter it by any field of the model
-    (`?medications__icontains=warfarin`), which would let staff without the health permission
-    rebuild health answers letter by letter. Here a lookup is allowed only if it is one of the
-    list_filter parameters (or date_hierarchy's year/month/day), for every user, superusers too.
-    """
-
-    def lookup_allowed(self, lookup, value, request):
-        return lookup in self.declared_filter_parameters(request)
-
-    def declared_filter_parameters(self, request):
-        allowed = set()
-        for item in self.get_list_filter(request):
-            if isinstance(item, type) and issubclass(item, admin.SimpleListFilter):
-                allowed.add(item.parameter_name)
-                continue
-            path = item[0] if isinstance(item, (list, tuple)) else item
-            field = get_fields_from_path(self.model, path)[-1]
-            if field.is_relation:
-                # RelatedFieldListFilter's own parameters.
-                allowed |= {f"{path}__{field.target_field.name}__exact", f"{path}__isnull"}
-            else:
-                # Boolean, choices and all-values filters.
-                allowed |= {f"{path}__exact", f"{path}__isnull"}
-        if self.date_hierarchy:
-            allowed |= {f"{self.date_hierarchy}__{part}" for part in ("year", "month", "day")}
-        return allowed
+# DeclaredFiltersOnly lives in clinic/adminlookups.py; the site adds it to every admin.
 
 
 # --- Queue filters -------------------------------------------------------------------------
@@ -273,7 +246,14 @@ class ConsultationRequestAdmin(DeclaredFiltersOnly, admin.ModelAdmin):
 
     def changelist_view(self, request, extra_context=None):
         extra_context = {**(extra_context or {}), "can_export": request.user.has_perm(permissions.EXPORT)}
-        return super().changelist_view(request, extra_context)
+        response = super().changelist_view(request, extra_context)
+        changelist = (getattr(response, "context_data", None) or {}).get("cl")
+        if changelist is not None and request.method == "GET":
+            # The queue shows names and contact details: each request on the page is a look at
+            # patient data, audited like the request page (one row each, so "who has seen my
+            # data" finds it). The page's rows are fetched once; the template reuses them.
+            staff_views.audit_many(request, AuditEvent.Action.VIEW, list(changelist.result_list), detail="queue")
+        return response
 
     # --- permissions: patients create requests, only superusers delete them ---
 
@@ -552,3 +532,11 @@ class AuditEventAdmin(DeclaredFiltersOnly, admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+# django-tasks-db registers an admin for its task results; queued work is the worker's business,
+# and tasks stored by earlier releases held whole emails (addresses, self-service links).
+from django_tasks_db.models import DBTaskResult  # noqa: E402
+
+if admin.site.is_registered(DBTaskResult):
+    admin.site.unregister(DBTaskResult)

@@ -2,7 +2,8 @@
 
 It knows nothing of the clinic's messages (those are in notices.py), so a slow mail
 server never slows a patient's request and another channel (SMS) sits beside it.
-Task arguments are JSON: rendered, PHI-free text only.
+notices.send_notice (the task queued now) renders in the worker and calls send_email.call()
+there; send_email stays a task so that emails queued by an earlier release still go out.
 """
 
 import base64

@@ -1,51 +1,143 @@
 """Every message the clinic sends: one function per message to a patient or to staff.
 
-Each renders templates/emails/<name>.txt and .html (subject from <name>_subject.txt)
-and queues it through the mail transport after the surrounding transaction commits,
-so a rolled-back change never mails anyone. Messages carry the reference, the time and
-links only: no name, birth date, answers or goals, because email is not a safe place
-for health data (tests/test_intake_emails.py and test_logging_phi.py check it).
+Each renders templates/emails/<name>.txt and .html (subject from <name>_subject.txt).
+Messages carry the reference, the time and links only: no name, birth date, answers or
+goals, because email is not a safe place for health data (tests/test_intake_emails.py and
+test_logging_phi.py check it).
 
-A new channel (SMS) gets its transport module beside mail.py and is called from here.
+Queued by name, rendered when sent. Calling a notice (`notices.booking_confirmed(c)`) queues
+the background task send_notice(name, request id, language, extra) after the surrounding
+transaction commits, so a rolled-back change never mails anyone. The task looks the request
+up, activates the language and only then builds the address, the self-service link and the
+text. So a stored task (CLINIC_TASKS_BACKEND=database keeps them in DBTaskResult) holds no
+address, link or body (issue 23, finding 3). `extra` holds plain, PHI-free values (a previous
+status, a topic label, a count, a time) and is JSON.
+
+A new notice: a function decorated with @patient_notice("name") or @staff_notice("name")
+that takes the request (and keyword extras) and returns a Message; see docs/architecture.md.
+A new channel (SMS) gets its transport module beside mail.py and is called from deliver().
 """
 
-import functools
+import datetime
+import logging
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import transaction
+from django.tasks import task
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils import translation
 
-from clinic.formatting import absolute_url, clinic_address
+from clinic.formatting import absolute_url, clinic_address, slot_when
 from clinic.i18n import clinic_details
 
 from . import ics, links, mail
 from .availability import Slot, slot_label
-from .models import Status
+from .models import ConsultationRequest, Status
+
+logger = logging.getLogger(__name__)
+
+# name -> (renderer, audience): filled by the decorators below, read by the task.
+NOTICES = {}
 
 
-def to_patient(notice):
+@dataclass
+class Message:
+    """What a renderer returns: rendered and sent by deliver(). `to` is filled in by the audience."""
+
+    template: str
+    context: dict = field(default_factory=dict)
+    attachments: list = field(default_factory=list)  # (filename, bytes, mimetype)
+
+
+def _patient_address(consultation):
+    return consultation.email
+
+
+def _staff_address(consultation):
+    return settings.CLINIC_STAFF_EMAIL
+
+
+def _patient_language(consultation):
+    return consultation.language
+
+
+def _staff_language(consultation):
+    return settings.LANGUAGE_CODE
+
+
+@dataclass(frozen=True)
+class Audience:
+    address: object  # consultation -> email address, read when sent
+    language: object  # consultation -> language code, read when queued
+    base_context: object  # consultation -> context every message to it carries
+
+
+def _notice(name, audience):
+    def register(render):
+        NOTICES[name] = (render, audience)
+
+        def queue_notice(consultation, **extra):
+            later(name, consultation, audience.language(consultation), extra)
+
+        queue_notice.__name__ = queue_notice.__qualname__ = render.__name__
+        queue_notice.__doc__ = render.__doc__
+        queue_notice.notice_name = name
+        queue_notice.render = render
+        return queue_notice
+
+    return register
+
+
+def patient_notice(name):
     """A message to the patient, in the language they used (ConsultationRequest.language): the text,
     the time, the links and the calendar invitation, whoever sends it (staff, the worker, a timer)."""
-
-    @functools.wraps(notice)
-    def in_patient_language(consultation, *args, **kwargs):
-        with translation.override(consultation.language):
-            return notice(consultation, *args, **kwargs)
-
-    return in_patient_language
+    return _notice(name, PATIENT)
 
 
-def to_staff(notice):
+def staff_notice(name):
     """A message to the clinic's staff: in the site's language, whatever the patient's."""
+    return _notice(name, STAFF)
 
-    @functools.wraps(notice)
-    def in_staff_language(*args, **kwargs):
-        with translation.override(settings.LANGUAGE_CODE):
-            return notice(*args, **kwargs)
 
-    return in_staff_language
+def later(name, consultation, language, extra=None):
+    """Queue send_notice after the surrounding transaction commits (never for a rolled-back write).
+
+    Rendered in the worker, not here: the templates take longer than the writes, and on SQLite the
+    transaction holds the one write lock every other submission waits for.
+    """
+    request_id, extra = consultation.pk, dict(extra or {})
+
+    def enqueue():
+        send_notice.enqueue(name, request_id, language, extra)
+
+    transaction.on_commit(enqueue)
+
+
+@task
+def send_notice(name, request_id, language, extra=None):
+    """Render and send one notice now, from the request as it is (purged requests get nothing)."""
+    consultation = ConsultationRequest.objects.select_related("treatment").filter(pk=request_id).first()
+    if consultation is None:
+        logger.info("event=notice_skipped notice=%s request_id=%s reason=missing", name, request_id)
+        return
+    deliver(name, consultation, language, **(extra or {}))
+
+
+def deliver(name, consultation, language=None, **extra):
+    """Render notice `name` for `consultation` in `language` and hand it to the mail transport."""
+    render, audience = NOTICES[name]
+    with translation.override(language or audience.language(consultation)):
+        message = render(consultation, **extra)
+        subject, text, html = compose(message.template, {**audience.base_context(consultation), **message.context})
+    mail.send_email.call(
+        to=[audience.address(consultation)],
+        subject=subject,
+        text=text,
+        html=html,
+        attachments=mail.encode_attachments(message.attachments),
+    )
 
 
 def compose(name, context):
@@ -62,41 +154,33 @@ def compose(name, context):
     return subject, text, html
 
 
-def queue(name, to, context, attachments=()):
-    """Render and send after the surrounding transaction commits (never for a rolled-back write).
-
-    Rendered after the commit, not before: the templates take longer than the writes, and
-    on SQLite the transaction holds the one write lock every other submission waits for.
-    `context` must hold plain values (it is read after the commit).
-    attachments: (filename, bytes, mimetype) triples.
-    """
-    encoded = mail.encode_attachments(attachments)
-    # Rendered later, but in the language active now (the patient's or the staff's: to_patient/to_staff).
-    language = translation.get_language()
-
-    def send():
-        with translation.override(language):
-            subject, text, html = compose(name, context)
-        mail.send_email.enqueue(to=[to], subject=subject, text=text, html=html, attachments=encoded)
-
-    transaction.on_commit(send)
-
-
 def patient_context(consultation):
     """What a patient's message may say: the reference, the time and the self-service link. Nothing else."""
     slot = Slot.of(consultation)
+    try:
+        manage_url = absolute_url(links.manage_path(consultation), base=consultation.site_url)
+    except NoReverseMatch:  # a site without the self-service pages: the email goes out without the link
+        manage_url = ""
     return {
         "reference": consultation.reference,
         "when": slot_label(slot) if slot else "",
-        "manage_url": absolute_url(links.manage_path(consultation), base=consultation.site_url),
+        "manage_url": manage_url,
         "site_url": absolute_url(base=consultation.site_url),
     }
+
+
+def staff_context(consultation):
+    return {"reference": consultation.reference, "admin_url": staff_link(consultation)}
 
 
 def staff_link(consultation):
     return absolute_url(
         reverse("admin:consultations_consultationrequest_change", args=[consultation.pk]), base=consultation.site_url
     )
+
+
+PATIENT = Audience(_patient_address, _patient_language, patient_context)
+STAFF = Audience(_staff_address, _staff_language, staff_context)
 
 
 def invitation(consultation, method):
@@ -111,122 +195,129 @@ def _calendar_cancellation(consultation, previous):
     return [invitation(consultation, "CANCEL")]
 
 
-def _to_patient(consultation, name, attachments=(), **context):
-    queue(name, consultation.email, {**patient_context(consultation), **context}, attachments=attachments)
-
-
 # --- To the patient ---------------------------------------------------------------------------
 
 
-@to_patient
+@patient_notice("request_received")
 def request_received(consultation):
-    """The receipt for a new request."""
-    try:
-        manage_url = absolute_url(links.manage_path(consultation))
-    except NoReverseMatch:  # the self-service pages are not there yet
-        manage_url = ""
-    # The requested time, if any, with its day: held until the clinic confirms it.
-    slot = Slot.of(consultation)
-    queue(
-        "request_received",
-        consultation.email,
-        {
-            "reference": consultation.reference,
-            "manage_url": manage_url,
-            "when": slot_label(slot) if slot else "",
-            # A held time lapses unless the patient confirms it through the link (workflow.lapse_hold).
-            "confirm_hours": settings.CLINIC_HOLD_CONFIRM_HOURS,
-        },
-    )
+    """The receipt for a new request, with the requested time (held until the clinic confirms it).
+    A held time lapses unless the patient confirms it through the link (workflow.lapse_hold)."""
+    return Message("request_received", {"confirm_hours": settings.CLINIC_HOLD_CONFIRM_HOURS})
 
 
-@to_patient
+@patient_notice("booking_confirmed")
 def booking_confirmed(consultation):
     """ "Your consultation is booked", with a calendar invitation when there is a time."""
     attachments = [invitation(consultation, "REQUEST")] if consultation.slot_start is not None else []
-    _to_patient(consultation, "booking_confirmed", attachments=attachments)
+    return Message("booking_confirmed", attachments=attachments)
 
 
-@to_patient
-def rescheduled(consultation, old_slot):
+@patient_notice("rescheduled")
+def _rescheduled(consultation, old_start=None):
     """The time moved; a booked time's calendar entry moves with it."""
     attachments = [invitation(consultation, "REQUEST")] if consultation.status == Status.APPROVED else []
-    _to_patient(consultation, "rescheduled", attachments=attachments, old_when=slot_label(old_slot) if old_slot else "")
+    old_when = slot_when(datetime.datetime.fromisoformat(old_start)) if old_start else ""
+    return Message("rescheduled", {"old_when": old_when}, attachments)
 
 
-@to_patient
+def rescheduled(consultation, old_slot):
+    # The old time travels as an ISO instant (JSON); its label is made in the patient's language when sent.
+    _rescheduled(consultation, old_start=old_slot.start.isoformat() if old_slot else None)
+
+
+@patient_notice("booking_cancelled")
+def _cancelled_by_patient(consultation, previous):
+    return Message("booking_cancelled", attachments=_calendar_cancellation(consultation, previous))
+
+
 def cancelled_by_patient(consultation, previous):
-    _to_patient(consultation, "booking_cancelled", attachments=_calendar_cancellation(consultation, previous))
+    _cancelled_by_patient(consultation, previous=str(previous))
 
 
-@to_patient
-def needs_info(consultation, topic):
+@patient_notice("needs_info")
+def _needs_info(consultation, topic):
     """Staff ask for more; topic is a generic label (it goes into an email)."""
-    _to_patient(consultation, "needs_info", topic=topic)
+    return Message("needs_info", {"topic": topic})
 
 
-@to_patient
-def declined(consultation, previous):
+def needs_info(consultation, topic):
+    _needs_info(consultation, topic=str(topic))
+
+
+@patient_notice("declined")
+def _declined(consultation, previous):
     # The reason stays with the clinic: it is explained by phone, never in an email.
-    _to_patient(consultation, "declined", attachments=_calendar_cancellation(consultation, previous))
+    return Message("declined", attachments=_calendar_cancellation(consultation, previous))
 
 
-@to_patient
+def declined(consultation, previous):
+    _declined(consultation, previous=str(previous))
+
+
+@patient_notice("no_show")
 def no_show(consultation):
-    _to_patient(consultation, "no_show", book_url=absolute_url(reverse("consultations:new")))
+    return Message("no_show", {"book_url": absolute_url(reverse("consultations:new"), base=consultation.site_url)})
 
 
-@to_patient
+@patient_notice("cancelled_by_clinic")
+def _cancelled_by_clinic(consultation, previous):
+    return Message("cancelled_by_clinic", attachments=_calendar_cancellation(consultation, previous))
+
+
 def cancelled_by_clinic(consultation, previous):
-    _to_patient(consultation, "cancelled_by_clinic", attachments=_calendar_cancellation(consultation, previous))
+    _cancelled_by_clinic(consultation, previous=str(previous))
 
 
-@to_patient
+@patient_notice("reminder")
+def _reminder(consultation):
+    return Message("reminder")
+
+
 def reminder(consultation):
     """Send the reminder now: called from the reminder task, which already runs in the background."""
-    subject, text, html = compose("reminder", patient_context(consultation))
-    mail.send_email.call(to=[consultation.email], subject=subject, text=text, html=html)
+    deliver("reminder", consultation)
 
 
-@to_patient
-def hold_lapsed(consultation, old_when=""):
-    """The held time (old_when, a label) was released because the patient did not confirm it; the
-    request stays."""
-    _to_patient(consultation, "hold_lapsed", old_when=old_when)
+@patient_notice("hold_lapsed")
+def _hold_lapsed(consultation, old_start=None):
+    """The held time was released because the patient did not confirm it; the request stays."""
+    old_when = slot_when(datetime.datetime.fromisoformat(old_start)) if old_start else ""
+    return Message("hold_lapsed", {"old_when": old_when})
+
+
+def hold_lapsed(consultation, old_slot):
+    # Like rescheduled(): the old time travels as an ISO instant, labelled in the patient's language when sent.
+    _hold_lapsed(consultation, old_start=old_slot.start.isoformat() if old_slot else None)
 
 
 # --- To the clinic's staff ----------------------------------------------------------------------
 
 
-@to_staff
+@staff_notice("staff_new_request")
 def staff_new_request(consultation):
-    queue(
-        "staff_new_request",
-        settings.CLINIC_STAFF_EMAIL,
-        {
-            "reference": consultation.reference,
-            "admin_url": staff_link(consultation),
-        },
-    )
+    return Message("staff_new_request")
 
 
-@to_staff
-def staff_patient_added_info(consultation, photo_count=0):
+@staff_notice("patient_added_info")
+def _staff_patient_added_info(consultation, photo_count=0):
     # The reference and how many photos came, no more; the text and photos are seen in the admin.
-    queue(
-        "patient_added_info",
-        settings.CLINIC_STAFF_EMAIL,
-        {"reference": consultation.reference, "photo_count": photo_count, "admin_url": staff_link(consultation)},
-    )
+    return Message("patient_added_info", {"photo_count": photo_count})
 
 
-@to_staff
+def staff_patient_added_info(consultation, photo_count=0):
+    _staff_patient_added_info(consultation, photo_count=int(photo_count))
+
+
+@staff_notice("staff_hold_brake")
 def staff_hold_brake(consultation, limit=0, minutes=0):
     """Many times were held in a short while: new requests are stored without a time for now.
     Sent once per brake window (booking.brake_notice_due); says the numbers, no patient data.
     consultation: the request that tripped it (only so the notice is queued like the others)."""
-    queue(
+    return Message(
         "staff_hold_brake",
-        settings.CLINIC_STAFF_EMAIL,
-        {"limit": limit, "minutes": minutes, "queue_url": absolute_url(reverse("admin:index"))},
+        {
+            "limit": limit,
+            "minutes": minutes,
+            "queue_url": absolute_url(reverse("admin:index"), base=consultation.site_url),
+        },
     )

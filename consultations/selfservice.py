@@ -3,15 +3,23 @@
 The page shows the reference, the treatment, the time and the status in plain
 words, and nothing about the patient's health: anyone who sees the email can
 open the link. Every change is a POST (CSRF-protected) followed by a redirect.
+
+The link is exchanged, not carried (issue 23, finding 8): GET /manage/<token>/ checks the
+token, sets a short-lived HttpOnly cookie naming the request (signed, with its own salt and
+CLINIC_SELF_SERVICE_MINUTES as its age) and redirects once to /manage/. From then on no page
+address, form action, Referer or server log line holds the 60-day secret. Old links, also
+those to a sub-page (/manage/<token>/move/), keep working: they exchange the same way.
 """
 
 import functools
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.core import signing
+from django.http import Http404
 from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
@@ -36,22 +44,81 @@ STATUS_WORDS = {
 }
 
 
+COOKIE = "clinic_selfservice"
+COOKIE_SALT = "consultations.self-service.visit"
+# Sub-pages only posted to: an old link to one lands on the request's page.
+POST_ONLY = {"info"}
+
+
+def visit_max_age():
+    return settings.CLINIC_SELF_SERVICE_MINUTES * 60
+
+
+def _read_link(request, token):
+    """(reference, None), or (None, the problem page): never a 500."""
+    try:
+        return links.read_token(token), None
+    except signing.SignatureExpired:
+        return None, _link_problem(request, "expired", status=400)
+    except signing.BadSignature:
+        return None, _link_problem(request, "invalid", status=400)
+
+
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+def exchange(request, token, page=""):
+    """The emailed link: trade it for the visit cookie and go on to the same page without it.
+
+    A POST here comes from a page opened before the exchange existed: nothing is done with it
+    (its form may be stale), the patient lands on the page and sends it again."""
+    target = _page_url("" if request.method == "POST" else page)
+    reference, problem = _read_link(request, token)
+    if problem is not None:
+        return problem
+    if not ConsultationRequest.objects.filter(reference=reference).exists():
+        return _link_problem(request, "missing", status=404)
+    response = redirect(target)
+    if request.method == "POST":
+        response.status_code = 303
+    response.set_signed_cookie(
+        COOKIE,
+        reference,
+        salt=COOKIE_SALT,
+        max_age=visit_max_age(),
+        path="/",
+        secure=settings.SESSION_COOKIE_SECURE,
+        httponly=True,
+        samesite="Lax",
+    )
+    response["X-Robots-Tag"] = "noindex"
+    # The address just opened holds the secret: it is not sent on from the next page either way.
+    response["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+def _page_url(page):
+    """The token-free address of an old link's sub-page (manage_<page>); 404 for no such page."""
+    if not page or page in POST_ONLY:
+        return reverse("consultations:manage_page")
+    try:
+        return reverse(f"consultations:manage_{page}")
+    except NoReverseMatch:
+        raise Http404 from None
+
+
 def with_consultation(view):
-    """Resolve the token to the request, or answer with a clear page: never a 500."""
+    """The request named by this browser's visit cookie, or a page saying to open the link again."""
 
     @functools.wraps(view)
     @never_cache
-    def wrapper(request, token, *args, **kwargs):
-        try:
-            reference = links.read_token(token)
-        except signing.SignatureExpired:
-            return _link_problem(request, "expired", status=400)
-        except signing.BadSignature:
-            return _link_problem(request, "invalid", status=400)
+    def wrapper(request, *args, **kwargs):
+        reference = request.get_signed_cookie(COOKIE, default=None, salt=COOKIE_SALT, max_age=visit_max_age())
+        if reference is None:
+            return _link_problem(request, "visit", status=403)
         consultation = ConsultationRequest.objects.select_related("treatment").filter(reference=reference).first()
         if consultation is None:
             return _link_problem(request, "missing", status=404)
-        return view(request, token, consultation, *args, **kwargs)
+        return view(request, consultation, *args, **kwargs)
 
     return wrapper
 
@@ -73,7 +140,7 @@ def _actions(consultation, now=None):
     }
 
 
-def _confirm_hold_form(consultation, token):
+def _confirm_hold_form(consultation):
     """The "I want this time" button while a held time waits for the patient's confirmation."""
     waiting = (
         consultation.holds_time
@@ -83,19 +150,18 @@ def _confirm_hold_form(consultation, token):
     )
     if not waiting:
         return None
-    return ConfirmHoldForm(action=reverse("consultations:manage_confirm", kwargs={"token": token}))
+    return ConfirmHoldForm(action=reverse("consultations:manage_confirm"))
 
 
-def _page(request, template, consultation, token, status=200, **context):
+def _page(request, template, consultation, status=200, **context):
     response = render(
         request,
         template,
         {
             "consultation": consultation,
-            "token": token,
             "held": Slot.of(consultation),
             "status_words": STATUS_WORDS[consultation.status],
-            "confirm_hold_form": _confirm_hold_form(consultation, token),
+            "confirm_hold_form": _confirm_hold_form(consultation),
             "hold_lapses_when": formatting.slot_when(booking.lapse_deadline(consultation)),
             **_actions(consultation),
             **context,
@@ -106,27 +172,26 @@ def _page(request, template, consultation, token, status=200, **context):
     return response
 
 
-def _back_url(token):
-    return reverse("consultations:manage", kwargs={"token": token})
+def _back_url():
+    return reverse("consultations:manage_page")
 
 
-def _info_form(consultation, token, data=None, files=None):
-    action = reverse("consultations:manage_info", kwargs={"token": token})
-    return InfoForm(data, files, topic=consultation.info_topic, action=action)
+def _info_form(consultation, data=None, files=None):
+    return InfoForm(data, files, topic=consultation.info_topic, action=reverse("consultations:manage_info"))
 
 
 @require_http_methods(["GET", "HEAD"])
 @with_consultation
-def manage(request, token, consultation):
-    return _page(request, "consultations/manage.html", consultation, token, info_form=_info_form(consultation, token))
+def manage(request, consultation):
+    return _page(request, "consultations/manage.html", consultation, info_form=_info_form(consultation))
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
 @with_consultation
-def cancel(request, token, consultation):
+def cancel(request, consultation):
     if not _actions(consultation)["can_cancel"]:
         messages.info(request, _("This request can no longer be cancelled online. Please call us."))
-        return redirect("consultations:manage", token=token)
+        return redirect("consultations:manage_page")
     if request.method == "POST":
         try:
             workflow.cancel_by_patient(consultation)
@@ -134,23 +199,21 @@ def cancel(request, token, consultation):
             messages.info(request, _("This request can no longer be cancelled online. Please call us."))
         else:
             messages.success(request, _("Your request is cancelled. We have sent you an email to confirm."))
-        return redirect("consultations:manage", token=token)
-    return _page(
-        request, "consultations/manage_cancel.html", consultation, token, form=CancelForm(back_url=_back_url(token))
-    )
+        return redirect("consultations:manage_page")
+    return _page(request, "consultations/manage_cancel.html", consultation, form=CancelForm(back_url=_back_url()))
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
 @with_consultation
-def move(request, token, consultation):
+def move(request, consultation):
     actions = _actions(consultation)
     if not actions["can_move"]:
         messages.info(request, _("This request can no longer be moved online. Please call us."))
-        return redirect("consultations:manage", token=token)
+        return redirect("consultations:manage_page")
     if consultation.slot_start is not None and actions["moves_left"] == 0:
-        return _page(request, "consultations/manage_move.html", consultation, token, limit_reached=True)
+        return _page(request, "consultations/manage_move.html", consultation, limit_reached=True)
     form = MoveForm(
-        request.POST or None, consultation=consultation, moves_left=actions["moves_left"], back_url=_back_url(token)
+        request.POST or None, consultation=consultation, moves_left=actions["moves_left"], back_url=_back_url()
     )
     if request.method == "POST" and form.is_valid():
         slot = form.cleaned_data["slot"]
@@ -169,17 +232,17 @@ def move(request, token, consultation):
                 if consultation.status != Status.APPROVED
                 else _("Done. Your new time is %(when)s.") % {"when": slot.label},
             )
-            return redirect("consultations:manage", token=token)
-    return _page(request, "consultations/manage_move.html", consultation, token, form=form)
+            return redirect("consultations:manage_page")
+    return _page(request, "consultations/manage_move.html", consultation, form=form)
 
 
 @require_POST
 @with_consultation
-def add_info(request, token, consultation):
+def add_info(request, consultation):
     if not _actions(consultation)["can_add_info"]:
         messages.info(request, _("We are not waiting for information on this request any more."))
-        return redirect("consultations:manage", token=token)
-    form = _info_form(consultation, token, request.POST, request.FILES)
+        return redirect("consultations:manage_page")
+    form = _info_form(consultation, request.POST, request.FILES)
     if form.is_valid():
         sent_photos = form.cleaned_data.get("photos") or []
         try:
@@ -188,16 +251,16 @@ def add_info(request, token, consultation):
             messages.info(request, _("We are not waiting for information on this request any more."))
         else:
             messages.success(request, _("Thank you. We have your information and will be in touch."))
-        return redirect("consultations:manage", token=token)
-    return _page(request, "consultations/manage.html", consultation, token, info_form=form)
+        return redirect("consultations:manage_page")
+    return _page(request, "consultations/manage.html", consultation, info_form=form)
 
 
 @require_POST
 @with_consultation
-def confirm_hold(request, token, consultation):
+def confirm_hold(request, consultation):
     """The patient wants the time held for them: it no longer lapses (workflow.lapse_hold)."""
     if workflow.confirm_hold(consultation):
         messages.success(request, _("Thank you. We keep this time for you until the clinic confirms it."))
     else:
         messages.info(request, _("There is no held time waiting for your confirmation on this request."))
-    return redirect("consultations:manage", token=token)
+    return redirect("consultations:manage_page")

@@ -120,12 +120,16 @@ def schedule(request, model_admin):
         span = "today"
     today = formatting.clinic_today()
     first_day, days = (today, 1) if span == "today" else (queries.week_start(today), 7)
+    schedule_days = queries.schedule(first_day, days)
+    # Names and times of patients: a look at patient data like any other, one audit row each.
+    shown = [consultation for day in schedule_days for _provider, rows in day.providers for consultation in rows]
+    audit_many(request, AuditEvent.Action.VIEW, shown, detail=f"schedule ({span})")
     context = {
         **model_admin.admin_site.each_context(request),
         "opts": model_admin.opts,
         "title": _("Today's schedule") if span == "today" else _("This week's schedule"),
         "span": span,
-        "days": queries.schedule(first_day, days),
+        "days": schedule_days,
         "today": today,
     }
     return TemplateResponse(request, "admin/consultations/consultationrequest/schedule.html", context)

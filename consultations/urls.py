@@ -13,10 +13,16 @@ urlpatterns = [
 # Patient self-service through the signed link in their emails (issue 6).
 from . import selfservice  # noqa: E402
 
+# The emailed link (name "manage", with the token) is exchanged for a short-lived cookie and
+# redirects to the token-free pages below (selfservice.exchange); those come first, so that
+# "cancel" is never read as a token. A new page: "manage/<name>/" named "manage_<name>", and an
+# old-style link to it (/manage/<token>/<name>/) exchanges to it by itself.
 urlpatterns += [
-    path("manage/<str:token>/", selfservice.manage, name="manage"),
-    path("manage/<str:token>/cancel/", selfservice.cancel, name="manage_cancel"),
-    path("manage/<str:token>/move/", selfservice.move, name="manage_move"),
-    path("manage/<str:token>/info/", selfservice.add_info, name="manage_info"),
-    path("manage/<str:token>/confirm/", selfservice.confirm_hold, name="manage_confirm"),
+    path("manage/", selfservice.manage, name="manage_page"),
+    path("manage/cancel/", selfservice.cancel, name="manage_cancel"),
+    path("manage/move/", selfservice.move, name="manage_move"),
+    path("manage/info/", selfservice.add_info, name="manage_info"),
+    path("manage/confirm/", selfservice.confirm_hold, name="manage_confirm"),
+    path("manage/<str:token>/", selfservice.exchange, name="manage"),
+    path("manage/<str:token>/<slug:page>/", selfservice.exchange, name="manage_exchange"),
 ]

@@ -317,7 +317,7 @@ def lapse_hold(consultation, now=None):
         note=f"Held time released: not confirmed by the patient ({slot_label(old_slot)})",
     )
     AuditEvent.log(AuditEvent.Action.CHANGE, locked, detail="held time released (not confirmed in time)")
-    notices.hold_lapsed(locked, old_when=slot_label(old_slot))
+    notices.hold_lapsed(locked, old_slot)
     consultation.refresh_from_db()
     return True
 

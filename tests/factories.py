@@ -329,3 +329,15 @@ def make_request_staff_see(medications="Isotretinoin 20 mg"):
     )
     consultation.photo = make_photo(consultation)
     return consultation
+
+
+def self_service(client, consultation, name="manage_page"):
+    """Open the patient's emailed link in `client` (it trades the link for the short-lived visit
+    cookie, issue 23) and return the token-free address of self-service page `name`."""
+    from django.urls import reverse
+
+    from consultations import links
+
+    response = client.get(links.manage_path(consultation))
+    assert response.status_code == 302, response
+    return reverse(f"consultations:{name}")

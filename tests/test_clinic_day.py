@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from clinic import formatting
-from consultations import availability, links, workflow
+from consultations import availability, workflow
 from consultations.availability import open_slots
 from consultations.forms import IntakeForm
 from consultations.models import (
@@ -36,6 +36,7 @@ from tests.factories import (
     make_staff,
     make_treatment,
     png_upload,
+    self_service,
 )
 
 # "Now" is a frozen late-evening moment (tests/conftest.py): no result depends on the hour of the run.
@@ -92,7 +93,7 @@ def test_form_time_options_name_their_day_and_the_clinic_time_zone(client, treat
 def test_move_page_uses_the_same_time_select(client, provider):
     slot = open_slots()[0]
     consultation = make_booked_request(slot)
-    html = client.get(reverse("consultations:manage_move", args=[links.make_token(consultation)])).content.decode()
+    html = client.get(self_service(client, consultation, "manage_move")).content.decode()
     other = open_slots()[1]
     assert '<select name="slot"' in html
     assert f'<option value="{other.key}">{formatting.slot_when(other.start)}</option>' in html
@@ -177,7 +178,7 @@ def test_no_show_button_appears_once_the_appointment_started(provider_client, pr
 
 def test_patient_cancel_through_the_link_is_in_history_and_audit(client, provider, staff_client):
     consultation = make_booked_request(open_slots()[0])
-    client.post(reverse("consultations:manage_cancel", args=[links.make_token(consultation)]))
+    client.post(self_service(client, consultation, "manage_cancel"))
     change = StatusChange.objects.get(consultation=consultation)
     assert (change.by, change.by_patient, change.actor) == (None, True, "patient (self-service link)")
     event = AuditEvent.objects.get(action=AuditEvent.Action.TRANSITION)
@@ -195,7 +196,7 @@ def test_patient_cancel_through_the_link_is_in_history_and_audit(client, provide
 def test_patient_move_is_in_history_and_audit(client, provider):
     first, second = open_slots()[:2]
     consultation = make_booked_request(first)
-    client.post(reverse("consultations:manage_move", args=[links.make_token(consultation)]), {"slot": second.key})
+    client.post(self_service(client, consultation, "manage_move"), {"slot": second.key})
     change = StatusChange.objects.get(consultation=consultation)
     assert change.by_patient and change.note == f"Moved from {first.label} to {second.label}"
     assert AuditEvent.objects.filter(by_patient=True, detail="moved to another time").count() == 1
@@ -271,7 +272,7 @@ def run(django_capture_on_commit_callbacks):
 
 def test_asked_for_photos_the_page_offers_an_upload(client, provider, run):
     consultation = asked(InfoTopic.PHOTOS, provider.user, run)
-    html = client.get(reverse("consultations:manage", args=[links.make_token(consultation)])).content.decode()
+    html = client.get(self_service(client, consultation, "manage_page")).content.decode()
     assert "Clearer photos of the area you would like treated" in html
     assert 'type="file"' in html and 'name="photos"' in html
     assert 'enctype="multipart/form-data"' in html
@@ -280,7 +281,7 @@ def test_asked_for_photos_the_page_offers_an_upload(client, provider, run):
 
 def test_asked_for_information_the_page_says_what_and_offers_text(client, provider, run):
     consultation = asked(InfoTopic.HISTORY, provider.user, run)
-    html = client.get(reverse("consultations:manage", args=[links.make_token(consultation)])).content.decode()
+    html = client.get(self_service(client, consultation, "manage_page")).content.decode()
     assert "Details of any previous aesthetic treatments" in html
     assert 'name="text"' in html and 'type="file"' not in html
 
@@ -290,7 +291,7 @@ def test_photos_sent_through_the_link_reach_the_request(
 ):
     consultation = asked(InfoTopic.PHOTOS, provider.user, run)
     mailoutbox.clear()
-    url = reverse("consultations:manage_info", args=[links.make_token(consultation)])
+    url = self_service(client, consultation, "manage_info")
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(url, {"text": "", "photos": [png_upload("a.png"), png_upload("b.png")]})
     assert response.status_code == 302
@@ -315,7 +316,7 @@ def test_photos_sent_through_the_link_reach_the_request(
 )
 def test_photo_answer_without_a_photo_is_refused(client, provider, run, files, message):
     consultation = asked(InfoTopic.PHOTOS, provider.user, run)
-    response = client.post(reverse("consultations:manage_info", args=[links.make_token(consultation)]), files)
+    response = client.post(self_service(client, consultation, "manage_info"), files)
     assert response.status_code == 200
     assert message in response.content.decode()
     assert not AdditionalInfo.objects.exists()
@@ -326,9 +327,7 @@ def test_photo_answer_with_a_fake_image_gets_the_intakes_check(client, provider,
 
     consultation = asked(InfoTopic.PHOTOS, provider.user, run)
     fake = SimpleUploadedFile("x.png", b"not an image at all", content_type="image/png")
-    response = client.post(
-        reverse("consultations:manage_info", args=[links.make_token(consultation)]), {"photos": fake}
-    )
+    response = client.post(self_service(client, consultation, "manage_info"), {"photos": fake})
     assert response.status_code == 200
     assert 'id="info_photos_error"' in response.content.decode()
     assert not Photo.objects.exists()

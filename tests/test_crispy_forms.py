@@ -15,7 +15,7 @@ from crispy_forms.layout import Layout
 from django.conf import settings
 from django.urls import reverse
 
-from consultations import links, workflow
+from consultations import workflow
 from consultations.forms import IntakeForm
 from consultations.forms.selfservice import CancelForm, InfoForm, MoveForm
 from consultations.forms.staff import NoteForm, action_form
@@ -28,6 +28,7 @@ from tests.factories import (
     make_staff,
     make_totp_device,
     make_treatment,
+    self_service,
 )
 
 # "Now" is a frozen late-evening moment (tests/conftest.py): no result depends on the hour of the run.
@@ -61,7 +62,7 @@ def booked():
 
 
 def page(client, consultation, name="manage"):
-    return client.get(reverse(f"consultations:{name}", args=[links.make_token(consultation)])).content.decode()
+    return client.get(self_service(client, consultation, name if name != "manage" else "manage_page")).content.decode()
 
 
 # --- Every form class has a layout -------------------------------------------------------------
@@ -156,13 +157,11 @@ def test_move_page_renders_the_move_form_with_crispy(client, booked):
     assert '<div class="mb-3 time-field">' in html
     assert '<label class="form-label fw-semibold" for="slot">New time</label>' in html
     assert control(html, "select", "slot")["aria-describedby"] == "slot_helptext"
-    assert re.search(r'<a href="/consultations/manage/[^"]+/">Keep my current time</a>', html)
+    assert re.search(r'<a href="/consultations/manage/">Keep my current time</a>', html)
 
 
 def test_move_page_errors_come_from_the_layout(client, booked):
-    html = client.post(
-        reverse("consultations:manage_move", args=[links.make_token(booked)]), {"slot": "nonsense"}
-    ).content.decode()
+    html = client.post(self_service(client, booked, "manage_move"), {"slot": "nonsense"}).content.decode()
     assert '<div class="alert alert-danger" id="error-summary" role="alert" tabindex="-1" autofocus' in html
     assert '<h2 class="h5" id="error-summary-title">There is a problem</h2>' in html
     assert '<li><a href="#slot">Choose a new time from the list.</a></li>' in html
@@ -174,7 +173,7 @@ def test_move_page_errors_come_from_the_layout(client, booked):
 
 def test_add_information_renders_with_crispy(client, booked):
     html = page(client, booked)
-    info = reverse("consultations:manage_info", args=[links.make_token(booked)])
+    info = self_service(client, booked, "manage_info")
     assert f'<form action="{info}" novalidate="" method="post">' in form_tags(html)
     assert crispy_button("send", "Send the information", "btn btn-primary") in html
     assert '<label class="form-label" for="info_text">' in html
@@ -182,7 +181,7 @@ def test_add_information_renders_with_crispy(client, booked):
 
 
 def test_add_information_errors_come_from_the_layout(client, booked):
-    response = client.post(reverse("consultations:manage_info", args=[links.make_token(booked)]), {"text": " "})
+    response = client.post(self_service(client, booked, "manage_info"), {"text": " "})
     html = response.content.decode()
     # Under the section's <h2>, the summary's heading is an <h3>.
     assert '<h3 class="h5" id="error-summary-title">There is a problem</h3>' in html
@@ -196,7 +195,7 @@ def test_photos_asked_for_render_as_a_crispy_file_field(client, booked):
     booked.info_topic = InfoTopic.PHOTOS
     booked.save(update_fields=["info_topic"])
     html = page(client, booked)
-    info = reverse("consultations:manage_info", args=[links.make_token(booked)])
+    info = self_service(client, booked, "manage_info")
     assert f'<form action="{info}" novalidate="" method="post" enctype="multipart/form-data">' in form_tags(html)
     assert crispy_button("send", "Send the photos", "btn btn-primary") in html
     assert html.index('for="info_photos"') < html.index('for="info_text"')  # what was asked for comes first
@@ -207,7 +206,7 @@ def test_cancel_page_renders_the_cancel_form_with_crispy(client, booked):
     html = page(client, booked, "manage_cancel")
     assert '<form class="d-flex flex-wrap gap-3 align-items-center" novalidate="" method="post">' in form_tags(html)
     assert crispy_button("cancel", "Yes, cancel my request", "btn btn-danger") in html
-    assert re.search(r'<a href="/consultations/manage/[^"]+/">No, keep it</a>', html)
+    assert re.search(r'<a href="/consultations/manage/">No, keep it</a>', html)
 
 
 # --- Staff forms ---------------------------------------------------------------------------------

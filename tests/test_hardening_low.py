@@ -11,7 +11,15 @@ from django.urls import reverse
 from consultations import links
 from consultations.availability import open_slots
 from consultations.models import AdditionalInfo, ConsultationRequest, WorkingHours
-from tests.factories import intake_post_data, make_precaution, make_provider, make_request, make_staff, make_treatment
+from tests.factories import (
+    intake_post_data,
+    make_precaution,
+    make_provider,
+    make_request,
+    make_staff,
+    make_treatment,
+    self_service,
+)
 
 NEW = reverse("consultations:new")
 
@@ -61,7 +69,7 @@ def test_fuzzed_slot_key_on_the_move_page_is_a_field_error(client, key):
     provider = make_provider(weekdays=range(7))
     slot = open_slots()[0]
     consultation = make_request(provider=provider, slot_start=slot.start, slot_end=slot.end)
-    move = reverse("consultations:manage_move", kwargs={"token": links.make_token(consultation)})
+    move = self_service(client, consultation, "manage_move")
     response = client.post(move, {"slot": key})
     assert response.status_code == 200
     assert response.context["form"].errors["slot"]
@@ -79,13 +87,13 @@ def test_move_limit_holds_under_ten_parallel_moves(settings):
     provider = make_provider(weekdays=range(7))
     slots = open_slots()
     consultation = make_request(provider=provider, slot_start=slots[0].start, slot_end=slots[0].end)
-    move = reverse("consultations:manage_move", kwargs={"token": links.make_token(consultation)})
     barrier = threading.Barrier(10)
     statuses, errors = [], []
 
     def patient_tab(slot):
         try:
             client = Client()
+            move = self_service(client, consultation, "manage_move")  # each tab opened the emailed link
             barrier.wait(timeout=30)
             for _ in range(3):  # each tab keeps trying
                 statuses.append(client.post(move, {"slot": slot.key}).status_code)
@@ -203,9 +211,9 @@ def test_form_pages_are_never_stored_by_the_browser(client, treatment):
 @pytest.mark.django_db
 def test_self_service_and_staff_pages_are_never_stored(client):
     consultation = make_request(medications="Warfarin")
-    token = links.make_token(consultation)
-    for name in ("manage", "manage_move", "manage_cancel"):
-        assert_no_store(client.get(reverse(f"consultations:{name}", kwargs={"token": token})))
+    assert_no_store(client.get(links.manage_path(consultation)))  # the exchange
+    for name in ("manage_page", "manage_move", "manage_cancel"):
+        assert_no_store(client.get(self_service(client, consultation, name)))
     client.force_login(make_staff(username="root", is_superuser=True))
     assert_no_store(client.get(reverse("admin:consultations_consultationrequest_change", args=[consultation.pk])))
     assert_no_store(client.get(reverse("admin:consultations_consultationrequest_changelist")))
@@ -239,7 +247,7 @@ def test_information_added_by_the_patient_is_stripped_too(client):
     from consultations.models import Status
 
     consultation = make_request(status=Status.NEEDS_INFO)
-    info = reverse("consultations:manage_info", kwargs={"token": links.make_token(consultation)})
+    info = self_service(client, consultation, "manage_info")
     assert client.post(info, {"text": "I take\u202e aspirin\x07"}).status_code == 302
     assert AdditionalInfo.objects.get().text == "I take aspirin"
 

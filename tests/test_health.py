@@ -6,7 +6,7 @@ from django.db import OperationalError
 from clinic import views
 from consultations.links import make_token
 
-from .factories import make_request, make_staff
+from .factories import make_request, make_staff, pass_second_step
 
 pytestmark = pytest.mark.django_db
 
@@ -74,7 +74,7 @@ def test_metrics_from_this_machine_count_requests_by_route_name_not_path(client)
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/plain")
     text = response.text
-    assert 'clinic_http_requests_total{method="GET",route="consultations:manage",status="200"}' in text
+    assert 'clinic_http_requests_total{method="GET",route="consultations:manage",status="302"}' in text
     assert 'clinic_http_request_duration_seconds_count{method="GET",route="education:treatment_list"}' in text
     for private in (token, consultation.reference, consultation.email, "/consultations/manage/"):
         assert private not in text
@@ -88,5 +88,18 @@ def test_metrics_through_the_proxy_are_refused_to_anonymous_visitors(client):
 
 def test_metrics_through_the_proxy_are_shown_to_staff(client):
     client.force_login(make_staff())
+    response = client.get("/metrics", HTTP_X_FORWARDED_FOR="203.0.113.7")
+    assert response.status_code == 200
+
+
+def test_metrics_through_the_proxy_are_refused_to_staff_without_the_second_step(client, staff_2fa):
+    # Finding 11 (issue 23): a password alone is not enough.
+    client.force_login(make_staff())
+    response = client.get("/metrics", HTTP_X_FORWARDED_FOR="203.0.113.7")
+    assert response.status_code == 403
+
+
+def test_metrics_through_the_proxy_are_shown_to_staff_past_the_second_step(client, staff_2fa):
+    pass_second_step(client, make_staff(username="dr-priya"))
     response = client.get("/metrics", HTTP_X_FORWARDED_FOR="203.0.113.7")
     assert response.status_code == 200

@@ -15,7 +15,7 @@ from django.utils import timezone
 from consultations import availability, booking, links, workflow
 from consultations.models import AuditEvent, ConsultationRequest, Status, StatusChange
 
-from .factories import intake_post_data, make_provider, make_request, make_treatment
+from .factories import intake_post_data, make_provider, make_request, make_treatment, self_service
 
 pytestmark = pytest.mark.django_db
 
@@ -202,7 +202,8 @@ def test_unconfirmed_hold_lapses_and_the_patient_is_told(
     assert links.manage_path(consultation) in message.body
     assert "Perpetua" not in message.body
     # The patient can choose a time again (the self-service page offers it).
-    page = Client().get(reverse("consultations:manage", kwargs={"token": links.make_token(consultation)}))
+    patient = Client()
+    page = patient.get(self_service(patient, consultation))
     assert "Choose a time" in page.text
 
 
@@ -240,10 +241,9 @@ def test_patient_confirms_the_held_time_through_their_link(
 ):
     settings.CLINIC_HOLD_CONFIRM_HOURS = 24
     consultation = held_request(provider, sent_hours_ago=2)
-    token = links.make_token(consultation)
-    page = client.get(reverse("consultations:manage", kwargs={"token": token}))
+    page = client.get(self_service(client, consultation))
     assert "Do you want this time?" in page.text
-    response = client.post(reverse("consultations:manage_confirm", kwargs={"token": token}))
+    response = client.post(reverse("consultations:manage_confirm"))
     assert response.status_code == 302
     consultation.refresh_from_db()
     assert consultation.hold_confirmed_at == NOW
@@ -253,7 +253,7 @@ def test_patient_confirms_the_held_time_through_their_link(
     # Confirmed: a day later it does not lapse, and the page no longer asks.
     with time_machine.travel(NOW + datetime.timedelta(hours=30), tick=False):
         assert run_expire_holds(django_capture_on_commit_callbacks)[0] == "0 unconfirmed hold(s) released."
-    assert "Do you want this time?" not in client.get(reverse("consultations:manage", kwargs={"token": token})).text
+    assert "Do you want this time?" not in client.get(reverse("consultations:manage_page")).text
 
 
 def test_lapse_rechecks_under_the_lock(clock, provider, settings):

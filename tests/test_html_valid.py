@@ -11,12 +11,11 @@ from pathlib import Path
 import pytest
 from django.utils import translation
 
-from consultations import links
 from consultations.models import Status
 from consultations.views import SUBMITTED_COOKIE, submitted_cookie_value
 from education.models import Treatment
 
-from .factories import intake_post_data, make_request
+from .factories import intake_post_data, make_request, self_service
 from .missing import need, need_file
 
 pytestmark = pytest.mark.django_db
@@ -39,15 +38,15 @@ def public_pages(client):
     consultation = make_request()
     client.cookies[SUBMITTED_COOKIE] = submitted_cookie_value(consultation)
     pages.append(("confirmation", client.get("/consultations/submitted/")))
-    pages.append(("self-service", client.get(links.manage_path(consultation))))
-    pages.append(("self-service-time", client.get(links.manage_path(consultation) + "move/")))
+    pages.append(("self-service", client.get(self_service(client, consultation))))
+    pages.append(("self-service-time", client.get(self_service(client, consultation, "manage_move"))))
     pages.append(
-        ("self-service-time-with-errors", client.post(links.manage_path(consultation) + "move/", {"slot": ""}))
+        ("self-service-time-with-errors", client.post(self_service(client, consultation, "manage_move"), {"slot": ""}))
     )
-    pages.append(("self-service-cancel", client.get(links.manage_path(consultation) + "cancel/")))
+    pages.append(("self-service-cancel", client.get(self_service(client, consultation, "manage_cancel"))))
     needs_info = make_request(status=Status.NEEDS_INFO)
-    pages.append(("self-service-needs-info", client.get(links.manage_path(needs_info))))
-    info_url = links.manage_path(needs_info) + "info/"
+    pages.append(("self-service-needs-info", client.get(self_service(client, needs_info))))
+    info_url = self_service(client, needs_info, "manage_info")
     pages.append(("self-service-needs-info-with-errors", client.post(info_url, {"text": ""})))
 
     pages += spanish_pages(client, treatments)
@@ -71,9 +70,9 @@ def spanish_pages(client, treatments):
     pages.append(("es-not-found", client.get("/es/no-such-page/")))
     consultation = make_request(language="es")
     with translation.override("es"):
-        manage = links.manage_path(consultation)
+        manage, move = self_service(client, consultation), self_service(client, consultation, "manage_move")
     pages.append(("es-self-service", client.get(manage)))
-    pages.append(("es-self-service-time", client.get(manage + "move/")))
+    pages.append(("es-self-service-time", client.get(move)))
     client.cookies[SUBMITTED_COOKIE] = submitted_cookie_value(consultation)
     pages.append(("es-confirmation", client.get("/es/consultations/submitted/")))
     return pages

@@ -14,7 +14,7 @@ from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from consultations import links, workflow
+from consultations import workflow
 from consultations.availability import slot_label
 from consultations.forms import IntakeForm
 from consultations.models import ConsultationRequest, Flag, PrivacyNotice, ScreeningAnswer, Status
@@ -32,6 +32,7 @@ from .factories import (
     make_section,
     make_side_effect,
     make_treatment,
+    self_service,
 )
 
 # "Now" is a frozen late-evening moment (tests/conftest.py): no result depends on the hour of the run.
@@ -142,13 +143,13 @@ def test_language_switch_links_to_the_same_page_in_the_other_language(client, pa
     assert (hreflang, name) == (("en", "English") if path.startswith("/es/") else ("es", "Español"))
 
 
-def test_language_switch_on_a_self_service_page_keeps_the_patients_link(client):
+def test_language_switch_on_a_self_service_page_keeps_the_patients_page(client):
     consultation = make_request()
     with translation.override("es"):
-        path = links.manage_path(consultation)
+        path = self_service(client, consultation)
     href, _hreflang, _name = switch_link(client.get(path))
-    assert path.startswith("/es/consultations/manage/")
-    assert href == path.removeprefix("/es")
+    assert path == "/es/consultations/manage/"
+    assert href == "/consultations/manage/"
 
 
 def test_missing_page_in_spanish_is_a_spanish_404_that_offers_the_english_home(client):
@@ -396,7 +397,7 @@ def test_self_service_cancel_confirms_in_spanish(
 ):
     consultation = booked_spanish_request
     with translation.override("es"):
-        cancel = reverse("consultations:manage_cancel", kwargs={"token": links.make_token(consultation)})
+        cancel = self_service(client, consultation, "manage_cancel")
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(cancel, follow=True)
     assert "Su solicitud está cancelada" in response.content.decode()
@@ -491,3 +492,27 @@ def test_shipped_guide_reads_in_spanish_once_its_spanish_version_is_signed(clien
     html = client.get("/es/treatments/belotero/").content.decode()
     assert 'id="language-notice"' not in html
     assert "Busque ayuda enseguida" in html and "Relleno que tapa un vaso sanguíneo" in html
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "//evil.com/consultations/new/",
+        "//evil.com/es/consultations/new/",
+        "/\\evil.com/consultations/new/",
+        "//evil.com/treatments/belotero/?x=1",
+        "///evil.com/consultations/new/",
+        "/es//evil.com/consultations/new/",
+    ],
+)
+def test_language_switch_never_points_off_site(client, path):
+    # Finding 4 (issue 23): a path that reads as "//host/..." must not put that host in the link.
+    # The test client would parse "//evil.com" as a host itself: the raw path goes in as nginx passes it.
+    path, _, query = path.partition("?")
+    response = client.get("/", PATH_INFO=path, QUERY_STRING=query)
+    assert response.status_code == 404
+    href, _hreflang, _name = switch_link(response)
+    assert href.startswith("/")
+    assert not href.startswith(("//", "/\\"))
+    assert "evil.com" not in href
+    assert "evil.com" not in "".join(alternates(response).values())

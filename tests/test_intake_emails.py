@@ -115,6 +115,7 @@ def test_patient_email_goes_out_without_the_link_while_there_is_no_self_service_
 
     monkeypatch.setattr("consultations.links.manage_path", no_route)
     patient = send()[0]
+    assert patient.to == [ConsultationRequest.objects.get().email]
     assert "private link" not in patient.body
     assert ConsultationRequest.objects.get().reference in patient.body
 

@@ -39,6 +39,8 @@ LAYERS = [
             "clinic.backup",
             "clinic.metrics",
             "clinic.pagecache",
+            # The admin's lookup guard: the admin site puts it on every ModelAdmin (issue 23).
+            "clinic.adminlookups",
         },
     ),
     (

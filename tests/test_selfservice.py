@@ -7,9 +7,9 @@ from django.contrib.auth import get_user_model
 from django.core import signing
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
-from consultations import links
+from consultations import links, selfservice
 from consultations.availability import Slot, open_slots
 from consultations.models import AdditionalInfo, Provider, Status, WorkingHours
 from tests import factories
@@ -49,8 +49,17 @@ def make_request(slot=None, status=Status.NEW, **kwargs):
     return factories.make_booked_request(slot, status=status, treatment=treatment, **{**BEATRIX, **kwargs})
 
 
-def url(consultation, name="manage"):
-    return reverse(f"consultations:{name}", kwargs={"token": links.make_token(consultation)})
+def link(consultation):
+    """The address in the patient's emails."""
+    return reverse("consultations:manage", kwargs={"token": links.make_token(consultation)})
+
+
+def opened(client, consultation, name="manage_page"):
+    """Open the emailed link in `client` (it trades it for the visit cookie); the token-free page `name`."""
+    response = client.get(link(consultation))
+    assert response.status_code == 302
+    assert response["Location"] == reverse("consultations:manage_page")
+    return reverse(f"consultations:{name}")
 
 
 def assert_no_private_data(response):
@@ -79,7 +88,7 @@ def aged_token(consultation, days):
 
 def test_manage_page_shows_reference_treatment_time_and_status(client, slots):
     consultation = make_request(slots[0])
-    response = client.get(url(consultation))
+    response = client.get(opened(client, consultation))
     html = response.content.decode()
     assert response.status_code == 200
     assert consultation.reference in html
@@ -92,18 +101,18 @@ def test_manage_page_shows_reference_treatment_time_and_status(client, slots):
 
 
 def test_manage_page_without_a_time_says_none_was_chosen(client, provider):
-    response = client.get(url(make_request()))
+    response = client.get(opened(client, make_request()))
     assert "No time chosen" in response.content.decode()
 
 
 def test_manage_page_shows_how_many_moves_are_left(client, slots):
-    response = client.get(url(make_request(slots[0], reschedule_count=1)))
+    response = client.get(opened(client, make_request(slots[0], reschedule_count=1)))
     assert "You can move it once more online." in response.content.decode()
 
 
 def test_manage_page_uses_one_query(client, slots, django_assert_num_queries):
     consultation = make_request(slots[0])
-    target = url(consultation)
+    target = opened(client, consultation)
     with django_assert_num_queries(1):
         client.get(target)
 
@@ -111,10 +120,10 @@ def test_manage_page_uses_one_query(client, slots, django_assert_num_queries):
 @pytest.mark.parametrize("status", [Status.CANCELLED, Status.DECLINED, Status.COMPLETED, Status.EXPIRED])
 def test_closed_request_shows_its_status_and_no_actions(client, slots, status):
     consultation = make_request(slots[0], status=status)
-    html = client.get(url(consultation)).content.decode()
+    html = client.get(opened(client, consultation)).content.decode()
     assert consultation.get_status_display() in html
-    assert url(consultation, "manage_cancel") not in html
-    assert url(consultation, "manage_move") not in html
+    assert opened(client, consultation, "manage_cancel") not in html
+    assert opened(client, consultation, "manage_move") not in html
 
 
 # --- broken links -----------------------------------------------------------------------
@@ -152,24 +161,123 @@ def test_expired_link_says_it_expired(client, slots):
 def test_link_expiry_follows_the_setting(client, slots, settings):
     consultation = make_request(slots[0])
     token = aged_token(consultation, 2)
-    assert client.get(reverse("consultations:manage", kwargs={"token": token})).status_code == 200
+    assert client.get(reverse("consultations:manage", kwargs={"token": token})).status_code == 302
     settings.CLINIC_LINK_MAX_AGE_DAYS = 1
     assert client.get(reverse("consultations:manage", kwargs={"token": token})).status_code == 400
 
 
 def test_link_to_a_removed_request_is_not_found(client, slots):
     consultation = make_request(slots[0])
-    target = url(consultation)
+    target = opened(client, consultation)
     consultation.delete()
     response = client.get(target)
     assert response.status_code == 404
     assert "Request not found" in response.content.decode()
 
 
-@pytest.mark.parametrize("name", ["manage_cancel", "manage_move", "manage_info"])
-def test_broken_link_on_an_action_is_refused(client, name):
-    response = client.post(reverse(f"consultations:{name}", kwargs={"token": "nope"}))
+@pytest.mark.parametrize("page", ["cancel", "move", "info"])
+def test_broken_link_on_an_action_is_refused(client, page):
+    response = client.post(reverse("consultations:manage_exchange", kwargs={"token": "nope", "page": page}))
     assert response.status_code == 400
+
+
+@pytest.mark.parametrize("name", ["manage_page", "manage_cancel", "manage_move", "manage_info"])
+def test_pages_without_the_visit_cookie_ask_to_open_the_link_again(client, slots, name):
+    make_request(slots[0], status=Status.NEEDS_INFO)
+    send = client.post if name == "manage_info" else client.get
+    response = send(reverse(f"consultations:{name}"))
+    assert response.status_code == 403
+    assert "Please open your link again" in response.content.decode()
+
+
+# --- the link is exchanged for a short-lived cookie (issue 23, finding 8) ----------------
+
+
+def test_the_link_is_exchanged_for_a_short_lived_httponly_cookie(client, slots, settings):
+    settings.CLINIC_SELF_SERVICE_MINUTES = 45
+    settings.SESSION_COOKIE_SECURE = True
+    consultation = make_request(slots[0])
+    token = links.make_token(consultation)
+
+    response = client.get(reverse("consultations:manage", kwargs={"token": token}))
+
+    assert response.status_code == 302
+    assert response["Location"] == "/consultations/manage/"
+    assert response["Referrer-Policy"] == "no-referrer"
+    cookie = response.cookies[selfservice.COOKIE]
+    assert cookie["httponly"] and cookie["secure"] and cookie["samesite"] == "Lax"
+    assert cookie["max-age"] == 45 * 60
+    assert token not in cookie.value
+    assert "no-store" in response["Cache-Control"] or "no-cache" in response["Cache-Control"]
+
+
+def test_after_the_exchange_no_page_form_or_redirect_carries_the_token(
+    client, slots, django_capture_on_commit_callbacks
+):
+    consultation = make_request(slots[0], status=Status.NEEDS_INFO)
+    token = links.make_token(consultation)
+    client.get(reverse("consultations:manage", kwargs={"token": token}))
+    seen = []
+    for name in ("manage_page", "manage_cancel", "manage_move"):
+        response = client.get(reverse(f"consultations:{name}"))
+        assert response.status_code == 200
+        seen.append(response.content.decode())
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("consultations:manage_move"), {"slot": slots[3].key})
+    assert response.status_code == 302
+    seen.append(response["Location"])
+    page = client.get(response["Location"])
+    seen.append(page.content.decode())
+    for text in seen:
+        assert token not in text
+        assert "/manage/" + token[:10] not in text
+    assert 'action="/consultations/manage/info/"' in seen[0]
+
+
+@pytest.mark.parametrize(
+    ("page", "name"), [("cancel", "manage_cancel"), ("move", "manage_move"), ("info", "manage_page")]
+)
+def test_old_links_to_a_sub_page_exchange_and_land_on_it(client, slots, page, name):
+    consultation = make_request(slots[0])
+    old = reverse("consultations:manage_exchange", kwargs={"token": links.make_token(consultation), "page": page})
+    response = client.get(old)
+    assert response.status_code == 302
+    assert response["Location"] == reverse(f"consultations:{name}")
+    assert client.get(response["Location"]).status_code == 200
+
+
+def test_a_post_to_an_old_link_changes_nothing_and_lands_on_the_page(client, slots):
+    consultation = make_request(slots[0])
+    old = reverse("consultations:manage_exchange", kwargs={"token": links.make_token(consultation), "page": "cancel"})
+    response = client.post(old)
+    assert response.status_code == 303
+    assert response["Location"] == reverse("consultations:manage_page")
+    consultation.refresh_from_db()
+    assert consultation.status == Status.NEW
+
+
+def test_the_visit_ends_after_the_setting_and_the_link_opens_it_again(client, slots, settings):
+    consultation = make_request(slots[0])
+    client.get(link(consultation))
+    settings.CLINIC_SELF_SERVICE_MINUTES = 0  # the cookie's signature is now older than allowed
+    assert client.get(reverse("consultations:manage_page")).status_code == 403
+    settings.CLINIC_SELF_SERVICE_MINUTES = 60
+    assert client.get(reverse("consultations:manage_page")).status_code == 200
+
+
+def test_a_forged_visit_cookie_is_refused(client, slots):
+    consultation = make_request(slots[0])
+    client.cookies[selfservice.COOKIE] = consultation.reference
+    assert client.get(reverse("consultations:manage_page")).status_code == 403
+
+
+def test_the_spanish_link_lands_on_the_spanish_page(client, slots):
+    consultation = make_request(slots[0])
+    with translation.override("es"):
+        spanish = links.manage_path(consultation)
+    response = client.get(spanish)
+    assert response["Location"] == "/es/consultations/manage/"
+    assert client.get(response["Location"]).status_code == 200
 
 
 # --- cancel -----------------------------------------------------------------------------
@@ -177,7 +285,7 @@ def test_broken_link_on_an_action_is_refused(client, name):
 
 def test_cancel_asks_for_confirmation_first(client, slots):
     consultation = make_request(slots[0])
-    response = client.get(url(consultation, "manage_cancel"))
+    response = client.get(opened(client, consultation, "manage_cancel"))
     assert response.status_code == 200
     assert "Yes, cancel my request" in response.content.decode()
     consultation.refresh_from_db()
@@ -186,12 +294,11 @@ def test_cancel_asks_for_confirmation_first(client, slots):
 
 def test_cancel_frees_the_time_and_redirects(client, slots, mailoutbox, django_capture_on_commit_callbacks):
     consultation = make_request(slots[0])
-    # One token for both URLs: two made a second apart differ (the signature carries the time).
-    token = links.make_token(consultation)
+    target = opened(client, consultation, "manage_cancel")
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(reverse("consultations:manage_cancel", kwargs={"token": token}))
+        response = client.post(target)
     assert response.status_code == 302
-    assert response["Location"] == reverse("consultations:manage", kwargs={"token": token})
+    assert response["Location"] == reverse("consultations:manage_page")
     consultation.refresh_from_db()
     assert consultation.status == Status.CANCELLED
     assert slots[0] in open_slots()
@@ -202,7 +309,7 @@ def test_cancel_frees_the_time_and_redirects(client, slots, mailoutbox, django_c
 
 def test_cancel_of_a_closed_request_changes_nothing(client, slots, mailoutbox):
     consultation = make_request(slots[0], status=Status.DECLINED)
-    response = client.post(url(consultation, "manage_cancel"))
+    response = client.post(opened(client, consultation, "manage_cancel"))
     assert response.status_code == 302
     consultation.refresh_from_db()
     assert consultation.status == Status.DECLINED
@@ -211,7 +318,8 @@ def test_cancel_of_a_closed_request_changes_nothing(client, slots, mailoutbox):
 
 def test_cancel_requires_the_csrf_token(slots):
     consultation = make_request(slots[0])
-    response = Client(enforce_csrf_checks=True).post(url(consultation, "manage_cancel"))
+    csrf_client = Client(enforce_csrf_checks=True)
+    response = csrf_client.post(opened(csrf_client, consultation, "manage_cancel"))
     assert response.status_code == 403
     consultation.refresh_from_db()
     assert consultation.status == Status.NEW
@@ -223,7 +331,7 @@ def test_cancel_requires_the_csrf_token(slots):
 def test_move_page_offers_open_times_by_day(client, slots):
     make_request(slots[1])
     consultation = make_request(slots[0])
-    response = client.get(url(consultation, "manage_move"))
+    response = client.get(opened(client, consultation, "manage_move"))
     html = response.content.decode()
     assert response.status_code == 200
     assert f'value="{slots[2].key}"' in html
@@ -238,7 +346,7 @@ def test_move_page_offers_open_times_by_day(client, slots):
 # option names its day, so the closed control never shows a bare "10:20".
 def test_move_page_groups_times_under_their_day(client, slots):
     consultation = make_request(slots[0])
-    html = client.get(url(consultation, "manage_move")).content.decode()
+    html = client.get(opened(client, consultation, "manage_move")).content.decode()
     days = sorted({timezone.localtime(s.start).date() for s in slots})
     assert html.count("<optgroup") == len(days)
     assert days[0].strftime("%A") in html
@@ -247,7 +355,7 @@ def test_move_page_groups_times_under_their_day(client, slots):
 
 def test_move_page_uses_constant_queries(client, slots, django_assert_num_queries):
     consultation = make_request(slots[0])
-    target = url(consultation, "manage_move")
+    target = opened(client, consultation, "manage_move")
     with django_assert_num_queries(5):  # the request, hours, exceptions, closed days, holds
         client.get(target)
 
@@ -255,7 +363,7 @@ def test_move_page_uses_constant_queries(client, slots, django_assert_num_querie
 def test_move_changes_the_time_and_redirects(client, slots, mailoutbox, django_capture_on_commit_callbacks):
     consultation = make_request(slots[0])
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(url(consultation, "manage_move"), {"slot": slots[3].key})
+        response = client.post(opened(client, consultation, "manage_move"), {"slot": slots[3].key})
     assert response.status_code == 302
     consultation.refresh_from_db()
     assert Slot.of(consultation) == slots[3]
@@ -269,7 +377,7 @@ def test_move_changes_the_time_and_redirects(client, slots, mailoutbox, django_c
 def test_move_to_a_just_taken_time_re_renders_with_fresh_times(client, slots):
     consultation = make_request(slots[0])
     make_request(slots[3])  # taken between the page load and the click
-    response = client.post(url(consultation, "manage_move"), {"slot": slots[3].key})
+    response = client.post(opened(client, consultation, "manage_move"), {"slot": slots[3].key})
     html = response.content.decode()
     assert response.status_code == 200
     assert "That time was just taken" in html
@@ -282,7 +390,7 @@ def test_move_to_a_just_taken_time_re_renders_with_fresh_times(client, slots):
 @pytest.mark.parametrize("value", ["", "nonsense", "1|yesterday"])
 def test_move_with_no_valid_choice_shows_the_error_at_the_field(client, slots, value):
     consultation = make_request(slots[0])
-    response = client.post(url(consultation, "manage_move"), {"slot": value})
+    response = client.post(opened(client, consultation, "manage_move"), {"slot": value})
     html = response.content.decode()
     assert response.status_code == 200
     assert "Choose a new time from the list." in html
@@ -293,7 +401,9 @@ def test_move_with_no_valid_choice_shows_the_error_at_the_field(client, slots, v
 def test_move_to_a_time_outside_the_hours_is_refused(client, slots):
     consultation = make_request(slots[0])
     start = slots[0].start.replace(minute=5)
-    response = client.post(url(consultation, "manage_move"), {"slot": Slot(slots[0].provider_id, start, start).key})
+    response = client.post(
+        opened(client, consultation, "manage_move"), {"slot": Slot(slots[0].provider_id, start, start).key}
+    )
     assert response.status_code == 200
     assert "no longer offered" in response.content.decode()
     consultation.refresh_from_db()
@@ -302,7 +412,7 @@ def test_move_to_a_time_outside_the_hours_is_refused(client, slots):
 
 def test_move_limit_reached_sends_the_patient_to_the_phone(client, slots):
     consultation = make_request(slots[0], reschedule_count=2)
-    response = client.post(url(consultation, "manage_move"), {"slot": slots[3].key})
+    response = client.post(opened(client, consultation, "manage_move"), {"slot": slots[3].key})
     html = response.content.decode()
     assert "as often as we allow online" in html
     assert 'type="radio"' not in html
@@ -312,7 +422,7 @@ def test_move_limit_reached_sends_the_patient_to_the_phone(client, slots):
 
 def test_choosing_a_first_time_is_not_counted_as_a_move(client, slots):
     consultation = make_request()
-    response = client.post(url(consultation, "manage_move"), {"slot": slots[2].key})
+    response = client.post(opened(client, consultation, "manage_move"), {"slot": slots[2].key})
     assert response.status_code == 302
     consultation.refresh_from_db()
     assert (Slot.of(consultation), consultation.reschedule_count) == (slots[2], 0)
@@ -320,7 +430,7 @@ def test_choosing_a_first_time_is_not_counted_as_a_move(client, slots):
 
 def test_move_of_a_closed_request_is_refused(client, slots):
     consultation = make_request(slots[0], status=Status.CANCELLED)
-    response = client.post(url(consultation, "manage_move"), {"slot": slots[3].key})
+    response = client.post(opened(client, consultation, "manage_move"), {"slot": slots[3].key})
     assert response.status_code == 302
     consultation.refresh_from_db()
     assert Slot.of(consultation) == slots[0]
@@ -330,7 +440,7 @@ def test_move_of_a_closed_request_is_refused(client, slots):
 
 
 def test_needs_info_page_offers_a_labelled_textarea(client, slots):
-    html = client.get(url(make_request(slots[0], status=Status.NEEDS_INFO))).content.decode()
+    html = client.get(opened(client, make_request(slots[0], status=Status.NEEDS_INFO))).content.decode()
     assert '<label class="form-label" for="info_text">' in html
     assert 'name="text"' in html
 
@@ -338,7 +448,7 @@ def test_needs_info_page_offers_a_labelled_textarea(client, slots):
 def test_add_info_stores_it_and_tells_the_staff(client, slots, mailoutbox, django_capture_on_commit_callbacks):
     consultation = make_request(slots[0], status=Status.NEEDS_INFO)
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(url(consultation, "manage_info"), {"text": "I stopped aspirin on Monday."})
+        response = client.post(opened(client, consultation, "manage_info"), {"text": "I stopped aspirin on Monday."})
     assert response.status_code == 302
     consultation.refresh_from_db()
     assert consultation.status == Status.TRIAGED
@@ -350,7 +460,7 @@ def test_add_info_stores_it_and_tells_the_staff(client, slots, mailoutbox, djang
 
 def test_add_info_with_an_empty_text_shows_the_error(client, slots):
     consultation = make_request(slots[0], status=Status.NEEDS_INFO)
-    response = client.post(url(consultation, "manage_info"), {"text": "   "})
+    response = client.post(opened(client, consultation, "manage_info"), {"text": "   "})
     html = response.content.decode()
     assert response.status_code == 200
     assert "Write the information we asked for" in html
@@ -361,7 +471,7 @@ def test_add_info_with_an_empty_text_shows_the_error(client, slots):
 def test_add_info_that_is_too_long_keeps_the_typed_text(client, slots):
     consultation = make_request(slots[0], status=Status.NEEDS_INFO)
     text = "word " * 900
-    response = client.post(url(consultation, "manage_info"), {"text": text})
+    response = client.post(opened(client, consultation, "manage_info"), {"text": text})
     assert response.status_code == 200
     assert text.strip() in response.content.decode()
     assert AdditionalInfo.objects.count() == 0
@@ -369,11 +479,11 @@ def test_add_info_that_is_too_long_keeps_the_typed_text(client, slots):
 
 def test_add_info_when_none_was_asked_for_changes_nothing(client, slots):
     consultation = make_request(slots[0], status=Status.TRIAGED)
-    response = client.post(url(consultation, "manage_info"), {"text": "Extra"})
+    response = client.post(opened(client, consultation, "manage_info"), {"text": "Extra"})
     assert response.status_code == 302
     assert AdditionalInfo.objects.count() == 0
 
 
 def test_add_info_only_accepts_post(client, slots):
     consultation = make_request(slots[0], status=Status.NEEDS_INFO)
-    assert client.get(url(consultation, "manage_info")).status_code == 405
+    assert client.get(opened(client, consultation, "manage_info")).status_code == 405

@@ -3,6 +3,8 @@ code, recovery codes that work once, the owner's reset, and the lockout on wrong
 
 import base64
 import re
+import threading
+import time
 
 import pytest
 from axes.models import AccessAttempt
@@ -10,7 +12,10 @@ from django.contrib.admin.models import LogEntry
 from django.contrib.auth.models import Permission
 from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
+from django.db import connection
+from django.test import Client
 from django.urls import reverse
+from django_otp.oath import TOTP
 from django_otp.plugins.otp_static.models import StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp_webauthn.models import WebAuthnCredential
@@ -389,3 +394,63 @@ def test_check_deploy_fails_on_warnings_when_the_second_factor_is_turned_off():
     result = manage("check", "--deploy", "--fail-level", "WARNING", CLINIC_STAFF_2FA="off")
     assert result.returncode != 0
     assert "twofactor.W001" in result.stdout + result.stderr
+
+
+def test_a_refused_next_after_the_password_lands_on_the_admin_index(client):
+    # Finding 16 (issue 23): an off-site "next" fell back to /accounts/profile/, a 404.
+    make_staff(username="dr-priya")
+    response = client.post(
+        f"{reverse('admin:login')}?next=https://evil.example/",
+        {"username": "dr-priya", "password": "a-long-test-password", "next": "https://evil.example/"},
+    )
+    assert response.status_code == 302
+    assert response.url == INDEX
+
+
+# --- One code, one session (issue 23, finding 10) ------------------------------------------------
+
+
+def _post_at_once(clients, url, data):
+    """POST `data` from every client in its own thread, released together; returns the statuses."""
+    barrier = threading.Barrier(len(clients))
+    results = [None] * len(clients)
+
+    def run(index):
+        try:
+            barrier.wait()
+            results[index] = clients[index].post(url, data)
+        except Exception as error:  # noqa: BLE001 - reported in the assertion below
+            results[index] = error
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(index,)) for index in range(len(clients))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
+@pytest.mark.races
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.parametrize("kind", ["recovery code", "app code"])
+def test_one_code_posted_at_once_from_three_sessions_verifies_one(staff_2fa, kind, monkeypatch):
+    # Widen django-otp's gap between reading the code's state and writing it, so that without the
+    # lock every thread reads before any writes (the test then fails every time, not sometimes).
+    check, use = TOTP.verify, StaticToken.delete
+    monkeypatch.setattr(TOTP, "verify", lambda *args, **kwargs: (check(*args, **kwargs), time.sleep(0.3))[0])
+    monkeypatch.setattr(StaticToken, "delete", lambda *args, **kwargs: (time.sleep(0.3), use(*args, **kwargs))[1])
+    user = make_staff("Provider", username="dr-priya", is_superuser=True)
+    device = make_totp_device(user)
+    code = devices.new_recovery_codes(user)[0] if kind == "recovery code" else totp_code(device)
+    clients = [Client() for _ in range(3)]
+    for client in clients:
+        client.force_login(user)
+
+    results = _post_at_once(clients, VERIFY, {"otp_token": code})
+
+    assert all(not isinstance(result, Exception) for result in results), results
+    verified = [result for result in results if result.status_code == 302 and result.url == INDEX]
+    assert len(verified) == 1, [result.status_code for result in results]
+    assert [client.get(INDEX).status_code for client in clients].count(200) == 1

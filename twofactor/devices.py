@@ -63,7 +63,8 @@ def pending_authenticator(user):
 
 def confirm_authenticator(request, device, token):
     """The first code from the app proves it was set up; returns the new recovery codes, or None."""
-    if not device.verify_token(token):
+    device = use_once(device, token)
+    if device is None:
         return None
     with transaction.atomic():
         device.confirmed = True
@@ -114,11 +115,27 @@ def verify(request, token):
     user = request.user
     kind = TOTPDevice if token.isdigit() and len(token) == TOTP_DIGITS else StaticDevice
     for device in kind.objects.devices_for_user(user, confirmed=True):
-        if device.verify_token(token):
-            sign_in(request, device)
-            return device
+        used = use_once(device, token)
+        if used is not None:
+            sign_in(request, used)
+            return used
     user_login_failed.send(sender=__name__, credentials=lockout_credentials(user), request=request)
     return None
+
+
+def use_once(device, token):
+    """Check a code on `device` so that concurrent posts of one code verify at most one session.
+
+    django-otp reads, then writes: a recovery code is found, then deleted; an app code is checked
+    against `last_t`, then `last_t` is saved. Two posts of the same code in between both pass
+    (issue 23, finding 10). Here the device's row is locked first (SELECT ... FOR UPDATE on
+    PostgreSQL; on SQLite the IMMEDIATE transaction holds the write lock), and django-otp's check
+    runs on the row as it is after any other use of the code committed.
+    Returns the locked, updated device, or None.
+    """
+    with transaction.atomic():
+        locked = type(device).objects.select_for_update().get(pk=device.pk)
+        return locked if locked.verify_token(token) else None
 
 
 def reset(user):

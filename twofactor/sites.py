@@ -16,10 +16,21 @@ from django.utils.http import urlencode
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 
+from clinic.adminlookups import DeclaredFiltersOnly
+
 from . import devices
 
 
 class ClinicAdminSite(admin.AdminSite):
+    def register(self, model_or_iterable, admin_class=None, **options):
+        """Every ModelAdmin, third-party ones too, filters by its declared filters only."""
+        admin_class = admin_class or admin.ModelAdmin
+        if not issubclass(admin_class, DeclaredFiltersOnly):
+            admin_class = type(
+                admin_class.__name__, (DeclaredFiltersOnly, admin_class), {"__module__": admin_class.__module__}
+            )
+        return super().register(model_or_iterable, admin_class, **options)
+
     def has_permission(self, request):
         return super().has_permission(request) and not devices.awaits_second_step(request.user)
 

@@ -1,5 +1,9 @@
 """Delete closed requests past the retention period, with their photos. Safe to run from cron.
 
+Also deletes finished background-task results (django-tasks-db's DBTaskResult) older than
+CLINIC_TASK_RESULT_DAYS: they hold a notice's name and a request id only, but nothing needs
+them once sent, and tasks stored by releases before issue 23 held whole emails.
+
 The audit trail stays: its rows lose the link to the request but keep the reference,
 and one "deleted" event per purged request records when and why it went.
 """
@@ -10,6 +14,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import connection, transaction
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
 from consultations import workflow
 from consultations.models import AuditEvent, ConsultationRequest, Photo
@@ -47,7 +52,17 @@ class Command(BaseCommand):
                 ConsultationRequest.objects.filter(pk__in=[pk for pk, _reference in references])
             )
         self.stdout.write(f"Deleted {requests} request(s) and {photos} photo(s) closed more than {days} days ago.")
+        tasks = prune_task_results()
+        self.stdout.write(
+            f"Deleted {tasks} finished task result(s) older than {settings.CLINIC_TASK_RESULT_DAYS} days."
+        )
         refresh_statistics()
+
+
+def prune_task_results(now=None):
+    """Finished (successful or failed) task results older than CLINIC_TASK_RESULT_DAYS."""
+    cutoff = (now or timezone.now()) - datetime.timedelta(days=settings.CLINIC_TASK_RESULT_DAYS)
+    return DBTaskResult.objects.filter(finished_at__isnull=False, finished_at__lt=cutoff).delete()[0]
 
 
 def refresh_statistics():
