@@ -256,12 +256,13 @@ def test_a_post_to_an_old_link_changes_nothing_and_lands_on_the_page(client, slo
     assert consultation.status == Status.NEW
 
 
-def test_the_visit_ends_after_the_setting_and_the_link_opens_it_again(client, slots, settings):
+def test_the_visit_ends_after_the_setting_and_the_link_opens_it_again(client, slots, settings, clock):
+    settings.CLINIC_SELF_SERVICE_MINUTES = 60
     consultation = make_request(slots[0])
     client.get(link(consultation))
-    settings.CLINIC_SELF_SERVICE_MINUTES = 0  # the cookie's signature is now older than allowed
+    clock.shift(datetime.timedelta(minutes=61))  # the cookie's signature is now older than allowed
     assert client.get(reverse("consultations:manage_page")).status_code == 403
-    settings.CLINIC_SELF_SERVICE_MINUTES = 60
+    client.get(link(consultation))
     assert client.get(reverse("consultations:manage_page")).status_code == 200
 
 
