@@ -4,10 +4,7 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils.translation import get_language
 
-
-def absolute(request, path):
-    base = settings.CLINIC_SITE_URL or f"{request.scheme}://{request.get_host()}"
-    return base + path
+from .absolute import site_url
 
 
 def organization(request):
@@ -15,7 +12,7 @@ def organization(request):
     return {
         "@type": "MedicalClinic",
         "name": clinic["NAME"],
-        "url": absolute(request, reverse("education:home")),
+        "url": site_url(reverse("education:home")),
         "telephone": clinic["PHONE"],
         "email": clinic["EMAIL"],
         "openingHours": clinic["OPENING_HOURS"],
@@ -37,7 +34,7 @@ def clinic_page(request):
 def treatment_page(request, treatment, page, review=None):
     """page: the page data the visitor sees (education.Treatment.page), review: its approval
     (by default the English one). Call with the page's own language active."""
-    url = absolute(request, treatment.get_absolute_url())
+    url = site_url(treatment.get_absolute_url())
     review = review if review is not None else treatment.approved
     return {
         "@context": "https://schema.org",

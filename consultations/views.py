@@ -89,8 +89,7 @@ def request_new(request):
     if treatment is None:
         return render(request, "consultations/request_form.html", {"form": None})
     if request.method == "GET":
-        # The empty form: a copy of the last one rendered while nothing it shows has changed.
-        return formpage.response(request, treatment.pk, lambda csrf_token: _empty_form(request, treatment, csrf_token))
+        return _form_page(request, _empty_form(treatment), treatment)
     # Only stored requests and bot hits count (below): correcting mistakes never locks anyone out.
     if ratelimit.exceeded(request, "intake"):
         return render(request, "consultations/rate_limited.html", status=429)
@@ -121,16 +120,17 @@ def request_new(request):
     return _form_page(request, form, treatment)
 
 
-def _empty_form(request, treatment, csrf_token):
-    """(The empty form page, its submission token)."""
+def _empty_form(treatment):
     form = IntakeForm(treatment=treatment)
-    return _form_page(request, form, treatment, csrf_token=csrf_token), form.submission_token_value
+    # The same open times for every visitor, worked out once per ten seconds (consultations.formpage).
+    form.fields["preferred_time"].choices = formpage.time_choices()
+    return form
 
 
-def _form_page(request, form, treatment, **context):
+def _form_page(request, form, treatment):
     # The questions are asked as a reviewer approved them, in the reader's language when signed there.
     _page, questions_language, _review = treatment.public_version(get_language())
-    context |= {"form": form, "treatment": treatment, "questions_language": questions_language}
+    context = {"form": form, "treatment": treatment, "questions_language": questions_language}
     return render(request, "consultations/request_form.html", context)
 
 
