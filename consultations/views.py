@@ -123,7 +123,7 @@ def request_new(request):
 def _empty_form(treatment):
     form = IntakeForm(treatment=treatment)
     # The same open times for every visitor, worked out once per ten seconds (consultations.formpage).
-    form.fields["preferred_time"].choices = formpage.time_choices()
+    formpage.use_kept_times(form)
     return form
 
 

@@ -74,6 +74,16 @@ def test_every_visitor_gets_their_own_tokens_and_the_times_are_worked_out_once(p
     assert second.cookies["csrftoken"].value
 
 
+def test_the_time_list_is_rendered_once_for_every_visitor(provider, belotero):
+    render = timechoice.TimeSelect.render
+    with mock.patch.object(timechoice.TimeSelect, "render", autospec=True, side_effect=render) as spy:
+        one, two = Client().get(NEW).text, Client().get(NEW).text
+    assert spy.call_count == 1
+    select = re.compile(r'<select name="preferred_time".*?</select>', re.DOTALL)
+    assert select.search(one).group() == select.search(two).group()
+    assert select.search(one).group().count("<option") > 10
+
+
 @pytest.mark.parametrize("cookie", ["sessionid", "messages"])
 def test_a_visitor_with_a_session_or_a_message_gets_no_one_elses_tokens(client, provider, belotero, cookie):
     other = client.get(NEW).text

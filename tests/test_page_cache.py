@@ -511,3 +511,11 @@ def test_readiness_probe_notices_a_cache_that_drops_writes(client, monkeypatch):
     monkeypatch.setattr(backend, "get", lambda *args, **kwargs: None)
     response = client.get("/readyz")
     assert (response.status_code, response.text) == (503, "cache unavailable\n")
+
+
+def test_the_language_comes_from_the_address_not_from_accept_language(client, treatment):
+    english = client.get("/treatments/", headers={"accept-language": "en"})
+    spanish_browser, hit = from_cache(client, "/treatments/", headers={"accept-language": "es"})
+    assert hit
+    assert spanish_browser.content == english.content
+    assert '<html lang="es">' in client.get("/es/treatments/", headers={"accept-language": "en"}).text
