@@ -118,8 +118,13 @@ def _keepable(request, response):
 def _page(request, response):
     """What is kept: (headers, {encoding: body}, ETag, Last-Modified, route name)."""
     # Cookie: a visitor with a session gets another page at this address. Accept-Encoding: set here,
-    # as GZipMiddleware leaves a response that is already compressed alone.
-    patch_vary_headers(response, ["Cookie", "Accept-Encoding"])
+    # as GZipMiddleware leaves a response that is already compressed alone. Not Accept-Language
+    # (LocaleMiddleware's, for addresses without a language prefix): the language comes from the
+    # address, so each Accept-Language a browser sends would only be another copy in nginx.
+    vary = [name.strip() for name in response.get("Vary", "").split(",")]
+    vary = [name for name in vary if name and name.lower() != "accept-language"]
+    del response["Vary"]
+    patch_vary_headers(response, [*vary, "Cookie", "Accept-Encoding"])
     headers = [(name, value) for name, value in response.items() if name.lower() not in PER_RESPONSE]
     html = response.content
     bodies = {"identity": html}

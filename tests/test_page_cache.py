@@ -513,9 +513,12 @@ def test_readiness_probe_notices_a_cache_that_drops_writes(client, monkeypatch):
     assert (response.status_code, response.text) == (503, "cache unavailable\n")
 
 
-def test_the_language_comes_from_the_address_not_from_accept_language(client, treatment):
-    english = client.get("/treatments/", headers={"accept-language": "en"})
-    spanish_browser, hit = from_cache(client, "/treatments/", headers={"accept-language": "es"})
-    assert hit
+@pytest.mark.parametrize("url", ["/", "/treatments/", "/treatments/cachefill/"])
+def test_the_language_comes_from_the_address_not_from_accept_language(client, treatment, url):
+    english = client.get(url, headers={"accept-language": "en"})
+    caches["pages"].clear()
+    spanish_browser = client.get(url, headers={"accept-language": "es"})
     assert spanish_browser.content == english.content
-    assert '<html lang="es">' in client.get("/es/treatments/", headers={"accept-language": "en"}).text
+    # So nginx keeps one copy, not one per Accept-Language a browser sends.
+    assert "Accept-Language" not in english["Vary"]
+    assert '<html lang="es">' in client.get("/es" + url, headers={"accept-language": "en"}).text
