@@ -1,24 +1,37 @@
-"""The consultation form's expensive part, its list of open times, worked out once for every visitor.
+"""The consultation form's expensive part, rendered once for every visitor: all of it but its tokens.
 
-The form page itself is rendered for each visitor (it holds their CSRF token and a new
-submission token); only the time list is kept (the choices, and the <select> rendered from
-them: a few hundred options), in the shared cache, per language and ten-second window (times drop off the list as the clock passes the booking lead time). Any
-booking, cancellation, provider, hours or closed day deletes them (consultations.signals), for
-every node at once. A time shown a few seconds too long is caught when the form is sent: the
-patient is told it was just taken.
+Each visitor's page is rendered for them: the <form> tag with their CSRF token and a new
+submission token (crispy-forms, as for any form). What is kept, in the shared cache, is the
+rest of the empty form as crispy renders it without those (the fields, the screening questions
+and the list of open times), per treatment, language, content version, privacy notice and
+ten-second window (times drop off the list as the clock passes the booking lead time). So a kept
+part holds nothing of any visitor's: no token is ever copied or replaced.
+
+Any booking, cancellation, provider, hours or closed day deletes the open times, and with them
+every kept form (consultations.signals), for every node at once. A time shown a few seconds too
+long is caught when the form is sent: the patient is told it was just taken. A form sent back
+with errors is always rendered afresh.
 """
 
+import copy
+import secrets
 import time
 
+from crispy_forms.layout import Hidden, Layout
+from crispy_forms.utils import render_crispy_form
 from django.conf import settings
 from django.core.cache import cache
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 
+from clinic import pagecache
+
 from .forms import timechoice
+from .forms.layout import Text
 
 # The open times follow the clock: kept for at most this many seconds.
 SECONDS = 10
+SUBMISSION_FIELD = "submission_token"
 
 
 def window():
@@ -26,45 +39,41 @@ def window():
     return int(time.time() // SECONDS)
 
 
-def _keys(language, window):
-    return f"formpage:times:{language}:{window}", f"formpage:select:{language}:{window}"
+def _times_key(language, window):
+    return f"formpage:times:{language}:{window}"
 
 
-def time_choices():
-    """The form's time choices (timechoice.choices()), in the active language."""
-    key = _keys(get_language(), window())[0]
-    choices = cache.get(key)
-    if choices is None:
-        choices = timechoice.choices()
-        cache.set(key, choices, SECONDS)
-    return choices
+def open_times():
+    """(A name for this list, the form's time choices) in the active language."""
+    key = _times_key(get_language(), window())
+    kept = cache.get(key)
+    if kept is None:
+        kept = (secrets.token_hex(4), timechoice.choices())
+        cache.set(key, kept, SECONDS)
+    return kept
 
 
-class KeptTimeSelect(timechoice.TimeSelect):
-    """The empty form's time <select>, rendered once per language and window for every visitor.
-    Only the empty field (nothing chosen) is kept: it shows nothing of any visitor's."""
-
-    def render(self, name, value, attrs=None, renderer=None):
-        if value not in ("", None):
-            return super().render(name, value, attrs, renderer)
-        key = _keys(get_language(), window())[1]
-        # The same form asks with the same attributes (id, aria-describedby ...) every time.
-        shape = repr((name, sorted((attrs or {}).items()), sorted(self.attrs.items())))
-        kept_shape, html = cache.get(key) or (None, None)
-        if kept_shape != shape:
-            html = super().render(name, value, attrs, renderer)
-            cache.set(key, (shape, str(html)), SECONDS)
-        return mark_safe(html)  # noqa: S308 - rendered by TimeSelect above, from format_html
-
-
-def use_kept_times(form):
-    """Give an empty intake form the kept time list."""
-    field = form.fields["preferred_time"]
-    field.widget = KeptTimeSelect(attrs=field.widget.attrs)
-    field.choices = time_choices()
+def empty_form_helper(form):
+    """The crispy helper for an empty intake form: its own submission token, the rest kept."""
+    times, choices = open_times()
+    language, notice = get_language(), form.notice.version
+    key = f"formpage:form:{form.treatment.pk}:{language}:{pagecache.content_version()}:{notice}:{times}"
+    fields = cache.get(key)
+    if fields is None:
+        form.fields["preferred_time"].choices = choices
+        helper = copy.copy(form.helper)
+        helper.form_tag = False  # no <form>, no CSRF token
+        helper.layout = Layout(
+            *(part for part in form.helper.layout.fields if getattr(part, "name", "") != SUBMISSION_FIELD)
+        )
+        fields = str(render_crispy_form(form, helper))
+        cache.set(key, fields, SECONDS)
+    helper = copy.copy(form.helper)
+    helper.layout = Layout(Hidden(SUBMISSION_FIELD, form.submission_token_value), Text(mark_safe(fields)))  # noqa: S308 - crispy's output
+    return helper
 
 
 def times_changed(**kwargs):
     """Bookings, providers, hours or closed days changed: the next form works the times out afresh."""
     now = window()
-    cache.delete_many([key for code, _name in settings.LANGUAGES for step in (0, 1) for key in _keys(code, now + step)])
+    cache.delete_many([_times_key(code, now + step) for code, _name in settings.LANGUAGES for step in (0, 1)])

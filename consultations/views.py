@@ -89,7 +89,9 @@ def request_new(request):
     if treatment is None:
         return render(request, "consultations/request_form.html", {"form": None})
     if request.method == "GET":
-        return _form_page(request, _empty_form(treatment), treatment)
+        form = IntakeForm(treatment=treatment)
+        # The empty form's fields and open times are the same for every visitor (consultations.formpage).
+        return _form_page(request, form, treatment, helper=formpage.empty_form_helper(form))
     # Only stored requests and bot hits count (below): correcting mistakes never locks anyone out.
     if ratelimit.exceeded(request, "intake"):
         return render(request, "consultations/rate_limited.html", status=429)
@@ -120,17 +122,15 @@ def request_new(request):
     return _form_page(request, form, treatment)
 
 
-def _empty_form(treatment):
-    form = IntakeForm(treatment=treatment)
-    # The same open times for every visitor, worked out once per ten seconds (consultations.formpage).
-    formpage.use_kept_times(form)
-    return form
-
-
-def _form_page(request, form, treatment):
+def _form_page(request, form, treatment, helper=None):
     # The questions are asked as a reviewer approved them, in the reader's language when signed there.
     _page, questions_language, _review = treatment.public_version(get_language())
-    context = {"form": form, "treatment": treatment, "questions_language": questions_language}
+    context = {
+        "form": form,
+        "helper": helper or form.helper,
+        "treatment": treatment,
+        "questions_language": questions_language,
+    }
     return render(request, "consultations/request_form.html", context)
 
 

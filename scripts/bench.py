@@ -455,7 +455,9 @@ def goal_lines(run):
     lines = []
     for page, figures in run["servers"][SHIPPED].items():
         app, ratio = figures["app"], figures["ratio"]
-        lines.append((f"{page}: {ratio:.1%} of nginx on the same bytes (goal ≥ {GOALS['ratio']:.0%})", ratio >= GOALS["ratio"]))
+        lines.append(
+            (f"{page}: {ratio:.1%} of nginx on the same bytes (goal ≥ {GOALS['ratio']:.0%})", ratio >= GOALS["ratio"])
+        )
         lines.append(
             (
                 f"{page}: p99 {app['p99_ms']:.1f} ms at {CONNECTIONS} connections (goal < {GOALS['p99_ms']:.0f} ms)",

@@ -1,6 +1,6 @@
-"""The consultation form is rendered for each visitor (their own CSRF and submission tokens); only its
-list of open times is worked out once for everyone (consultations.formpage), and again once anything
-it shows changes."""
+"""The consultation form is rendered for each visitor (the <form> tag, their own CSRF and submission
+tokens); the rest of it, with its list of open times, is rendered once for everyone
+(consultations.formpage), and again once anything it shows changes."""
 
 import re
 from unittest import mock
@@ -72,6 +72,16 @@ def test_every_visitor_gets_their_own_tokens_and_the_times_are_worked_out_once(p
     assert not any(token in two for token in tokens(one))
     assert read_submission_token(tokens(two)[1])[0] != read_submission_token(tokens(one)[1])[0]
     assert second.cookies["csrftoken"].value
+
+
+def test_a_kept_form_is_the_form_a_fresh_render_gives(provider, belotero):
+    Client().get(NEW)
+    kept = Client().get(NEW).text
+    with mock.patch.object(formpage, "empty_form_helper", lambda form: form.helper):
+        fresh = Client().get(NEW).text
+    # The same page, but for the blank between two tags.
+    same = [re.sub(r">\s+<", "><", without_tokens(html)) for html in (kept, fresh)]
+    assert same[0] == same[1]
 
 
 def test_the_time_list_is_rendered_once_for_every_visitor(provider, belotero):
