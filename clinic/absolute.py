@@ -1,9 +1,10 @@
-"""Absolute URLs for links that leave the site (emails, calendar files).
+"""Absolute URLs: canonical links, og:url, hreflang, the sitemap, robots.txt, emails, calendar files.
 
-CLINIC_SITE_URL wins when it is set (production must set it: clinic.checks). Without it
-(a local `make run`, `PORT=8101 make run`), links use the scheme, host and port of the
-request being answered, so a mailed link points where the patient actually was; a message
-sent later without a request (a reminder from cron) uses the address stored with the
+CLINIC_SITE_URL wins when it is set. Production must set it (clinic.checks; `make serve` refuses
+to start without it), so no page, kept page or link ever carries the Host header a visitor sent.
+Without it (a local `make run`, `PORT=8101 make run`, the tests), links use the scheme, host and
+port of the request being answered, so a mailed link points where the patient actually was; a
+message sent later without a request (a reminder from cron) uses the address stored with the
 consultation request when it was sent.
 """
 

@@ -10,10 +10,8 @@ from django.core.signals import request_finished
 
 request_id_var = contextvars.ContextVar("request_id", default="-")
 
-# No format here names the caller, thread or process of a record, and finding the caller walks
-# the stack for every line: the app server's access log paid that on every request. (The
-# "Optimization" section of Python's logging HOWTO names these switches.)
-logging._srcfile = None
+# No format here names the thread or process of a record: the documented switches of the
+# "Optimization" section of Python's logging HOWTO leave them out of every record.
 logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
 
 # Secrets that could reach a log line through a URL or a message: the self-service link's

@@ -34,7 +34,10 @@ LATENCY = Histogram(
 
 def route_of(request):
     match = getattr(request, "resolver_match", None)
-    return (match.view_name or UNROUTED) if match is not None else UNROUTED
+    if match is None:
+        # A page from clinic.pagecache resolved no URL: the route name is kept with the page.
+        return getattr(request, "cached_route", "") or UNROUTED
+    return match.view_name or UNROUTED
 
 
 class MetricsMiddleware:
@@ -51,7 +54,7 @@ class MetricsMiddleware:
 
 
 def count(route, method, status, seconds):
-    """One answered request (also those clinic.pagecache.MemoryFirst answers before Django)."""
+    """One answered request."""
     latency, requests = _series(route, method if method in METHODS else "other", status)
     latency.observe(seconds)
     requests.inc()

@@ -1,15 +1,11 @@
 """schema.org data for JSON-LD blocks, built from settings and content."""
 
-from django.conf import settings
 from django.urls import reverse
 from django.utils.translation import get_language
 
 from clinic import conf
 
-
-def absolute(request, path):
-    base = settings.CLINIC_SITE_URL or f"{request.scheme}://{request.get_host()}"
-    return base + path
+from .absolute import site_url
 
 
 def organization(request):
@@ -17,7 +13,7 @@ def organization(request):
     return {
         "@type": "MedicalClinic",
         "name": clinic["NAME"],
-        "url": absolute(request, reverse("education:home")),
+        "url": site_url(reverse("education:home")),
         "telephone": clinic["PHONE"],
         "email": clinic["EMAIL"],
         "openingHours": clinic["OPENING_HOURS"],
@@ -39,7 +35,7 @@ def clinic_page(request):
 def treatment_page(request, treatment, page, review=None):
     """page: the page data the visitor sees (education.Treatment.page), review: its approval
     (by default the English one). Call with the page's own language active."""
-    url = absolute(request, treatment.get_absolute_url())
+    url = site_url(treatment.get_absolute_url())
     review = review if review is not None else treatment.approved
     return {
         "@context": "https://schema.org",

@@ -110,9 +110,6 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First: request count and latency per route name for /metrics (clinic.metrics).
     "clinic.metrics.MetricsMiddleware",
-    # Then: a repeat anonymous visit to a cached page is answered from process memory with
-    # the headers the whole stack below gave it (clinic/pagecache.py), touching nothing else.
-    "clinic.pagecache.AnonymousPageCacheMiddleware",
     "clinic.logging.RequestIdMiddleware",
     # Before anything that could read the body (CSRF, sessions, the views).
     "clinic.middleware.RequestSizeLimitMiddleware",
@@ -125,6 +122,9 @@ MIDDLEWARE = [
     "django.middleware.gzip.GZipMiddleware",
     "django_permissions_policy.PermissionsPolicyMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    # Public pages for visitors who share them (clinic/pagecache.py): everything above runs on
+    # every request; what is below runs when a page is rendered, and its headers are kept with it.
+    "clinic.pagecache.AnonymousPageCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -202,6 +202,13 @@ else:
             "LOCATION": "clinic_cache",
         }
     }
+# Public pages for anonymous visitors (clinic/pagecache.py), in each process's memory: a hit reads
+# no database and no network. They are dropped through the content version in "default".
+CACHES["pages"] = {
+    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+    "LOCATION": "clinic-pages",
+    "OPTIONS": {"MAX_ENTRIES": 500},
+}
 CACHE_MIDDLEWARE_SECONDS = env_int("CLINIC_PAGE_CACHE_SECONDS", 600)
 
 # --- Auth ---------------------------------------------------------------------

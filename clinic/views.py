@@ -3,11 +3,9 @@
 import ipaddress
 import logging
 import os
-import secrets
 import sys
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.core.files.storage import storages
 from django.db import DatabaseError, connection
@@ -19,6 +17,8 @@ from django.utils.translation import override
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from . import pagecache
+from .absolute import site_url
 from .metrics import exposition
 from .middleware import DATABASE_UNAVAILABLE, database_unavailable_response
 
@@ -45,11 +45,10 @@ def healthz(request):
 
 
 def _cache_answers():
-    # A value written and read back: a cache that silently drops writes would break the
-    # rate limit and the page-cache invalidation across nodes.
-    token = secrets.token_hex(8)
-    cache.set("readyz:probe", token, 10)
-    return cache.get("readyz:probe") == token
+    # The content version read back (written only when it is missing): a cache that is down or
+    # silently drops writes would break the rate limit and the page cache's invalidation across
+    # nodes, and a probe every few seconds writes nothing.
+    return pagecache.shared_version() is not None
 
 
 def _storage_answers():
@@ -121,7 +120,7 @@ def robots_txt(request):
         with override(code):
             section = reverse("consultations:new").removesuffix("new/")
             lines += [f"Allow: {section}new/", f"Allow: {section}privacy/", f"Disallow: {section}"]
-    lines.append(f"Sitemap: {request.build_absolute_uri(reverse('sitemap'))}")
+    lines.append(f"Sitemap: {site_url(reverse('sitemap'))}")
     return HttpResponse("\n".join(lines) + "\n", content_type="text/plain")
 
 

@@ -13,8 +13,3 @@ if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
 os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], mode=0o700, exist_ok=True)
 
 application = get_wsgi_application()
-
-from clinic.pagecache import MemoryFirst  # noqa: E402 - needs the settings and apps loaded above
-
-# A repeat anonymous visit to a cached page is answered before Django parses the request.
-application = MemoryFirst(application)

@@ -1,98 +1,79 @@
-"""The empty consultation form, rendered once and reused for the next visitors.
+"""The consultation form's expensive part, rendered once for every visitor: all of it but its tokens.
 
-Rendering the form (a dozen crispy-forms fields, the screening questions and a few hundred
-open times) takes tens of milliseconds; a visit that only asks for the empty form gets a
-copy of the last one rendered instead, with its two per-visitor secrets replaced: the CSRF
-token (this visitor's, so the CSRF cookie is set as usual) and the submission token (new, so
-duplicates and bot timing work as for a fresh form). Nothing a patient typed is ever in a
-copy: a form sent back with errors is always rendered afresh.
+Each visitor's page is rendered for them: the <form> tag with their CSRF token and a new
+submission token (crispy-forms, as for any form). What is kept, in the shared cache, is the
+rest of the empty form as crispy renders it without those (the fields, the screening questions
+and the list of open times), per treatment, language, content version, privacy notice and
+ten-second window (times drop off the list as the clock passes the booking lead time). So a kept
+part holds nothing of any visitor's: no token is ever copied or replaced.
 
-A copy is used only while everything it shows is unchanged: the same address (scheme, host,
-path and query string: only ?treatment=… is ever copied), treatment and language, the same
-content version (questions, approvals: clinic.pagecache), the same bookings version (any
-booking, cancellation, provider hours, closed days or privacy notice: consultations.signals
-bumps it, on every node within a second) and the same ten-second window (times drop off the
-list as the clock passes the booking lead time). Visitors with a session or a pending message
-neither make nor get copies. A time shown a
-few seconds too long is caught when the form is sent: the patient is told it was just taken.
+Any booking, cancellation, provider, hours or closed day deletes the open times, and with them
+every kept form (consultations.signals), for every node at once. A time shown a few seconds too
+long is caught when the form is sent: the patient is told it was just taken. A form sent back
+with errors is always rendered afresh.
 """
 
-import threading
+import copy
+import secrets
 import time
 
-from django.core.signals import setting_changed
-from django.http import HttpResponse
-from django.middleware.csrf import get_token
+from crispy_forms.layout import Hidden, Layout
+from crispy_forms.utils import render_crispy_form
+from django.conf import settings
+from django.core.cache import cache
+from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 
 from clinic import pagecache
 
-from .forms.mixins import make_submission_token
+from .forms import timechoice
+from .forms.layout import Text
 
-# The open times follow the clock: a copy is used for at most this many seconds.
+# The open times follow the clock: kept for at most this many seconds.
 SECONDS = 10
-# Treatments x languages: a handful. The bound stops anything from growing without end.
-MAX_PAGES = 64
-BOOKINGS = pagecache.SharedVersion("consultations:bookings-version")
-
-_lock = threading.Lock()
-_pages = {}
-
-
-def bookings_changed(**kwargs):
-    """Times, hours or the privacy notice changed: forms rendered before show stale choices."""
-    BOOKINGS.bump()
-    BOOKINGS.forget()
+SUBMISSION_FIELD = "submission_token"
 
 
 def window():
-    """The ten-second window a copy belongs to."""
+    """The ten-second window the times belong to."""
     return int(time.time() // SECONDS)
 
 
-def forget(**kwargs):
-    """Drop every copy (and read the bookings version again)."""
-    with _lock:
-        _pages.clear()
-    BOOKINGS.forget()
+def _times_key(language, window):
+    return f"formpage:times:{language}:{window}"
 
 
-# Tests change the cache, hosts and languages: copies made under the old ones go.
-setting_changed.connect(forget, dispatch_uid="consultations.formpage.forget")
+def open_times():
+    """(A name for this list, the form's time choices) in the active language."""
+    key = _times_key(get_language(), window())
+    kept = cache.get(key)
+    if kept is None:
+        kept = (secrets.token_hex(4), timechoice.choices())
+        cache.set(key, kept, SECONDS)
+    return kept
 
 
-def response(request, treatment_id, render):
-    """The empty form page for the treatment: a copy when one is current; else render(csrf_token),
-    which returns (the HttpResponse, the submission token it shows or None), kept for the next visitor."""
-    csrf_token = get_token(request)
-    # The page links to itself (the language switch, hreflang) with its scheme, host and query
-    # string: a copy is only ever made for, and sent to, the same address. Any other query string
-    # (a campaign tag, a typo) is rendered afresh, so no address can put its own text in a copy.
-    # A signed-in member of staff or a pending message ("Your request was cancelled") is shown on
-    # the page: such a page is neither copied nor given a copy.
-    if set(request.GET) - {"treatment"} or not pagecache.shares_pages(request):
-        return render(csrf_token)[0]
-    key = (
-        request.scheme,
-        request.get_host(),
-        request.get_full_path(),
-        treatment_id,
-        get_language(),
-        pagecache.content_version(),
-        BOOKINGS.current(),
-        window(),
-    )
-    page = _pages.get(key)
-    if page is not None:
-        html, content_type, rendered_csrf, rendered_token = page
-        html = html.replace(rendered_csrf, csrf_token).replace(rendered_token, make_submission_token())
-        return HttpResponse(html, content_type=content_type)
-    response, submission_token = render(csrf_token)
-    html = response.content.decode(response.charset)
-    # Reused only when both secrets can be found and replaced, and nothing else varies with them.
-    if response.status_code == 200 and submission_token and csrf_token in html and html.count(submission_token) == 1:
-        with _lock:
-            if len(_pages) >= MAX_PAGES:
-                _pages.clear()
-            _pages[key] = (html, response["Content-Type"], csrf_token, submission_token)
-    return response
+def empty_form_helper(form):
+    """The crispy helper for an empty intake form: its own submission token, the rest kept."""
+    times, choices = open_times()
+    language, notice = get_language(), form.notice.version
+    key = f"formpage:form:{form.treatment.pk}:{language}:{pagecache.content_version()}:{notice}:{times}"
+    fields = cache.get(key)
+    if fields is None:
+        form.fields["preferred_time"].choices = choices
+        helper = copy.copy(form.helper)
+        helper.form_tag = False  # no <form>, no CSRF token
+        helper.layout = Layout(
+            *(part for part in form.helper.layout.fields if getattr(part, "name", "") != SUBMISSION_FIELD)
+        )
+        fields = str(render_crispy_form(form, helper))
+        cache.set(key, fields, SECONDS)
+    helper = copy.copy(form.helper)
+    helper.layout = Layout(Hidden(SUBMISSION_FIELD, form.submission_token_value), Text(mark_safe(fields)))  # noqa: S308 - crispy's output
+    return helper
+
+
+def times_changed(**kwargs):
+    """Bookings, providers, hours or closed days changed: the next form works the times out afresh."""
+    now = window()
+    cache.delete_many([_times_key(code, now + step) for code, _name in settings.LANGUAGES for step in (0, 1)])

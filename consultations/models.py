@@ -5,20 +5,16 @@ snapshot (question text, answer, flag kind) so that editing the education
 content later never changes what a patient said. Nothing here logs them.
 """
 
-import copy
 import hashlib
 import secrets
 
 from django.conf import settings
-from django.core.signals import setting_changed
 from django.db import models, transaction
-from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from clinic.clientip import client_ip
-from clinic.pagecache import SharedVersion
 from education.models import Precaution, Treatment
 
 from .permissions import CUSTOM as CUSTOM_PERMISSIONS
@@ -71,34 +67,8 @@ class PrivacyNotice(models.Model):
 
     @classmethod
     def current(cls):
-        """The notice in force now. Every intake form shows and records it, so it is read at most
-        once per version of the notices (any save or delete, on any node) and ten seconds (a notice
-        published for later takes over within that); each caller gets its own copy."""
-        now = timezone.now()
-        key = (NOTICES.current(), int(now.timestamp() // NOTICE_SECONDS))
-        notice = _current_notice.get(key)
-        if notice is None:
-            notice = cls.objects.filter(published_at__lte=now).latest()
-            _current_notice.clear()
-            _current_notice[key] = notice
-        return copy.copy(notice)
-
-
-NOTICES = SharedVersion("consultations:privacy-notices")
-NOTICE_SECONDS = 10
-_current_notice = {}
-
-
-def _notices_changed(**kwargs):
-    # This process reads the notice again at once; the others once the change is committed.
-    _current_notice.clear()
-    NOTICES.forget()
-    transaction.on_commit(NOTICES.bump)
-
-
-post_save.connect(_notices_changed, sender=PrivacyNotice, dispatch_uid="privacy-notice-saved")
-post_delete.connect(_notices_changed, sender=PrivacyNotice, dispatch_uid="privacy-notice-deleted")
-setting_changed.connect(lambda **kwargs: _current_notice.clear(), weak=False, dispatch_uid="privacy-notice-settings")
+        """The notice in force now (every intake form shows and records it)."""
+        return cls.objects.filter(published_at__lte=timezone.now()).latest()
 
 
 class Provider(models.Model):

@@ -9,8 +9,8 @@ yet: the owner fills the hours in the admin (Providers) and the person is bookab
 Removing the user from the group keeps the profile (past bookings point at it) and stops
 new bookings (takes bookings: off).
 
-Any saved booking, hours, closed day or privacy notice starts a new bookings version, so no
-copy of the empty form (consultations.formpage) shows the old times or notice.
+Any saved booking, provider, hours or closed day drops the empty form's list of open times
+(consultations.formpage), so the next form shows the times open now.
 """
 
 from django.contrib.auth import get_user_model
@@ -19,11 +19,11 @@ from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
 from . import formpage
-from .models import AvailabilityException, ClosedDay, ConsultationRequest, PrivacyNotice, Provider, WorkingHours
+from .models import AvailabilityException, ClosedDay, ConsultationRequest, Provider, WorkingHours
 from .permissions import PROVIDER
 
-# What the empty consultation form shows besides content: the open times and the privacy notice.
-FORM_PAGE_MODELS = (ConsultationRequest, Provider, WorkingHours, AvailabilityException, ClosedDay, PrivacyNotice)
+# What the open times on the consultation form are made of.
+TIME_MODELS = (ConsultationRequest, Provider, WorkingHours, AvailabilityException, ClosedDay)
 
 
 def ensure_provider(user):
@@ -57,16 +57,16 @@ def user_groups_changed(sender, instance, action, reverse, model, pk_set, **kwar
             Provider.objects.filter(user__pk__in=pk_set).update(active=False)
 
 
-def form_page_changed(sender, instance, created=False, **kwargs):
-    # A new request without a time takes none: the busiest write, the intake, leaves the copies alone.
+def times_changed(sender, instance, created=False, **kwargs):
+    # A new request without a time takes none: the busiest write, the intake, leaves the times alone.
     if sender is ConsultationRequest and created and instance.slot_start is None:
         return
-    # After the commit: another worker must not render the old times again in between.
-    transaction.on_commit(formpage.bookings_changed)
+    # After the commit: another worker must not work out the old times again in between.
+    transaction.on_commit(formpage.times_changed)
 
 
 def connect():
     m2m_changed.connect(user_groups_changed, sender=get_user_model().groups.through, dispatch_uid="provider-group")
-    for model in FORM_PAGE_MODELS:
-        post_save.connect(form_page_changed, sender=model, dispatch_uid=f"form-page-save-{model.__name__}")
-        post_delete.connect(form_page_changed, sender=model, dispatch_uid=f"form-page-delete-{model.__name__}")
+    for model in TIME_MODELS:
+        post_save.connect(times_changed, sender=model, dispatch_uid=f"form-times-save-{model.__name__}")
+        post_delete.connect(times_changed, sender=model, dispatch_uid=f"form-times-delete-{model.__name__}")

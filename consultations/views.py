@@ -90,8 +90,9 @@ def request_new(request):
     if treatment is None:
         return render(request, "consultations/request_form.html", {"form": None})
     if request.method == "GET":
-        # The empty form: a copy of the last one rendered while nothing it shows has changed.
-        return formpage.response(request, treatment.pk, lambda csrf_token: _empty_form(request, treatment, csrf_token))
+        form = IntakeForm(treatment=treatment)
+        # The empty form's fields and open times are the same for every visitor (consultations.formpage).
+        return _form_page(request, form, treatment, helper=formpage.empty_form_helper(form))
     # A client that used up a budget is refused before any work. Stored requests and bot hits
     # count against one budget, posts sent back with errors against a larger one (a patient
     # correcting mistakes is not locked out; a client cannot make us validate forms for free).
@@ -137,16 +138,15 @@ def request_new(request):
     return _form_page(request, form, treatment)
 
 
-def _empty_form(request, treatment, csrf_token):
-    """(The empty form page, its submission token)."""
-    form = IntakeForm(treatment=treatment)
-    return _form_page(request, form, treatment, csrf_token=csrf_token), form.submission_token_value
-
-
-def _form_page(request, form, treatment, **context):
+def _form_page(request, form, treatment, helper=None):
     # The questions are asked as a reviewer approved them, in the reader's language when signed there.
     _page, questions_language, _review = treatment.public_version(get_language())
-    context |= {"form": form, "treatment": treatment, "questions_language": questions_language}
+    context = {
+        "form": form,
+        "helper": helper or form.helper,
+        "treatment": treatment,
+        "questions_language": questions_language,
+    }
     return render(request, "consultations/request_form.html", context)
 
 

@@ -1,25 +1,18 @@
 """Keep cached treatment pages honest, and unsigned edits visible to reviewers.
 
-Any saved content change starts a new cache version, and puts the treatments it touches in
-"needs review" when their records no longer match what a reviewer approved.
-
-Each cached page carries the content version it was rendered under (see
-``education.views.cached_for_anonymous`` and ``clinic.pagecache``). An editor's save,
-delete or change of cited sources stores a new version in the shared cache, so every
-worker stops serving the old pages (this one at once, the others within a second) and
-renders them afresh.
+Any saved content change starts a new content version (clinic.pagecache), and puts the
+treatments it touches in "needs review" when their records no longer match what a reviewer
+approved. An editor's save, delete or change of cited sources so reaches every worker's kept
+pages: this one at once, the others within a second.
 """
 
 import contextlib
-import secrets
 
-from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Q
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
 from clinic import pagecache
-from clinic.pagecache import VERSION_KEY
 
 from .models import Precaution, Section, SideEffect, Source, Treatment, TreatmentArea, TreatmentReview
 
@@ -29,20 +22,11 @@ CONTENT_MODELS = (Treatment, *RECORD_MODELS, Source, TreatmentReview)
 REVIEW_FIELDS = frozenset({"approved", "reviewed_on", "review_status", "updated_at"})
 
 
-def content_version():
-    # A random token rather than a counter: two workers bumping at once both end on a new version.
-    return cache.get_or_set(VERSION_KEY, secrets.token_hex(4), timeout=None)
-
-
-def _new_version():
-    pagecache.new_version()
-
-
 def bump_content_version(**kwargs):
     # Now, so this process never serves the old page again, and once more after the commit:
     # a page rendered by another worker between the two saw the old rows under the new version.
-    _new_version()
-    transaction.on_commit(_new_version)
+    pagecache.new_content_version()
+    transaction.on_commit(pagecache.new_content_version)
 
 
 def _refresh(treatments):

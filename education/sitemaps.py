@@ -1,6 +1,10 @@
+from urllib.parse import urlsplit
+
 from django.conf import settings
 from django.contrib.sitemaps import Sitemap
 from django.urls import reverse
+
+from clinic.absolute import site_url
 
 from .models import Treatment
 
@@ -11,6 +15,13 @@ class LanguageSitemap(Sitemap):
     i18n = True
     alternates = True
     x_default = True
+
+    # The site's own address (CLINIC_SITE_URL), never the request's Host (Django's RequestSite).
+    def get_protocol(self, protocol=None):
+        return urlsplit(site_url()).scheme
+
+    def get_domain(self, site=None):
+        return urlsplit(site_url()).netloc
 
 
 class StaticSitemap(LanguageSitemap):

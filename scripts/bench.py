@@ -49,11 +49,13 @@ QUEUE = "/admin/consultations/consultationrequest/"
 CONNECTIONS = 32
 # What a browser sends: the app answers with its brotli copy, nginx with the same bytes.
 ACCEPT_ENCODING = "gzip, deflate, br"
+# Issue 24: the app alone at 1.5x the best peer's share of nginx (Wagtail with its page cache,
+# 2.9-6.2 %), the form GET rendered for each visitor (no copies) at 300/s, 200 submissions/s on both.
 GOALS = {
     "ratio": 0.10,
     "p99_ms": 50.0,
-    "submissions_per_s": {"sqlite": 200.0, "postgresql": 400.0},
-    "form_get_per_s": 500.0,
+    "submissions_per_s": {"sqlite": 200.0, "postgresql": 200.0},
+    "form_get_per_s": 300.0,
     "staff_p50_ms": 300.0,
     "availability_p50_ms": 50.0,
 }
@@ -109,7 +111,7 @@ def page_bytes(server_url, path):
     parts = urlsplit(server_url)
     bodies = {}
     for encoding, suffix in (("identity", ""), ("gzip", ".gz"), ("br", ".br")):
-        for _ in range(workers() * 3):  # until it comes from a worker's memory (no random gzip padding)
+        for _ in range(workers() * 3):  # until it comes from a worker's page cache (no random gzip padding)
             conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
             conn.request("GET", path, headers={"Accept-Encoding": encoding})
             response = conn.getresponse()
@@ -451,7 +453,9 @@ def goal_lines(run):
     lines = []
     for page, figures in run["servers"][SHIPPED].items():
         app, ratio = figures["app"], figures["ratio"]
-        lines.append((f"{page}: {ratio:.1%} of nginx on the same bytes (goal ≥ {GOALS['ratio']:.0%})", ratio >= 0.1))
+        lines.append(
+            (f"{page}: {ratio:.1%} of nginx on the same bytes (goal ≥ {GOALS['ratio']:.0%})", ratio >= GOALS["ratio"])
+        )
         lines.append(
             (
                 f"{page}: p99 {app['p99_ms']:.1f} ms at {CONNECTIONS} connections (goal < {GOALS['p99_ms']:.0f} ms)",

@@ -36,8 +36,13 @@ def _test_settings(settings, tmp_path, monkeypatch):
 
     monkeypatch.setattr(Photo._meta.get_field("image"), "storage", storages["private"])
     settings.CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": str(tmp_path)}
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": str(tmp_path)},
+        "pages": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": f"{tmp_path}/pages"},
     }
+    # The content version this process last read belongs to the previous test's cache.
+    from clinic import pagecache
+
+    pagecache.forget()
     settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
     # The clinic's booking rules, pinned so no test depends on the environment it runs in.
     settings.TIME_ZONE = "America/New_York"

@@ -12,6 +12,7 @@ from django.core.cache import cache
 from django.urls import reverse
 from django.utils import timezone
 
+from clinic import pagecache
 from consultations.intake import screening_flags
 from education.admin import MAX_READING_GRADE
 from education.checks import published_pages_have_a_named_reviewer
@@ -334,9 +335,9 @@ def test_deploy_check_refuses_a_published_page_without_a_named_reviewer(reviewer
 
 def test_approval_starts_a_new_page_cache_version(client, signed, reviewer):
     page_html(client, "belotero")
-    version = cache.get("education:content-version")
+    version = cache.get(pagecache.VERSION_KEY)
     approve(Treatment.objects.get(slug="belotero"), reviewer)
-    assert cache.get("education:content-version") != version
+    assert cache.get(pagecache.VERSION_KEY) != version
 
 
 # --- 7. One place per fact -----------------------------------------------------------------------

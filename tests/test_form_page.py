@@ -1,17 +1,16 @@
-"""The empty consultation form comes from a copy of the last one rendered (consultations.formpage)
-with this visitor's CSRF token and a new submission token, and never once anything it shows changed."""
+"""The consultation form is rendered for each visitor (the <form> tag, their own CSRF and submission
+tokens); the rest of it, with its list of open times, is rendered once for everyone
+(consultations.formpage), and again once anything it shows changes."""
 
 import re
 from unittest import mock
 
 import pytest
-from django.core.cache import cache
 from django.test import Client
 
-from consultations import availability, formpage, views
-from consultations.forms import read_submission_token
+from consultations import availability, formpage
+from consultations.forms import read_submission_token, timechoice
 from consultations.models import ClosedDay, ConsultationRequest, PrivacyNotice, Status, WorkingHours
-from education.models import Treatment
 
 from .factories import intake_post_data, make_provider
 
@@ -46,8 +45,8 @@ def same_window(monkeypatch):
 
 @pytest.fixture
 def renders():
-    """Counts the empty forms actually rendered (not copied)."""
-    with mock.patch.object(views, "_empty_form", side_effect=views._empty_form) as spy:
+    """Counts the times the list of open times is worked out (not taken from the cache)."""
+    with mock.patch.object(timechoice, "choices", side_effect=timechoice.choices) as spy:
         yield spy
 
 
@@ -61,7 +60,7 @@ def without_tokens(html):
     return html.replace(tokens(html)[0], "CSRF").replace(tokens(html)[1], "TOKEN")
 
 
-def test_second_visitor_gets_a_copy_with_their_own_tokens(provider, belotero, renders):
+def test_every_visitor_gets_their_own_tokens_and_the_times_are_worked_out_once(provider, belotero, renders):
     first, second = Client(), Client()
     one = first.get(NEW).text
     two = second.get(NEW).text
@@ -70,12 +69,41 @@ def test_second_visitor_gets_a_copy_with_their_own_tokens(provider, belotero, re
     assert without_tokens(one) == without_tokens(two)
     assert tokens(one)[0] != tokens(two)[0]
     assert tokens(one)[1] != tokens(two)[1]
-    # A fresh submission token: its own id and the time the copy was sent (bot timing).
+    assert not any(token in two for token in tokens(one))
     assert read_submission_token(tokens(two)[1])[0] != read_submission_token(tokens(one)[1])[0]
     assert second.cookies["csrftoken"].value
 
 
-def test_a_copied_form_can_be_sent_as_it_is(provider, belotero, renders):
+def test_a_kept_form_is_the_form_a_fresh_render_gives(provider, belotero):
+    Client().get(NEW)
+    kept = Client().get(NEW).text
+    with mock.patch.object(formpage, "empty_form_helper", lambda form: form.helper):
+        fresh = Client().get(NEW).text
+    # The same page, but for the blank between two tags.
+    same = [re.sub(r">\s+<", "><", without_tokens(html)) for html in (kept, fresh)]
+    assert same[0] == same[1]
+
+
+def test_the_time_list_is_rendered_once_for_every_visitor(provider, belotero):
+    render = timechoice.TimeSelect.render
+    with mock.patch.object(timechoice.TimeSelect, "render", autospec=True, side_effect=render) as spy:
+        one, two = Client().get(NEW).text, Client().get(NEW).text
+    assert spy.call_count == 1
+    select = re.compile(r'<select name="preferred_time".*?</select>', re.DOTALL)
+    assert select.search(one).group() == select.search(two).group()
+    assert select.search(one).group().count("<option") > 10
+
+
+@pytest.mark.parametrize("cookie", ["sessionid", "messages"])
+def test_a_visitor_with_a_session_or_a_message_gets_no_one_elses_tokens(client, provider, belotero, cookie):
+    other = client.get(NEW).text
+    private = Client()
+    private.cookies[cookie] = "anything"
+    page = private.get(NEW).text
+    assert not any(token in page for token in tokens(other))
+
+
+def test_a_form_can_be_sent_as_it_is(provider, belotero, renders):
     Client().get(NEW)
     browser = Client(enforce_csrf_checks=True)
     csrf, submission = tokens(browser.get(NEW).text)
@@ -86,7 +114,7 @@ def test_a_copied_form_can_be_sent_as_it_is(provider, belotero, renders):
     assert ConsultationRequest.objects.count() == 1
 
 
-def test_a_time_booked_by_someone_is_gone_from_the_next_copy(
+def test_a_time_booked_by_someone_is_gone_from_the_next_form(
     client, provider, belotero, renders, django_capture_on_commit_callbacks
 ):
     slot = availability.open_slots(provider=provider)[0]
@@ -103,32 +131,24 @@ def test_a_time_booked_by_someone_is_gone_from_the_next_copy(
     [
         lambda provider: WorkingHours.objects.filter(provider=provider).delete(),
         lambda provider: ClosedDay.objects.create(date=availability.open_slots()[0].start.date(), name="Holiday"),
-        lambda provider: PrivacyNotice.objects.create(version="2099-01", text_en="A newer notice."),
     ],
-    ids=["hours", "closed day", "privacy notice"],
+    ids=["hours", "closed day"],
 )
-def test_hours_closed_days_and_the_notice_start_a_new_copy(
+def test_hours_and_closed_days_change_the_times(
     client, provider, belotero, renders, change, django_capture_on_commit_callbacks
 ):
-    client.get(NEW)
+    before = client.get(NEW).text
     with django_capture_on_commit_callbacks(execute=True):
         change(provider)
-    client.get(NEW)
+    after = client.get(NEW).text
     assert renders.call_count == 2
+    assert before.count("<option") > after.count("<option")
 
 
-def test_another_nodes_booking_reaches_this_worker_within_a_second(client, provider, belotero, renders, monkeypatch):
-    now = [1000.0]
-    monkeypatch.setattr("clinic.pagecache.time.monotonic", lambda: now[0])
-    formpage.BOOKINGS.forget()
+def test_a_new_privacy_notice_is_on_the_next_form(client, provider, belotero):
     client.get(NEW)
-    cache.set(formpage.BOOKINGS.key, "another-nodes-version")
-    now[0] += 0.5
-    client.get(NEW)
-    assert renders.call_count == 1
-    now[0] += 0.5
-    client.get(NEW)
-    assert renders.call_count == 2
+    PrivacyNotice.objects.create(version="2099-01", text_en="A newer notice.")
+    assert 'name="notice_version" value="2099-01"' in client.get(NEW).text
 
 
 def test_the_times_follow_the_clock(client, provider, belotero, renders, same_window):
@@ -138,36 +158,21 @@ def test_the_times_follow_the_clock(client, provider, belotero, renders, same_wi
     assert renders.call_count == 2
 
 
-def test_each_treatment_and_language_has_its_own_copy(client, provider, belotero, renders):
+def test_each_language_has_its_own_times(client, provider, belotero, renders):
     english = client.get(NEW, {"treatment": "belotero"}).text
     spanish = client.get("/es" + NEW, {"treatment": "belotero"}).text
-    other = Treatment.objects.published().exclude(pk=belotero.pk).first()
-    client.get(NEW, {"treatment": other.slug})
-    client.get(NEW, {"treatment": other.slug})
-    assert renders.call_count == 3
+    client.get("/es" + NEW)
+    assert renders.call_count == 2
     assert '<html lang="es">' in spanish and '<html lang="en">' in english
 
 
-def test_answers_sent_back_with_errors_are_never_in_anyones_copy(client, provider, belotero):
+def test_answers_sent_back_with_errors_are_never_in_anyone_elses_form(client, provider, belotero):
     client.get(NEW)
     client.post(NEW, intake_post_data(belotero, first_name="Zeldaunique", email="not-an-email"))
     assert "Zeldaunique" not in Client().get(NEW).text
 
 
-def test_a_page_without_its_tokens_is_not_kept(client, provider, belotero):
-    render = views._empty_form
-
-    def rendered_without_token(request, treatment_id, csrf_token):
-        response, _token = render(request, treatment_id, csrf_token)
-        return response, None
-
-    with mock.patch.object(views, "_empty_form", side_effect=rendered_without_token) as spy:
-        client.get(NEW)
-        client.get(NEW)
-    assert spy.call_count == 2
-
-
-def test_a_request_without_a_time_keeps_the_copy(
+def test_a_request_without_a_time_keeps_the_times(
     client, provider, belotero, renders, django_capture_on_commit_callbacks
 ):
     client.get(NEW)
@@ -178,31 +183,12 @@ def test_a_request_without_a_time_keeps_the_copy(
     assert renders.call_count == 1
 
 
-def test_a_copy_is_only_for_its_own_address(client, provider, belotero, renders, settings):
+def test_no_address_puts_its_own_text_in_another_visitors_form(client, provider, belotero, settings):
+    settings.CLINIC_SITE_URL = ""  # development: links use the request's host
     settings.ALLOWED_HOSTS = ["clinic.test", "www.clinic.test"]
     client.get(NEW, {"treatment": "belotero"}, HTTP_HOST="clinic.test")
-    other_host = client.get(NEW, {"treatment": "belotero"}, HTTP_HOST="www.clinic.test").text
-    assert renders.call_count == 2
-    assert "//clinic.test/" not in other_host
+    assert "//clinic.test/" not in client.get(NEW, {"treatment": "belotero"}, HTTP_HOST="www.clinic.test").text
 
-    # Another query string never makes a copy, and never gets one: its text could end up in
-    # the page's own links for everyone else.
     tagged = client.get(NEW, {"treatment": "belotero", "utm_source": "Zeldaunique"}, HTTP_HOST="clinic.test")
-    assert renders.call_count == 3
     assert "Zeldaunique" in tagged.text
-    client.get(NEW, {"treatment": "belotero", "utm_source": "Zeldaunique"}, HTTP_HOST="clinic.test")
-    assert renders.call_count == 4
     assert "Zeldaunique" not in client.get(NEW, {"treatment": "belotero"}, HTTP_HOST="clinic.test").text
-    assert renders.call_count == 4
-
-
-@pytest.mark.parametrize("cookie", ["sessionid", "messages"])
-def test_a_visitor_with_a_session_or_a_message_neither_makes_nor_gets_a_copy(
-    client, provider, belotero, renders, cookie
-):
-    client.get(NEW)
-    private = Client()
-    private.cookies[cookie] = "anything"
-    private.get(NEW)
-    private.get(NEW)
-    assert renders.call_count == 3

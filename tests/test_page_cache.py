@@ -1,24 +1,24 @@
-"""Anonymous treatment pages and the home page come from the cache until an editor changes content."""
+"""Anonymous treatment pages and the home page come from the cache (clinic.pagecache) until an editor
+changes content; no visitor ever gets another visitor's page, and no Host header adds entries."""
 
 import gzip
+import re
 from unittest import mock
 
+import brotli
 import pytest
-from django.core.cache import cache
-from django.core.handlers.wsgi import WSGIHandler
+from django.core.cache import cache, caches
 from django.core.management import call_command
-from django.core.signals import request_finished, request_started
-from django.db import close_old_connections, connection
+from django.db import connection
 from django.http import HttpResponse
 from django.middleware.csrf import get_token
-from django.test import Client, RequestFactory
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils.csp import LazyNonce
 
 from clinic import pagecache
 from education.models import Section, SideEffect, Treatment
-from education.views import cached_for_anonymous
 
 from .factories import approve, make_section, make_side_effect, make_source, make_treatment
 
@@ -64,26 +64,6 @@ def test_home_and_list_second_visit_runs_no_query(client, treatment, url, django
     with django_assert_num_queries(0):
         response = client.get(url)
     assert "Cachefill" in response.text
-
-
-def test_cached_page_costs_one_query_on_the_database_cache(client, treatment, settings, django_assert_num_queries):
-    # Production without Redis, in a worker that has not kept the page in memory yet (it just
-    # started, or another worker rendered it): the content version and the page in one query,
-    # however long the page. (Adapted for clinic.pagecache: a repeat visit in the same worker
-    # now costs none, see test_page_from_memory_runs_no_query_on_the_database_cache.)
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "page_cache"}}
-    call_command("createcachetable", verbosity=0)
-    client.get(treatment.get_absolute_url())
-    pagecache.store.pages.clear()
-    with django_assert_num_queries(1):
-        short = client.get(treatment.get_absolute_url())
-    for i in range(10):
-        make_side_effect(treatment, name=f"Effect {i}")
-    client.get(treatment.get_absolute_url())
-    pagecache.store.pages.clear()
-    with django_assert_num_queries(1):
-        long = client.get(treatment.get_absolute_url())
-    assert long.text.count('class="effect"') > short.text.count('class="effect"')
 
 
 @pytest.mark.parametrize("url", ["/", "/treatments/"])
@@ -186,66 +166,91 @@ def test_cached_page_still_gets_fresh_security_headers(client, treatment):
     assert set(second["Vary"].split(", ")) == set(first["Vary"].split(", "))
 
 
-def test_page_that_uses_a_csrf_token_is_not_cached(rf):
+# --- Which responses are kept ----------------------------------------------------------------
+
+
+def through_the_cache(view):
+    """A view marked @shared_page behind the cache middleware, and the number of times it rendered."""
     renders = []
 
-    @cached_for_anonymous
-    def form_page(request):
+    @pagecache.shared_page
+    def counted(request):
         renders.append(1)
-        return HttpResponse(f"<form>{get_token(request)}</form>")
+        return view(request)
 
-    form_page(rf.get("/form/"))
-    form_page(rf.get("/form/"))
+    return pagecache.AnonymousPageCacheMiddleware(counted), renders
+
+
+def test_page_that_uses_a_csrf_token_is_not_cached(rf):
+    middleware, renders = through_the_cache(lambda request: HttpResponse(f"<form>{get_token(request)}</form>"))
+    middleware(rf.get("/form/"))
+    middleware(rf.get("/form/"))
     assert len(renders) == 2
 
 
 def test_page_that_uses_the_csp_nonce_is_not_cached(rf):
-    renders = []
-
-    @cached_for_anonymous
-    def page_with_inline_script(request):
-        renders.append(1)
-        return HttpResponse(f'<script nonce="{request._csp_nonce}"></script>')
-
+    middleware, renders = through_the_cache(
+        lambda request: HttpResponse(f'<script nonce="{request._csp_nonce}"></script>')
+    )
     for _ in range(2):
         request = rf.get("/nonce/")
         request._csp_nonce = LazyNonce()
-        page_with_inline_script(request)
+        middleware(request)
     assert len(renders) == 2
 
 
 def test_error_pages_are_not_cached(rf):
-    renders = []
-
-    @cached_for_anonymous
-    def missing(request):
-        renders.append(1)
-        return HttpResponse("gone", status=404)
-
-    missing(rf.get("/nothing/"))
-    missing(rf.get("/nothing/"))
+    middleware, renders = through_the_cache(lambda request: HttpResponse("gone", status=404))
+    middleware(rf.get("/nothing/"))
+    middleware(rf.get("/nothing/"))
     assert len(renders) == 2
 
 
-def test_cache_key_separates_hosts(rf):
-    @cached_for_anonymous
-    def page(request):
-        return HttpResponse(request.get_host())
+def test_a_page_that_sets_a_cookie_is_not_cached(rf):
+    def sets_cookie(request):
+        response = HttpResponse("hello")
+        response.set_cookie("visitor", "one")
+        return response
 
-    page(rf.get("/p/", HTTP_HOST="localhost"))
-    assert page(rf.get("/p/", HTTP_HOST="127.0.0.1")).content == b"127.0.0.1"
+    middleware, renders = through_the_cache(sets_cookie)
+    middleware(rf.get("/cookie/"))
+    middleware(rf.get("/cookie/"))
+    assert len(renders) == 2
 
 
-def test_cached_page_is_sent_gzipped_to_browsers_that_accept_it(client, treatment):
+def test_a_view_not_marked_shared_is_not_cached(rf):
+    renders = []
+
+    def view(request):
+        renders.append(1)
+        return HttpResponse("for this visitor")
+
+    middleware = pagecache.AnonymousPageCacheMiddleware(view)
+    middleware(rf.get("/mine/"))
+    middleware(rf.get("/mine/"))
+    assert len(renders) == 2
+
+
+def test_without_a_site_url_each_host_is_its_own_page(rf, settings):
+    # Development only (production refuses to start without CLINIC_SITE_URL): links use the
+    # request's own address, so each host needs its own page.
+    settings.CLINIC_SITE_URL = ""
+    settings.ALLOWED_HOSTS = ["localhost", "127.0.0.1"]
+    client = Client()
+    client.get("/", HTTP_HOST="localhost")
+    assert "//127.0.0.1/" in client.get("/", HTTP_HOST="127.0.0.1").text
+
+
+def test_cached_page_is_sent_compressed_to_browsers_that_accept_it(client, treatment):
     client.get(treatment.get_absolute_url())
     response = client.get(treatment.get_absolute_url(), headers={"accept-encoding": "gzip, deflate"})
     assert response["Content-Encoding"] == "gzip"
     assert gzip.decompress(response.content).decode().count("Cachefill") >= 1
 
 
-# --- clinic.pagecache: repeat anonymous visits from process memory -----------------------------
+# --- What a kept page is sent with ---------------------------------------------------------------
 
-# Every header the full stack sends a public page; the copy from memory must send the same set.
+# Every header the full stack sends a public page; a kept page must send the same set.
 SECURITY_HEADERS = (
     "Content-Security-Policy",
     "Strict-Transport-Security",
@@ -258,64 +263,76 @@ SECURITY_HEADERS = (
 )
 
 
-def from_memory(client, url, **kwargs):
-    """The response, and whether it came from process memory (and so ran no query at all)."""
-    middleware = pagecache.AnonymousPageCacheMiddleware
-    with (
-        mock.patch.object(middleware, "from_memory", autospec=True, side_effect=middleware.from_memory) as served,
-        CaptureQueriesContext(connection) as queries,
-    ):
+def from_cache(client, url, **kwargs):
+    """The response, and whether it came from a kept page (a render runs queries; a page that is
+    never kept has no ETag)."""
+    with CaptureQueriesContext(connection) as queries:
         response = client.get(url, **kwargs)
-    if served.called:
-        assert len(queries) == 0
-    return response, served.called
+    return response, len(queries) == 0 and response.has_header("ETag")
 
 
 @pytest.fixture
 def database_cache(settings):
-    # The production default without Redis: a memory hit that still read the shared cache would show a query.
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "page_cache"}}
+    # The production default without Redis: a kept page that read the shared cache would show a query.
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "page_cache"},
+        "pages": settings.CACHES["pages"],
+    }
     call_command("createcachetable", verbosity=0)
 
 
-def test_page_from_memory_runs_no_query_on_the_database_cache(client, treatment, database_cache):
+def test_kept_page_reads_the_database_cache_at_most_once_a_second(
+    client, treatment, database_cache, monkeypatch, django_assert_num_queries
+):
+    now = [1000.0]
+    monkeypatch.setattr(pagecache.time, "monotonic", lambda: now[0])
     first = client.get(treatment.get_absolute_url())
-    second, hit = from_memory(client, treatment.get_absolute_url())
-    assert hit
+    with django_assert_num_queries(0):
+        second = client.get(treatment.get_absolute_url())
+    now[0] += 1
+    # The content version, read again from the shared cache: one query, whatever the page's length.
+    with django_assert_num_queries(1):
+        client.get(treatment.get_absolute_url())
     assert second.content == first.content
 
 
-def test_page_from_memory_sends_every_header_of_a_fresh_render(client, treatment, settings):
+def test_kept_page_sends_every_header_of_a_fresh_render(client, treatment, settings):
     settings.SECURE_HSTS_SECONDS = 3600
     url = treatment.get_absolute_url()
     fresh = client.get(url, secure=True, headers={"accept-encoding": "gzip"})
-    cached, hit = from_memory(client, url, secure=True, headers={"accept-encoding": "gzip"})
+    cached, hit = from_cache(client, url, secure=True, headers={"accept-encoding": "gzip"})
     assert hit
     assert set(cached.headers) == set(fresh.headers)
     for header in SECURITY_HEADERS:
         assert cached[header]
-    # Made per response: the request id (and the length of the randomly padded gzip of a fresh render).
-    for header in set(fresh.headers) - {"X-Request-ID", "Content-Length"}:
+    for header in set(fresh.headers) - {"X-Request-ID"}:
         assert cached[header] == fresh[header], header
     assert cached["X-Request-ID"] != fresh["X-Request-ID"]
 
 
-def test_page_from_memory_keeps_a_proxys_request_id(client, treatment):
+def test_kept_page_gets_the_security_headers_of_the_moment(client, treatment, settings):
     client.get(treatment.get_absolute_url())
-    response, hit = from_memory(client, treatment.get_absolute_url(), headers={"x-request-id": "proxy-id-42"})
+    settings.SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin-allow-popups"
+    # A new client builds its middleware again, with this setting (as a restarted worker would).
+    response, hit = from_cache(Client(), treatment.get_absolute_url())
+    assert hit
+    assert response["Cross-Origin-Opener-Policy"] == "same-origin-allow-popups"
+
+
+def test_kept_page_keeps_a_proxys_request_id(client, treatment):
+    client.get(treatment.get_absolute_url())
+    response, hit = from_cache(client, treatment.get_absolute_url(), headers={"x-request-id": "proxy-id-42"})
     assert hit
     assert response["X-Request-ID"] == "proxy-id-42"
 
 
 @pytest.mark.parametrize(
     ("accept", "encoding"),
-    [("gzip, deflate, br", "br"), ("gzip, br;q=0", "gzip"), ("gzip;q=0, identity", None), ("", None)],
+    [("gzip, deflate, br", "br"), ("gzip, br;q=0", "gzip"), ("identity", None), ("", None)],
 )
-def test_page_from_memory_is_compressed_as_the_browser_accepts(client, treatment, accept, encoding):
-    import brotli
-
+def test_kept_page_is_compressed_as_the_browser_accepts(client, treatment, accept, encoding):
     plain = client.get(treatment.get_absolute_url(), headers={"accept-encoding": ""}).content
-    response, hit = from_memory(client, treatment.get_absolute_url(), headers={"accept-encoding": accept})
+    response, hit = from_cache(client, treatment.get_absolute_url(), headers={"accept-encoding": accept})
     assert hit
     assert response.get("Content-Encoding") == encoding
     decode = {"br": brotli.decompress, "gzip": gzip.decompress, None: bytes}[encoding]
@@ -324,9 +341,9 @@ def test_page_from_memory_is_compressed_as_the_browser_accepts(client, treatment
     assert "Accept-Encoding" in response["Vary"]
 
 
-def test_page_from_memory_answers_a_revalidation_with_304(client, treatment):
+def test_kept_page_answers_a_revalidation_with_304(client, treatment):
     first = client.get(treatment.get_absolute_url())
-    by_etag, hit = from_memory(client, treatment.get_absolute_url(), headers={"if-none-match": first["ETag"]})
+    by_etag, hit = from_cache(client, treatment.get_absolute_url(), headers={"if-none-match": first["ETag"]})
     by_date = client.get(treatment.get_absolute_url(), headers={"if-modified-since": first["Last-Modified"]})
     other = client.get(treatment.get_absolute_url(), headers={"if-none-match": '"something-else"'})
     assert hit
@@ -337,7 +354,7 @@ def test_page_from_memory_answers_a_revalidation_with_304(client, treatment):
     assert other.status_code == 200
 
 
-def test_head_from_memory_sends_the_length_but_no_body(client, treatment):
+def test_head_of_a_kept_page_sends_the_length_but_no_body(client, treatment):
     page = client.get(treatment.get_absolute_url(), headers={"accept-encoding": ""})
     with CaptureQueriesContext(connection) as queries:
         head = client.head(treatment.get_absolute_url(), headers={"accept-encoding": ""})
@@ -346,15 +363,26 @@ def test_head_from_memory_sends_the_length_but_no_body(client, treatment):
     assert head["Content-Length"] == str(len(page.content))
 
 
+@pytest.mark.parametrize("url", ["/", "/treatments/", "/treatments/cachefill/"])
+def test_anonymous_pages_vary_on_cookie(client, treatment, url):
+    # A visitor with a session gets another page at the same address (staff preview): a
+    # browser or proxy cache must not give the anonymous one to them, or theirs to others.
+    fresh = client.get(url)
+    kept, hit = from_cache(client, url)
+    assert hit
+    for response in (fresh, kept):
+        assert "Cookie" in re.split(r",\s*", response["Vary"])
+
+
 def test_another_workers_save_reaches_this_worker_within_a_second(client, treatment, monkeypatch):
     now = [1000.0]
     monkeypatch.setattr(pagecache.time, "monotonic", lambda: now[0])
     client.get(treatment.get_absolute_url())
     # Another worker or node saved and a reviewer approved there: the rows and the shared version
-    # changed, not this process's memory (its store is left alone while the edit is signed here).
+    # changed, not what this process last read.
     Treatment.objects.filter(pk=treatment.pk).update(name="Renamed elsewhere")
     with monkeypatch.context() as elsewhere:
-        elsewhere.setattr(pagecache.store, "clear", lambda: None)
+        elsewhere.setattr(pagecache, "forget", lambda: None)
         approve(Treatment.objects.get(pk=treatment.pk))
     cache.set(pagecache.VERSION_KEY, "another-nodes-version")
     now[0] += 0.5
@@ -363,165 +391,134 @@ def test_another_workers_save_reaches_this_worker_within_a_second(client, treatm
     assert "Renamed elsewhere" in client.get(treatment.get_absolute_url()).text
 
 
+def kept_addresses():
+    return list(caches["pages"]._cache)  # locmem's own dict: the test's pages alias
+
+
 @pytest.mark.parametrize("url", ["/consultations/new/", "/consultations/privacy/", "/admin/login/"])
-def test_form_admin_and_other_pages_never_come_from_memory(client, treatment, url, database_cache):
+def test_form_admin_and_other_pages_are_never_kept(client, treatment, url):
     client.get(treatment.get_absolute_url())
     client.get(url)
-    _response, hit = from_memory(client, url)
+    _response, hit = from_cache(client, url)
     assert not hit
-    assert all(key[3] != url for key in pagecache.store.pages)
+    assert not any(key.endswith(url) for key in kept_addresses())
 
 
-def test_visitor_with_a_session_never_gets_the_page_from_memory(client, treatment, database_cache):
+@pytest.mark.parametrize("cookie", ["sessionid", "messages", "csrftoken"])
+def test_visitor_with_a_private_cookie_never_gets_a_kept_page(client, treatment, cookie):
     client.get(treatment.get_absolute_url())
-    client.cookies["sessionid"] = "anything"
-    _response, hit = from_memory(client, treatment.get_absolute_url())
+    client.cookies[cookie] = "anything"
+    _response, hit = from_cache(client, treatment.get_absolute_url())
     assert not hit
 
 
-def test_unknown_host_is_refused_even_when_the_page_is_in_memory(client, treatment, settings):
+def test_unknown_host_is_refused_even_when_the_page_is_kept(client, treatment, settings):
     settings.ALLOWED_HOSTS = ["clinic.test"]
     client.get(treatment.get_absolute_url(), HTTP_HOST="clinic.test")
     assert client.get(treatment.get_absolute_url(), HTTP_HOST="evil.test").status_code == 400
 
 
-# --- clinic.pagecache.MemoryFirst: the WSGI front, before Django parses the request ---------------
-
-
-class WsgiApp:
-    """The application as the server calls it (clinic/wsgi.py), and whether Django ran behind it."""
-
-    app = None
-
-    def __call__(self, method, url, secure=False, **headers):
-        if self.app is None:
-            # Made at the first request, after the test's settings: middleware reads them when built.
-            self.django = mock.Mock(side_effect=WSGIHandler())
-            self.app = pagecache.MemoryFirst(self.django)
-        request = RequestFactory().generic(method, url, secure=secure, headers=headers)
-        started = {}
-
-        def start_response(status, response_headers):
-            started.update(status=status, headers=response_headers)
-
-        self.django.reset_mock()
-        # As Django's test client does: the test's database connection must outlive the request.
-        request_started.disconnect(close_old_connections)
-        request_finished.disconnect(close_old_connections)
-        try:
-            with CaptureQueriesContext(connection) as queries:
-                body = b"".join(self.app(request.environ, start_response))
-        finally:
-            request_started.connect(close_old_connections)
-            request_finished.connect(close_old_connections)
-        headers = {}
-        for name, value in started["headers"]:
-            headers[name.lower()] = value
-        return int(started["status"].split()[0]), headers, body, self.django.called, len(queries)
-
-
-@pytest.fixture
-def wsgi():
-    return WsgiApp()
-
-
-def test_wsgi_front_answers_a_repeat_visit_without_django_or_the_database(wsgi, treatment, database_cache, settings):
-    settings.SECURE_HSTS_SECONDS = 3600
-    url = treatment.get_absolute_url()
-    status, fresh, body, ran_django, _ = wsgi("GET", url, secure=True, accept_encoding="")
-    assert (status, ran_django) == (200, True)
-
-    status, cached, cached_body, ran_django, queries = wsgi("GET", url, secure=True, accept_encoding="")
-    assert (status, ran_django, queries) == (200, False, 0)
-    assert cached_body == body
-    assert set(cached) == set(fresh)
-    for header in set(fresh) - {"x-request-id"}:
-        assert cached[header] == fresh[header], header
-    for header in SECURITY_HEADERS:
-        assert cached[header.lower()]
-    assert cached["x-request-id"] != fresh["x-request-id"]
-
-
-def test_wsgi_front_sends_the_encoding_revalidation_and_head_the_middleware_would(wsgi, treatment):
-    import brotli
-
-    url = treatment.get_absolute_url()
-    _, first, plain, _, _ = wsgi("GET", url, accept_encoding="")
-    _, headers, body, ran_django, _ = wsgi("GET", url, accept_encoding="gzip, deflate, br")
-    assert not ran_django
-    assert headers["content-encoding"] == "br"
-    assert brotli.decompress(body) == plain
-    assert headers["content-length"] == str(len(body))
-
-    status, headers, body, ran_django, _ = wsgi("GET", url, accept_encoding="", if_none_match=first["etag"])
-    assert (status, body, ran_django) == (304, b"", False)
-    assert "content-type" not in headers
-    assert headers["content-security-policy"] == first["content-security-policy"]
-
-    status, headers, body, ran_django, _ = wsgi("HEAD", url, accept_encoding="")
-    assert (status, body, ran_django) == (200, b"", False)
-    assert headers["content-length"] == str(len(plain))
-
-
-def test_wsgi_front_keeps_a_proxys_request_id(wsgi, treatment):
-    wsgi("GET", treatment.get_absolute_url())
-    _, headers, _, ran_django, _ = wsgi("GET", treatment.get_absolute_url(), x_request_id="proxy-id-42")
-    assert not ran_django
-    assert headers["x-request-id"] == "proxy-id-42"
-
-
-@pytest.mark.parametrize(
-    ("method", "url", "headers"),
-    [
-        ("GET", "{url}?utm=1", {}),
-        ("POST", "{url}", {}),
-        ("GET", "{url}", {"cookie": "sessionid=anything"}),
-        ("GET", "{url}", {"cookie": "messages=anything"}),
-        # Inputs the full stack has not mapped to a page yet: another language, host or scheme.
-        ("GET", "{url}", {"accept_language": "es"}),
-        ("GET", "{url}", {"cookie": "django_language=es"}),
-        ("GET", "{url}", {"x_forwarded_proto": "http", "host": "localhost:8000"}),
-    ],
-)
-def test_wsgi_front_leaves_everything_else_to_django(wsgi, treatment, method, url, headers):
-    url = url.format(url=treatment.get_absolute_url())
-    wsgi("GET", treatment.get_absolute_url())
-    *_, ran_django, _ = wsgi(method, url, **headers)
-    assert ran_django
-
-
-def test_wsgi_front_never_answers_an_unknown_host(wsgi, treatment, settings):
-    settings.ALLOWED_HOSTS = ["clinic.test"]
-    wsgi("GET", treatment.get_absolute_url(), host="clinic.test")
-    assert wsgi("GET", treatment.get_absolute_url(), host="clinic.test")[3] is False
-    status, *_, ran_django, _ = wsgi("GET", treatment.get_absolute_url(), host="evil.test")
-    assert (status, ran_django) == (400, True)
-
-
-def test_wsgi_front_drops_a_page_within_a_second_of_another_nodes_save(wsgi, treatment, monkeypatch):
-    now = [1000.0]
-    monkeypatch.setattr(pagecache.time, "monotonic", lambda: now[0])
-    wsgi("GET", treatment.get_absolute_url())
-    cache.set(pagecache.VERSION_KEY, "another-nodes-version")
-    now[0] += 0.5
-    assert wsgi("GET", treatment.get_absolute_url())[3] is False
-    now[0] += 0.5
-    assert wsgi("GET", treatment.get_absolute_url())[3] is True
-
-
-def test_wsgi_front_counts_its_answers_by_route_name(wsgi, client, treatment):
+def test_kept_pages_are_counted_by_route_name(client, treatment):
     def served():
         text = client.get("/metrics").text
         line = 'clinic_http_requests_total{method="GET",route="education:treatment_detail",status="200"}'
         return next((float(row.split()[-1]) for row in text.splitlines() if row.startswith(line)), 0.0)
 
-    wsgi("GET", treatment.get_absolute_url())
+    client.get(treatment.get_absolute_url())
     before = served()
-    assert wsgi("GET", treatment.get_absolute_url())[3] is False
+    _response, hit = from_cache(client, treatment.get_absolute_url())
+    assert hit
     assert served() == before + 1
 
 
-def test_the_shipped_application_is_the_wsgi_front():
-    from clinic.wsgi import application
+# --- The site's own address, not the Host header (issue 23, findings 5 and 6) --------------------
 
-    assert isinstance(application, pagecache.MemoryFirst)
+SITE = "https://clinic.example.com"
+# Each one passes ALLOWED_HOSTS (Django ignores case, a trailing dot and the port) and, before,
+# each was kept as a page of its own with its own host in every link.
+HOST_VARIANTS = [
+    "clinic.example.com",
+    "CLINIC.example.com",
+    "clinic.example.com.:443",
+    "localhost:9999",
+    "LOCALHOST.:9999",
+]
+
+
+@pytest.fixture
+def site(settings):
+    settings.CLINIC_SITE_URL = SITE
+    settings.ALLOWED_HOSTS = ["clinic.example.com", "localhost"]
+
+
+@pytest.mark.parametrize("url", ["/", "/treatments/", "/es/treatments/"])
+def test_host_variants_share_one_kept_page(client, treatment, site, url):
+    renders = [not from_cache(client, url, HTTP_HOST=host)[1] for host in HOST_VARIANTS]
+    assert renders == [True] + [False] * (len(HOST_VARIANTS) - 1)
+    assert len([key for key in kept_addresses() if key.endswith(url)]) == 1
+
+
+def test_a_forged_host_never_reaches_the_canonical_link(client, treatment, site):
+    forged = client.get("/treatments/", HTTP_HOST="LOCALHOST.:9999").text
+    after = client.get("/treatments/", HTTP_HOST="clinic.example.com").text
+    for html in (forged, after):
+        assert f'<link rel="canonical" href="{SITE}/treatments/">' in html
+        assert f'<meta property="og:url" content="{SITE}/treatments/">' in html
+        assert "localhost" not in html.lower()
+
+
+def test_treatment_page_links_use_the_site_url_whatever_the_host(client, treatment, site):
+    html = client.get(treatment.get_absolute_url(), HTTP_HOST="LOCALHOST.:9999").text
+    assert f'<link rel="canonical" href="{SITE}{treatment.get_absolute_url()}">' in html
+    assert "localhost" not in html.lower()
+
+
+def test_sitemap_and_robots_use_the_site_url_whatever_the_host(client, treatment, site):
+    sitemap = client.get("/sitemap.xml", HTTP_HOST="LOCALHOST.:9999").text
+    robots = client.get("/robots.txt", HTTP_HOST="LOCALHOST.:9999").text
+    assert f"<loc>{SITE}{treatment.get_absolute_url()}</loc>" in sitemap
+    assert "localhost" not in sitemap.lower()
+    assert f"Sitemap: {SITE}/sitemap.xml" in robots
+    assert "localhost" not in robots.lower()
+
+
+# --- One rule for who shares pages, and the probes ------------------------------------------------
+
+
+def test_nginx_keeps_pages_from_the_same_visitors_as_the_app():
+    from pathlib import Path
+
+    template = (Path(__file__).resolve().parent.parent / "deploy/nginx/clinic.conf.template").read_text()
+    private_visit = re.search(r"map \$http_cookie \$clinic_private_visit \{(.*?)\}", template, re.DOTALL).group(1)
+    names = re.search(r"\(([\w|]+)\)=", private_visit).group(1).split("|")
+    assert sorted(names) == sorted(pagecache.private_cookies())
+
+
+def test_readiness_probes_read_the_cache_without_writing_to_it(client):
+    backend = caches["default"]
+    client.get("/readyz")  # the first one may store the content version
+    with (
+        mock.patch.object(backend, "set", wraps=backend.set) as set_,
+        mock.patch.object(backend, "add", wraps=backend.add) as add,
+    ):
+        responses = [client.get("/readyz") for _ in range(3)]
+    assert [response.status_code for response in responses] == [200, 200, 200]
+    assert (set_.call_count, add.call_count) == (0, 0)
+
+
+def test_readiness_probe_notices_a_cache_that_drops_writes(client, monkeypatch):
+    backend = caches["default"]
+    monkeypatch.setattr(backend, "get", lambda *args, **kwargs: None)
+    response = client.get("/readyz")
+    assert (response.status_code, response.text) == (503, "cache unavailable\n")
+
+
+@pytest.mark.parametrize("url", ["/", "/treatments/", "/treatments/cachefill/"])
+def test_the_language_comes_from_the_address_not_from_accept_language(client, treatment, url):
+    english = client.get(url, headers={"accept-language": "en"})
+    caches["pages"].clear()
+    spanish_browser = client.get(url, headers={"accept-language": "es"})
+    assert spanish_browser.content == english.content
+    # So nginx keeps one copy, not one per Accept-Language a browser sends.
+    assert "Accept-Language" not in english["Vary"]
+    assert '<html lang="es">' in client.get("/es" + url, headers={"accept-language": "en"}).text

@@ -6,7 +6,8 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
-from clinic import formatting, i18n, seo
+from clinic import formatting, i18n
+from clinic.absolute import site_url
 
 register = template.Library()
 
@@ -44,6 +45,7 @@ def page_versions(context):
     return i18n.versions(request) if request is not None else []
 
 
-@register.simple_tag(takes_context=True)
-def absolute_url(context, path):
-    return seo.absolute(context["request"], path)
+@register.simple_tag
+def absolute_url(path):
+    """path on the site's own address (clinic.absolute: CLINIC_SITE_URL, never a visitor's Host header)."""
+    return site_url(path)
