@@ -8,6 +8,8 @@ from django.core.management import call_command
 from education import content
 from education.models import ContentLoad, Precaution, Section, Source, Treatment
 
+from .factories import approve
+
 pytestmark = pytest.mark.django_db
 
 
@@ -69,6 +71,9 @@ def test_a_new_treatment_is_created_from_its_files(tmp_path):
 
 
 def test_a_new_shipped_version_updates_untouched_rows_and_a_signed_page_needs_review(tmp_path, belotero):
+    approve(belotero)
+    belotero.refresh_from_db()
+    assert belotero.review_status == Treatment.ReviewStatus.REVIEWED
     copy_files(tmp_path)
     edit_file(tmp_path / "belotero.en.json", lambda d: section(d, "aftercare").update(body="New aftercare text."))
     edit_file(tmp_path / "belotero.es.json", lambda d: section(d, "aftercare").update(body="Nuevo texto de cuidados."))
@@ -78,6 +83,9 @@ def test_a_new_shipped_version_updates_untouched_rows_and_a_signed_page_needs_re
     assert (aftercare.body_en, aftercare.body_es) == ("New aftercare text.", "Nuevo texto de cuidados.")
     belotero.refresh_from_db()
     assert belotero.review_status == Treatment.ReviewStatus.NEEDS_REVIEW
+    # Patients keep the signed page until a reviewer approves the loaded text.
+    signed = next(x for x in belotero.public_page()["sections"] if x["kind"] == "aftercare")
+    assert "New aftercare text." not in signed["html"]
     assert content.load_content(tmp_path)[0].outcome == "unchanged"
 
 
