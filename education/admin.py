@@ -82,7 +82,7 @@ class ReviewInline(admin.TabularInline):
 class TreatmentAdmin(TranslationAdmin):
     list_display = ["name", "published", "review_status", "reviewed_on", "reviewer_display", "updated_at"]
     list_filter = ["published", "review_status"]
-    list_select_related = ["approved"]
+    list_select_related = ["approved__reviewer"]
     search_fields = ["name", "summary"]
     prepopulated_fields = {"slug": ["name"]}
     fieldsets = [

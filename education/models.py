@@ -525,7 +525,10 @@ class Treatment(models.Model):
         whether no named reviewer signed them yet, and the language they are asked in."""
         review = self.public_review(language)
         if review is None:
-            return True, language  # the shipped questions, in the reader's language where written
+            # The current (shipped) questions: in the reader's language once every record has its text there.
+            if language == settings.LANGUAGE_CODE or self.is_translated_into(language):
+                return True, language
+            return True, settings.LANGUAGE_CODE
         return False, review.language
 
     # --- languages -----------------------------------------------------------------------------
