@@ -616,7 +616,8 @@ class TreatmentReview(models.Model):
     attestation = models.TextField(_("attestation"), blank=True, help_text=_("What the reviewer attested to."))
     translates = models.ForeignKey(
         "self",
-        on_delete=models.PROTECT,
+        # A translation whose English approval is gone (its treatment deleted) translates nothing current.
+        on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="translations",

@@ -111,7 +111,7 @@ class Migration(migrations.Migration):
                 blank=True,
                 help_text="For a translation: the English approval it translates.",
                 null=True,
-                on_delete=django.db.models.deletion.PROTECT,
+                on_delete=django.db.models.deletion.SET_NULL,
                 related_name="translations",
                 to="education.treatmentreview",
                 verbose_name="translates",
