@@ -18,6 +18,10 @@ def load_content_after_migrate(sender, using="default", verbosity=0, stdout=None
     for result in content.load_content(using=using):
         if verbosity and stdout is not None and (verbosity > 1 or result.outcome != "unchanged"):
             stdout.write(f"  Content {result}")
+    if verbosity and stdout is not None:
+        # Said plainly where an operator looks (`make serve` runs migrate): what patients see unsigned.
+        for line in content.unsigned_report():
+            stdout.write(f"  {line}")
 
 
 class EducationConfig(AppConfig):

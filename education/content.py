@@ -191,6 +191,18 @@ def current_files(treatment, languages):
     return {language: export_treatment(treatment, language) for language in languages}
 
 
+def unsigned_report():
+    """Lines saying which published guides no named reviewer has signed (empty when all are)."""
+    waiting = [t.slug for t in Treatment.objects.public() if t.signed_approval is None]
+    if not waiting:
+        return []
+    return [
+        f"UNSIGNED: {len(waiting)} published guide(s) not signed by a named medical reviewer: {', '.join(waiting)}.",
+        "Patients see them as waiting for review (no medical text) until the clinic's reviewer approves them "
+        "in the admin (Patient education > Treatments > Review and approve).",
+    ]
+
+
 # --- loading -------------------------------------------------------------------------------------------
 
 

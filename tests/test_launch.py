@@ -301,3 +301,29 @@ def test_author_and_translator_are_credited_on_the_page(client, reviewer_ana):
 def test_requests_made_before_default_to_no_note(staff_client):
     consultation = make_request(Treatment.objects.get(slug="belotero"))
     assert not consultation.questions_unsigned and not consultation.call_in_patients_language
+
+
+def test_migrate_says_plainly_which_guides_are_unsigned(reviewer_ana):
+    import io
+
+    from education.apps import load_content_after_migrate
+
+    out = io.StringIO()
+    load_content_after_migrate(sender=None, verbosity=1, stdout=out)
+    assert "UNSIGNED: 2 published guide(s)" in out.getvalue() and "belotero" in out.getvalue()
+    for treatment in Treatment.objects.filter(slug__in=FILLER_PAGES):
+        approve(treatment, reviewer_ana)
+    out = io.StringIO()
+    load_content_after_migrate(sender=None, verbosity=1, stdout=out)
+    assert "UNSIGNED" not in out.getvalue()
+
+
+def test_a_treatment_with_a_signed_translation_can_be_deleted(reviewer_ana):
+    belotero = Treatment.objects.get(slug="belotero")
+    approve(belotero, reviewer_ana)
+    approve(belotero, reviewer_ana, language="es")
+    # Treatment.approved protects the signed version (on purpose); once cleared, the Spanish
+    # approval's link to the English one it translates does not block the delete.
+    Treatment.objects.filter(pk=belotero.pk).update(approved=None)
+    belotero.delete()
+    assert not TreatmentReview.objects.filter(treatment_id=belotero.pk).exists()
