@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.db import models, transaction
+from django.db import DatabaseError, models, transaction
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
@@ -134,12 +134,18 @@ class SiteMode(models.Model):
     def save(self, *args, **kwargs):
         self.pk = 1
         super().save(*args, **kwargs)
-        cache.set(SITE_MODE_CACHE_KEY, self.demo, None)
+        # Forget it now (read from the database until the commit), cache it after the commit: a
+        # rolled-back change must not leave its value in the shared cache.
+        cache.delete(SITE_MODE_CACHE_KEY)
+        transaction.on_commit(lambda: cache.set(SITE_MODE_CACHE_KEY, self.demo, None))
 
     @classmethod
     def is_demo(cls):
         """Read once per process cache entry: every page (and admin page) asks, for its banner."""
-        demo = cache.get(SITE_MODE_CACHE_KEY)
+        try:
+            demo = cache.get(SITE_MODE_CACHE_KEY)
+        except DatabaseError:  # the database cache's table is not there yet (before createcachetable)
+            return cls.objects.filter(pk=1, demo=True).exists()
         if demo is None:
             demo = cls.objects.filter(pk=1, demo=True).exists()
             cache.set(SITE_MODE_CACHE_KEY, demo, None)
