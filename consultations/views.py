@@ -140,12 +140,13 @@ def request_new(request):
 
 def _form_page(request, form, treatment, helper=None):
     # The questions are asked as a reviewer approved them, in the reader's language when signed there.
-    _page, questions_language, _review = treatment.public_version(get_language())
+    unsigned, questions_language = treatment.screening_status(get_language())
     context = {
         "form": form,
         "helper": helper or form.helper,
         "treatment": treatment,
         "questions_language": questions_language,
+        "questions_unsigned": unsigned,
     }
     return render(request, "consultations/request_form.html", context)
 

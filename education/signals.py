@@ -7,22 +7,50 @@ pages: this one at once, the others within a second.
 """
 
 import contextlib
+from contextvars import ContextVar
 
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.db.models import Q
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
 from clinic import pagecache
 
-from .models import Precaution, Section, SideEffect, Source, Treatment, TreatmentArea, TreatmentReview
+from .models import Precaution, Section, SideEffect, SiteMode, Source, Treatment, TreatmentArea, TreatmentReview
 
 RECORD_MODELS = (Section, TreatmentArea, SideEffect, Precaution)
-CONTENT_MODELS = (Treatment, *RECORD_MODELS, Source, TreatmentReview)
+# SiteMode: every page carries the demo banner or not.
+CONTENT_MODELS = (Treatment, *RECORD_MODELS, Source, TreatmentReview, SiteMode)
 # Saving only these is the review workflow itself, not an edit of what the page says.
 REVIEW_FIELDS = frozenset({"approved", "reviewed_on", "review_status", "updated_at"})
 
 
+# Set while the content loader writes many rows: it works the review status out once at the end.
+_batch = ContextVar("education_content_batch", default=False)
+
+
+@contextlib.contextmanager
+def batch():
+    token = _batch.set(True)
+    try:
+        yield
+    finally:
+        _batch.reset(token)
+
+
+def after_batch():
+    """Once a batch of loaded rows is committed, cached pages start a new version. The cache table
+    may not exist yet: `migrate` loads content before `createcachetable`, and nothing is cached then."""
+
+    def new_version():
+        with contextlib.suppress(DatabaseError):
+            pagecache.new_content_version()
+
+    transaction.on_commit(new_version)
+
+
 def bump_content_version(**kwargs):
+    if _batch.get():
+        return  # the loader starts one new version once its rows are committed (after_batch)
     # Now, so this process never serves the old page again, and once more after the commit:
     # a page rendered by another worker between the two saw the old rows under the new version.
     pagecache.new_content_version()
@@ -30,6 +58,8 @@ def bump_content_version(**kwargs):
 
 
 def _refresh(treatments):
+    if _batch.get():
+        return
     for treatment in treatments:
         with contextlib.suppress(Treatment.DoesNotExist):  # the treatment itself is being deleted
             treatment.refresh_review_status()
@@ -41,7 +71,7 @@ def record_changed(sender, instance, raw=False, **kwargs):
 
 
 def treatment_saved(sender, instance, raw=False, update_fields=None, **kwargs):
-    if not raw and not (update_fields and set(update_fields) <= REVIEW_FIELDS):
+    if not raw and not _batch.get() and not (update_fields and set(update_fields) <= REVIEW_FIELDS):
         instance.refresh_review_status()
 
 

@@ -67,6 +67,26 @@ def _test_settings(settings, tmp_path, monkeypatch):
     translation.activate(settings.LANGUAGE_CODE)
 
 
+@pytest.fixture(autouse=True)
+def _site_mode_read(request, _test_settings):
+    """Every page reads the demo-site flag (education.SiteMode, for its banner) once per cache, then
+    from the cache. Read it here, in tests with a database, so the query counts tests measure are
+    the pages' own, as on a running site."""
+    marker = request.node.get_closest_marker("django_db")
+    if marker is not None:
+        database = "transactional_db" if marker.kwargs.get("transaction") else "db"
+    elif "transactional_db" in request.fixturenames:
+        database = "transactional_db"
+    elif "db" in request.fixturenames:
+        database = "db"
+    else:
+        return
+    request.getfixturevalue(database)
+    from education.models import SiteMode
+
+    SiteMode.is_demo()
+
+
 @pytest.fixture
 def storage():
     """The private storage patients' photos go to, in this test's own directory."""

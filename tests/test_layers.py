@@ -52,6 +52,7 @@ LAYERS = [
             "education.signals",
             "education.translation",
             "education.checks",
+            "education.content",
         },
     ),
     (
@@ -91,6 +92,7 @@ LAYERS = [
             "clinic.asgi",
             "education.apps",
             "education.admin",
+            "education.approval",
             "education.views",
             "education.urls",
             "education.sitemaps",

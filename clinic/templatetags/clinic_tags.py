@@ -49,3 +49,17 @@ def page_versions(context):
 def absolute_url(path):
     """path on the site's own address (clinic.absolute: CLINIC_SITE_URL, never a visitor's Host header)."""
     return site_url(path)
+
+
+@register.inclusion_tag("education/partials/demo_banner.html")
+def demo_banner(admin=False):
+    """The "Demo site — invented data" banner, on every page of a demo install (SiteMode)."""
+    from django.db import DatabaseError  # noqa: PLC0415
+
+    from education.models import SiteMode  # noqa: PLC0415
+
+    try:
+        demo = SiteMode.is_demo()
+    except DatabaseError:  # an error page while the database is down: no banner rather than no page
+        demo = False
+    return {"demo": demo, "admin": admin}

@@ -14,6 +14,6 @@ def add_labeled_min_age(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("education", "0009_spanish_content")]
+    dependencies = [("education", "0010_content_as_data")]
 
     operations = [migrations.RunPython(add_labeled_min_age, migrations.RunPython.noop)]
