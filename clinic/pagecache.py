@@ -168,6 +168,12 @@ def _answer(request, page):
     return get_conditional_response(request, etag=etag, last_modified=last_modified, response=response)
 
 
+def address_key(path):
+    """The kept page's name: the canonical address (CLINIC_SITE_URL and the path, never the Host
+    header), hashed so any path fits every cache backend's key rules (length, characters)."""
+    return hashlib.sha256(site_url(path).encode()).hexdigest()
+
+
 class AnonymousPageCacheMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
@@ -178,7 +184,7 @@ class AnonymousPageCacheMiddleware:
         try:
             request.get_host()  # an unknown host gets the full stack's 400, never a kept page
             pages = caches["pages"]
-            key = f"{content_version()}:{site_url(request.path)}"
+            key = f"{content_version()}:{address_key(request.path)}"
             page = pages.get(key)
         except DisallowedHost:
             return self.get_response(request)

@@ -1,8 +1,9 @@
 from django.contrib import admin
-from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from modeltranslation.admin import TranslationAdmin, TranslationStackedInline, TranslationTabularInline
+
+from clinic.formatting import clinic_today
 
 from . import approval
 from .models import (
@@ -145,7 +146,7 @@ class TreatmentAdmin(TranslationAdmin):
         approval = treatment.signed_approval
         if approval is None or approval.next_review_on is None:
             return "–"
-        if approval.next_review_on < timezone.localdate():
+        if approval.next_review_on < clinic_today():
             return format_html('<strong class="review-overdue">{} ({})</strong>', approval.next_review_on, _("overdue"))
         return approval.next_review_on
 

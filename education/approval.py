@@ -15,9 +15,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils import timezone, translation
+from django.utils import translation
 from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
+
+from clinic.formatting import clinic_today
 
 from .models import Treatment, default_next_review, language_name
 
@@ -40,7 +42,7 @@ class ApprovalForm(forms.Form):
 
     def clean_next_review_on(self):
         value = self.cleaned_data["next_review_on"]
-        if value <= timezone.localdate():
+        if value <= clinic_today():
             raise ValidationError(_("Choose a date after today."), code="past")
         return value
 
@@ -75,7 +77,7 @@ def approve_view(model_admin, request, object_id, language):
         treatment.latest_review_in(language) if language != settings.LANGUAGE_CODE else None
     )
     statement = ATTESTATION % {"language": language_name(language)}
-    form = ApprovalForm(request.POST or None, initial={"next_review_on": default_next_review(timezone.localdate())})
+    form = ApprovalForm(request.POST or None, initial={"next_review_on": default_next_review(clinic_today())})
     if request.method == "POST" and form.is_valid():
         attestation = f"{statement} — {reviewer}"
         try:

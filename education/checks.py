@@ -6,9 +6,10 @@ the editors' draft: a draft with a help box does not help a patient reading a si
 
 import re
 
-from django.conf import settings
 from django.core.checks import Error, Warning, register
 from django.db import DatabaseError
+
+from clinic import conf
 
 
 def _database_ready(run):
@@ -83,7 +84,7 @@ def _digits(phone):
 @register(deploy=True)
 def emergency_line_is_its_own(app_configs=None, **kwargs):
     """W003: the help box's emergency line is set, and is not the office number (office hours only)."""
-    clinic = settings.CLINIC
+    clinic = conf.clinic()
     if _digits(clinic.get("EMERGENCY_PHONE")) and _digits(clinic["EMERGENCY_PHONE"]) != _digits(clinic["PHONE"]):
         return []
     return [
