@@ -11,6 +11,8 @@ from django.conf import settings
 from django.urls import reverse, translate_url
 from django.utils.translation import get_language, override
 
+from .formatting import clinic_phones
+
 
 @dataclass(frozen=True)
 class Version:
@@ -51,7 +53,8 @@ def versions(request):
 
 
 def clinic_details():
-    """settings.CLINIC with the opening hours in the active language (HOURS_ES for Spanish)."""
+    """settings.CLINIC with the opening hours in the active language (HOURS_ES for Spanish) and
+    the phone numbers as people read them ("(207) 555-0134"; PHONE_TEL for the `tel:` link)."""
     clinic = settings.CLINIC
     hours = clinic.get(f"HOURS_{(get_language() or '').upper()}") or clinic["HOURS"]
-    return {**clinic, "HOURS": hours}
+    return {**clinic, **clinic_phones(), "HOURS": hours}

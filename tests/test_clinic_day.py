@@ -70,8 +70,8 @@ def held_request(slot, **kwargs):
 
 def test_formatting_names_the_day_with_the_time_at_the_clinic():
     moment = datetime.datetime(2026, 12, 7, 16, 0, tzinfo=datetime.UTC)  # 11:00 in New York
-    assert formatting.slot_when(moment) == "Mon 7 Dec, 11:00"
-    assert formatting.when(moment) == "Mon 7 Dec 2026, 11:00"
+    assert formatting.slot_when(moment) == "Mon, Dec 7, 11:00 AM"
+    assert formatting.when(moment) == "Mon, Dec 7, 2026, 11:00 AM"
     assert formatting.time_zone_name() == "Eastern Time (America/New_York)"
 
 
@@ -88,7 +88,9 @@ def test_form_time_options_name_their_day_and_the_clinic_time_zone(client, treat
     assert f'<option value="{first.key}">{formatting.slot_when(first.start)}</option>' in html
     # Not a bare "10:20": every option starts with its weekday.
     options = re.findall(r'<option value="\d+\|[^"]+">([^<]+)</option>', html)
-    assert options and all(re.match(r"^[A-Z][a-z]{2} \d{1,2} [A-Z][a-z]{2}, \d\d:\d\d", text) for text in options)
+    assert options and all(
+        re.match(r"^[A-Z][a-z]{2}, [A-Z][a-z]{2} \d{1,2}, \d{1,2}:\d\d [AP]M$", text) for text in options
+    )
     assert "Eastern Time (America/New_York)" in html
     assert 'aria-describedby="id_preferred_time_helptext"' in html
 
