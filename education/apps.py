@@ -1,5 +1,22 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
+
+
+def load_content_after_migrate(sender, using="default", verbosity=0, stdout=None, plan=None, **kwargs):
+    """post_migrate handler: the shipped guides (education/content/) follow every `migrate` and
+    `flush`, so a fresh install, and every test database, has its pages without a data migration."""
+    from django.db import connections
+    from django.db.migrations.executor import MigrationExecutor
+
+    from . import content
+
+    executor = MigrationExecutor(connections[using])
+    if executor.migration_plan(executor.loader.graph.leaf_nodes()):
+        return  # migrated to an earlier state on purpose: the models do not match the tables
+    for result in content.load_content(using=using):
+        if verbosity and stdout is not None and (verbosity > 1 or result.outcome != "unchanged"):
+            stdout.write(f"  Content {result}")
 
 
 class EducationConfig(AppConfig):
@@ -9,3 +26,6 @@ class EducationConfig(AppConfig):
 
     def ready(self):
         from . import checks, signals  # noqa: F401  (deploy check; cache and review status on saves)
+
+        # After auth's and consultations' handlers (apps run in INSTALLED_APPS order; see settings).
+        post_migrate.connect(load_content_after_migrate, sender=self, dispatch_uid="education.load_content")

@@ -543,6 +543,35 @@ def _signed_screening(pk, fingerprint, approved_at):
     return content.get("screening")
 
 
+def CONTENT_KEY():  # noqa: N802 (a field factory, read like a field class)
+    # The record's name in the shipped content files (education/content/), so a later load finds
+    # the row to update. Empty for rows editors add in the admin: the loader never touches those.
+    return models.SlugField(_("content key"), max_length=60, blank=True, editable=False)
+
+
+class ContentLoad(models.Model):
+    """What the content loader last wrote for one treatment (education/content.py).
+
+    ``loaded_digest`` is a digest of the treatment's rows just after that load: while the rows
+    still match it nobody edited them, and a newer shipped version may replace them. Once an
+    editor has changed them, a newer shipped version is not applied over their text: its digest
+    waits in ``pending_digest`` and `check` reports it (education.W005).
+    """
+
+    slug = models.SlugField(_("treatment slug"), max_length=120, unique=True)
+    file_digest = models.CharField(_("shipped version loaded"), max_length=64)
+    loaded_digest = models.CharField(_("rows as loaded"), max_length=64)
+    pending_digest = models.CharField(_("shipped version not applied"), max_length=64, blank=True)
+    loaded_at = models.DateTimeField(_("loaded at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("content load")
+        verbose_name_plural = _("content loads")
+
+    def __str__(self):
+        return self.slug
+
+
 class Citable(models.Model):
     """Fields shared by every record that carries its own sources."""
 
@@ -612,6 +641,7 @@ class TreatmentArea(Citable):
         _("product"), max_length=120, blank=True, help_text=_("The product the status applies to.")
     )
     status = models.CharField(_("regulatory status"), max_length=20, choices=Status.choices)
+    key = CONTENT_KEY()
 
     class Meta(Citable.Meta):
         verbose_name = _("treatment area")
@@ -645,6 +675,7 @@ class SideEffect(Citable):
     description = models.TextField(_("description"), blank=True)
     frequency = models.CharField(_("how common"), max_length=10, choices=Frequency.choices)
     duration = models.CharField(_("how long it usually lasts"), max_length=120, blank=True)
+    key = CONTENT_KEY()
 
     class Meta(Citable.Meta):
         verbose_name = _("side effect")
@@ -684,6 +715,7 @@ class Precaution(Citable):
             "Leave empty when the form already asks it (age, pregnancy)."
         ),
     )
+    key = CONTENT_KEY()
 
     class Meta(Citable.Meta):
         verbose_name = _("contraindication or precaution")

@@ -12,6 +12,7 @@ renders them afresh.
 
 import contextlib
 import secrets
+from contextvars import ContextVar
 
 from django.core.cache import cache
 from django.db import transaction
@@ -27,6 +28,19 @@ RECORD_MODELS = (Section, TreatmentArea, SideEffect, Precaution)
 CONTENT_MODELS = (Treatment, *RECORD_MODELS, Source, TreatmentReview)
 # Saving only these is the review workflow itself, not an edit of what the page says.
 REVIEW_FIELDS = frozenset({"approved", "reviewed_on", "review_status", "updated_at"})
+
+
+# Set while the content loader writes many rows: it works the review status out once at the end.
+_batch = ContextVar("education_content_batch", default=False)
+
+
+@contextlib.contextmanager
+def batch():
+    token = _batch.set(True)
+    try:
+        yield
+    finally:
+        _batch.reset(token)
 
 
 def content_version():
@@ -46,6 +60,8 @@ def bump_content_version(**kwargs):
 
 
 def _refresh(treatments):
+    if _batch.get():
+        return
     for treatment in treatments:
         with contextlib.suppress(Treatment.DoesNotExist):  # the treatment itself is being deleted
             treatment.refresh_review_status()
@@ -57,7 +73,7 @@ def record_changed(sender, instance, raw=False, **kwargs):
 
 
 def treatment_saved(sender, instance, raw=False, update_fields=None, **kwargs):
-    if not raw and not (update_fields and set(update_fields) <= REVIEW_FIELDS):
+    if not raw and not _batch.get() and not (update_fields and set(update_fields) <= REVIEW_FIELDS):
         instance.refresh_review_status()
 
 

@@ -27,7 +27,10 @@ LAYERS = [
             "clinic.seo",
         },
     ),
-    ("education models", {"education", "education.rendering", "education.models", "education.signals"}),
+    (
+        "education models",
+        {"education", "education.rendering", "education.models", "education.signals", "education.content"},
+    ),
     ("consultations models and permissions", {"consultations", "consultations.models", "consultations.permissions"}),
     (
         "pure helpers",

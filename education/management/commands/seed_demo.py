@@ -14,6 +14,7 @@ from django.utils import timezone
 from consultations import availability
 from consultations.intake import record_screening, screening_flags, worst_kind
 from consultations.models import ClosedDay, ConsultationRequest, PrivacyNotice, Provider, WorkingHours, age_on
+from education.content import load_content
 from education.models import Reviewer, Treatment
 
 DEMO_PROVIDER_USERNAME = "demo-provider"
@@ -152,10 +153,13 @@ def seed_demo_requests(provider):
 
 
 class Command(BaseCommand):
-    help = "Load demo data (content ships in migrations; this adds demo staff data). Idempotent."
+    help = "Load demo data (the shipped guides, then demo staff data). Idempotent."
 
     @transaction.atomic
     def handle(self, *args, **options):
+        for result in load_content():
+            if result.outcome != "unchanged":
+                self.stdout.write(f"Content {result}")
         signed = seed_demo_review()
         published = Treatment.objects.published().count()
         closed = seed_closed_days()
