@@ -497,4 +497,4 @@ def test_shipped_guide_reads_in_spanish_once_its_spanish_version_is_signed(clien
     cache.clear()
     html = client.get("/es/treatments/belotero/").content.decode()
     assert 'id="language-notice"' not in html
-    assert "Busque ayuda enseguida" in html and "Relleno que tapa un vaso sanguíneo" in html
+    assert "Busque ayuda de inmediato" in html and "Relleno que tapa un vaso sanguíneo" in html
