@@ -38,7 +38,8 @@ def treatment_page(request, treatment, page, review=None):
     """page: the page data the visitor sees (education.Treatment.page), review: its approval
     (by default the English one). Call with the page's own language active."""
     url = absolute(request, treatment.get_absolute_url())
-    review = review if review is not None else treatment.approved
+    # Only a named reviewer's signature is ever published as reviewedBy (education.Treatment.signed_approval).
+    review = review if review is not None else treatment.signed_approval
     return {
         "@context": "https://schema.org",
         "@type": "MedicalWebPage",

@@ -289,7 +289,7 @@ def _write(treatment, files):
     """Make the rows say what the files say (rows are matched by key; keyed rows not shipped go).
 
     The review status is worked out once at the end (``signals.batch``): one fingerprint, not one
-    per row. Queryset updates send no signal: the cached pages get a new version here."""
+    per row; the cached pages get one new version after the commit."""
     english = files[default_language()]
     translations = {language: data for language, data in files.items() if language != default_language()}
 
@@ -348,11 +348,10 @@ def _write(treatment, files):
         for key, record in existing.items():
             if key not in shipped_keys:
                 record.delete()
-    # Published as shipped, once a reviewer signed it (the database refuses an unsigned public page).
-    treatment.refresh_from_db()
-    if info.get("published") and not treatment.published and treatment.approved_id:
+    # Published as shipped: a page no named reviewer signed shows as waiting for review.
+    if info.get("published") and not treatment.published:
         Treatment.objects.filter(pk=treatment.pk).update(published=True)
     treatment.refresh_from_db()
     treatment.refresh_review_status()
-    signals.bump_content_version()
+    signals.after_batch()
     return treatment

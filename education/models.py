@@ -13,6 +13,7 @@ import re
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.urls import reverse
@@ -110,6 +111,54 @@ class Source(models.Model):
             )
 
 
+SITE_MODE_CACHE_KEY = "education:site-demo"
+
+
+class SiteMode(models.Model):
+    """Whether this install is a demo (invented data): one row, set by `seed_demo`.
+
+    In the database rather than an environment variable, so it cannot drift from the data it
+    describes: the install that holds the demo reviewer and the invented requests says so on every
+    page, and only there does a demo reviewer's signature count (education.E001).
+    """
+
+    demo = models.BooleanField(_("demo site (invented data)"), default=False)
+
+    class Meta:
+        verbose_name = _("site mode")
+        verbose_name_plural = _("site mode")
+
+    def __str__(self):
+        return str(_("Demo site")) if self.demo else str(_("Clinic site"))
+
+    def save(self, *args, **kwargs):
+        self.pk = 1
+        super().save(*args, **kwargs)
+        cache.set(SITE_MODE_CACHE_KEY, self.demo, None)
+
+    @classmethod
+    def is_demo(cls):
+        """Read once per process cache entry: every page (and admin page) asks, for its banner."""
+        demo = cache.get(SITE_MODE_CACHE_KEY)
+        if demo is None:
+            demo = cls.objects.filter(pk=1, demo=True).exists()
+            cache.set(SITE_MODE_CACHE_KEY, demo, None)
+        return demo
+
+    @classmethod
+    def set_demo(cls, demo=True):
+        cls(pk=1, demo=demo).save()
+
+
+def signed_reviews():
+    """Approvals that count as signed for the public: by a named reviewer (not a role typed into a
+    migration), and by a demo reviewer only on a demo site."""
+    signed = models.Q(reviewer__isnull=False)
+    if not SiteMode.is_demo():
+        signed &= models.Q(reviewer__demo=False)
+    return signed
+
+
 class Reviewer(models.Model):
     """A person who signs the medical content: a named clinician with credentials and a staff login."""
 
@@ -126,6 +175,12 @@ class Reviewer(models.Model):
     credentials = models.CharField(
         _("credentials"), max_length=160, help_text=_("e.g. MD, board-certified dermatologist")
     )
+    demo = models.BooleanField(
+        _("demo reviewer"),
+        default=False,
+        editable=False,
+        help_text=_("An invented reviewer made by seed_demo: their approvals count only on a demo site."),
+    )
 
     class Meta:
         ordering = ["name"]
@@ -141,8 +196,9 @@ class TreatmentQuerySet(models.QuerySet):
         return self.filter(published=True)
 
     def public(self):
-        """Published treatments with the version a reviewer approved: what the public sees."""
-        return self.published().select_related("approved")
+        """Published treatments with the version a reviewer approved: what the public sees.
+        A published page nobody signed yet is listed too: it shows as waiting for review."""
+        return self.published().select_related("approved__reviewer")
 
     def for_form(self):
         """Published treatments for the consultation form: their approval without the signed page,
@@ -154,7 +210,12 @@ class TreatmentQuerySet(models.QuerySet):
         return self.annotate(
             **{
                 f"signed_{code}": models.Exists(
-                    TreatmentReview.objects.filter(treatment=models.OuterRef("pk"), language=code)
+                    TreatmentReview.objects.filter(
+                        signed_reviews(),
+                        treatment=models.OuterRef("pk"),
+                        language=code,
+                        translates=models.OuterRef("approved"),
+                    )
                 )
                 for code, _name in settings.LANGUAGES
                 if code != settings.LANGUAGE_CODE
@@ -163,11 +224,16 @@ class TreatmentQuerySet(models.QuerySet):
 
     def with_reviews_in(self, language):
         """Each treatment's approvals in `language`, newest first (``Treatment.review_in``), in one query."""
-        reviews = TreatmentReview.objects.filter(language=language).order_by("-approved_at", "-pk")
+        reviews = TreatmentReview.objects.filter(signed_reviews(), language=language).order_by("-approved_at", "-pk")
         return self.prefetch_related(models.Prefetch("reviews", queryset=reviews, to_attr="_reviews_in_language"))
 
     def needs_review(self):
         return self.filter(review_status=Treatment.ReviewStatus.NEEDS_REVIEW)
+
+    def review_overdue(self, today=None):
+        """Published pages whose signed version is past its next-review date."""
+        today = today or timezone.localdate()
+        return self.published().filter(approved__next_review_on__lt=today)
 
     def with_content(self):
         """Everything the detail page shows, in a fixed number of queries."""
@@ -182,7 +248,7 @@ class TreatmentQuerySet(models.QuerySet):
     def visible_to(self, user):
         """Staff preview drafts; everyone else sees published treatments only."""
         if user.is_authenticated and user.is_staff:
-            return self.select_related("approved")
+            return self.select_related("approved__reviewer")
         return self.public()
 
 
@@ -232,6 +298,15 @@ class Treatment(models.Model):
         related_name="+",
         verbose_name=_("approved version"),
     )
+    author = models.CharField(
+        _("written by"), max_length=160, blank=True, help_text=_("Who wrote the page, as patients should read it.")
+    )
+    translator = models.CharField(
+        _("translated by"),
+        max_length=160,
+        blank=True,
+        help_text=_("Who translated it, for each language other than English."),
+    )
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     objects = TreatmentQuerySet.as_manager()
@@ -241,26 +316,12 @@ class Treatment(models.Model):
         verbose_name = _("treatment")
         verbose_name_plural = _("treatments")
         permissions = [("approve_treatment", _("Can approve medical content as a reviewer"))]
-        constraints = [
-            models.CheckConstraint(
-                condition=models.Q(published=False) | models.Q(reviewed_on__isnull=False, approved__isnull=False),
-                name="published_treatment_has_review",
-                violation_error_message=_("A treatment cannot be published before a medical reviewer approves it."),
-            ),
-        ]
 
     def __str__(self):
         return self.name
 
     def get_absolute_url(self):
         return reverse("education:treatment_detail", kwargs={"slug": self.slug})
-
-    def clean(self):
-        if self.published and not self.approved_id:
-            raise ValidationError(
-                {"published": _("A treatment cannot be published before a medical reviewer approves it.")},
-                code="review_required",
-            )
 
     # --- content -----------------------------------------------------------------------------
 
@@ -305,6 +366,9 @@ class Treatment(models.Model):
         return {
             "name": self.name,
             "summary": self.summary,
+            # Credits: who wrote it, and who translated it when this is not the original language.
+            "author": self.author,
+            "translator": self.translator if translation.get_language() != settings.LANGUAGE_CODE else "",
             "sections": sections,
             "references": references,
             "screening": screening,
@@ -345,8 +409,18 @@ class Treatment(models.Model):
         return Treatment.objects.with_content().get(pk=self.pk).page()
 
     def public_page(self):
-        """What the public sees: the approved snapshot (None if nothing was ever approved)."""
-        return self.approved.content if self.approved_id else None
+        """What the public sees: the signed snapshot (None while no named reviewer approved it)."""
+        approval = self.signed_approval
+        return approval.content if approval else None
+
+    def waiting_help_section(self):
+        """The shipped "Get help at once" text, for a page still waiting for its first signature:
+        emergency advice is not withheld, and the page says it is not yet reviewed."""
+        section = self.sections.filter(kind=Section.Kind.GET_HELP).first()
+        if section is None:
+            return None
+        return {"kind": section.kind, "anchor": section.anchor, "heading": str(section.heading),
+                "html": str(section.html), "citations": []}  # fmt: skip
 
     def screening_precautions(self):
         """The precautions the intake form asks about, as a reviewer approved them.
@@ -374,16 +448,6 @@ class Treatment(models.Model):
             asked.append(precaution)
         return asked
 
-    @property
-    def public_summary(self):
-        page = self.public_page()
-        return page["summary"] if page else self.summary
-
-    @property
-    def public_name(self):
-        page = self.public_page()
-        return page["name"] if page else self.name
-
     # --- review workflow -----------------------------------------------------------------------
 
     def refresh_review_status(self):
@@ -398,7 +462,7 @@ class Treatment(models.Model):
         return status
 
     @transaction.atomic
-    def approve(self, *, by, language=settings.LANGUAGE_CODE):
+    def approve(self, *, by, language=settings.LANGUAGE_CODE, attestation="", next_review_on=None):
         """A reviewer signs the current content in `language`: it becomes that language's public page,
         dated today. Each language is reviewed on its own; a translation is signed only when complete."""
         reviewer = getattr(by, "medical_reviewer", None)
@@ -412,36 +476,57 @@ class Treatment(models.Model):
             )
         today = timezone.localdate()
         content, fingerprint = self.current_content(language)
+        signed = {
+            "treatment": self,
+            "reviewer": reviewer,
+            "reviewer_name": reviewer.name,
+            "reviewer_credentials": reviewer.credentials,
+            "reviewed_on": today,
+            "next_review_on": next_review_on or default_next_review(today),
+            "attestation": attestation,
+            "content": content,
+            "fingerprint": fingerprint,
+        }
         if language != settings.LANGUAGE_CODE:
-            review = TreatmentReview.objects.create(
-                treatment=self,
-                language=language,
-                reviewer=reviewer,
-                reviewer_name=reviewer.name,
-                reviewer_credentials=reviewer.credentials,
-                reviewed_on=today,
-                content=content,
-                fingerprint=fingerprint,
-            )
+            english = self.signed_approval
+            if english is None:
+                raise ValidationError(
+                    _("Approve the English page first: a translation is signed against the English version."),
+                    code="english_unsigned",
+                )
+            # The English version this translates: a later English approval makes it out of date.
+            review = TreatmentReview.objects.create(language=language, translates=english, **signed)
             self.save(update_fields=["updated_at"])  # a new version of the page: new cache entries
             return review
-        review = TreatmentReview.objects.create(
-            treatment=self,
-            reviewer=reviewer,
-            reviewer_name=reviewer.name,
-            reviewer_credentials=reviewer.credentials,
-            reviewed_on=today,
-            content=content,
-            fingerprint=fingerprint,
-        )
+        review = TreatmentReview.objects.create(**signed)
         self.approved, self.reviewed_on, self.review_status = review, today, self.ReviewStatus.REVIEWED
         self.save(update_fields=["approved", "reviewed_on", "review_status", "updated_at"])
         return review
 
     @property
+    def signed_approval(self):
+        """The English approval the public sees: by a named reviewer (a demo one only on a demo
+        site). None before that: the page then shows as waiting for review."""
+        approval = self.approved if self.approved_id else None
+        if approval is None or approval.reviewer_id is None:
+            return None  # a role typed into an old migration, not a person who signed
+        if approval.reviewer.demo and not SiteMode.is_demo():
+            return None
+        return approval
+
+    @property
     def reviewer(self):
         """Who signed the version the public sees, as a byline."""
-        return self.approved.byline if self.approved_id else ""
+        approval = self.signed_approval
+        return approval.byline if approval else ""
+
+    def screening_status(self, language):
+        """(unsigned, questions' language) of the questions the form asks a reader of `language`:
+        whether no named reviewer signed them yet, and the language they are asked in."""
+        review = self.public_review(language)
+        if review is None:
+            return True, language  # the shipped questions, in the reader's language where written
+        return False, review.language
 
     # --- languages -----------------------------------------------------------------------------
     # Content is translated field by field (education/translation.py) and reviewed language by
@@ -458,18 +543,27 @@ class Treatment(models.Model):
                 records.extend(record.sources.all())
         return all(translated_in(record, language) for record in records)
 
-    def review_in(self, language):
-        """The approval the public sees in `language`, or None."""
+    def latest_review_in(self, language):
+        """The newest signed approval in `language` (current or not), or None."""
         if language == settings.LANGUAGE_CODE:
-            return self.approved if self.approved_id else None
+            return self.signed_approval
         if hasattr(self, "_reviews_in_language"):  # TreatmentQuerySet.with_reviews_in()
             return next((r for r in self._reviews_in_language if r.language == language), None)
-        return self.reviews.filter(language=language).order_by("-approved_at", "-pk").first()
+        return self.reviews.filter(signed_reviews(), language=language).order_by("-approved_at", "-pk").first()
+
+    def review_in(self, language):
+        """The approval the public sees in `language`, or None. A translation counts only while it
+        translates the English version the public sees: an approved English change sends it back."""
+        review = self.latest_review_in(language)
+        if review is None or language == settings.LANGUAGE_CODE:
+            return review
+        english = self.signed_approval
+        return review if english is not None and review.translates_id == english.pk else None
 
     def public_review(self, language):
-        """The approval the public sees in `language` (else the approved English page's), or None."""
+        """The approval the public sees in `language` (else the signed English page's), or None."""
         review = self.review_in(language) if language != settings.LANGUAGE_CODE else None
-        return review if review is not None else (self.approved if self.approved_id else None)
+        return review if review is not None else self.signed_approval
 
     def public_version(self, language):
         """(page, its language, its approval): the reader's language when a reviewer signed it there,
@@ -477,12 +571,13 @@ class Treatment(models.Model):
         review = self.public_review(language)
         if review is None:
             return None, settings.LANGUAGE_CODE, None
-        # The approved English page when `language` has no approval of its own.
-        shown = settings.LANGUAGE_CODE if review.pk == self.approved_id else language
+        # The signed English page when `language` has no current approval of its own.
+        shown = review.language
         return review.content, shown, review
 
     def translation_status(self, language):
-        """Whether the current `language` text is what a reviewer signed there."""
+        """Whether the current `language` text is what a reviewer signed there, as a translation of
+        the English version the public sees."""
         review = self.review_in(language)
         if review is not None and review.fingerprint == self.current_content(language)[1]:
             return self.ReviewStatus.REVIEWED
@@ -512,6 +607,19 @@ class TreatmentReview(models.Model):
     reviewer_credentials = models.CharField(_("reviewer credentials"), max_length=160, blank=True)
     reviewed_on = models.DateField(_("medically reviewed on"))
     approved_at = models.DateTimeField(_("approved at"), default=timezone.now)
+    next_review_on = models.DateField(
+        _("next review due"), null=True, blank=True, help_text=_("By default 12 months after the approval.")
+    )
+    attestation = models.TextField(_("attestation"), blank=True, help_text=_("What the reviewer attested to."))
+    translates = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="translations",
+        verbose_name=_("translates"),
+        help_text=_("For a translation: the English approval it translates."),
+    )
     content = models.JSONField(_("approved content"), editable=False)
     fingerprint = models.CharField(
         _("fingerprint"), max_length=64, blank=True, editable=False, help_text=_("Digest of the records approved.")
@@ -533,6 +641,14 @@ class TreatmentReview(models.Model):
     def screening(self):
         """The screening questions as signed ([{id, kind, description, question}, …]), or None."""
         return _signed_screening(self.pk, self.fingerprint, self.approved_at)
+
+
+def default_next_review(reviewed_on):
+    """A year after the review (28 February for a review on 29 February)."""
+    try:
+        return reviewed_on.replace(year=reviewed_on.year + 1)
+    except ValueError:
+        return reviewed_on.replace(year=reviewed_on.year + 1, day=28)
 
 
 @functools.lru_cache(maxsize=256)

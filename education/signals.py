@@ -15,17 +15,18 @@ import secrets
 from contextvars import ContextVar
 
 from django.core.cache import cache
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.db.models import Q
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
 from clinic import pagecache
 from clinic.pagecache import VERSION_KEY
 
-from .models import Precaution, Section, SideEffect, Source, Treatment, TreatmentArea, TreatmentReview
+from .models import Precaution, Section, SideEffect, SiteMode, Source, Treatment, TreatmentArea, TreatmentReview
 
 RECORD_MODELS = (Section, TreatmentArea, SideEffect, Precaution)
-CONTENT_MODELS = (Treatment, *RECORD_MODELS, Source, TreatmentReview)
+# SiteMode: every page carries the demo banner or not.
+CONTENT_MODELS = (Treatment, *RECORD_MODELS, Source, TreatmentReview, SiteMode)
 # Saving only these is the review workflow itself, not an edit of what the page says.
 REVIEW_FIELDS = frozenset({"approved", "reviewed_on", "review_status", "updated_at"})
 
@@ -43,6 +44,17 @@ def batch():
         _batch.reset(token)
 
 
+def after_batch():
+    """Once a batch of loaded rows is committed, cached pages start a new version. The cache table
+    may not exist yet: `migrate` loads content before `createcachetable`, and nothing is cached then."""
+
+    def new_version():
+        with contextlib.suppress(DatabaseError):
+            _new_version()
+
+    transaction.on_commit(new_version)
+
+
 def content_version():
     # A random token rather than a counter: two workers bumping at once both end on a new version.
     return cache.get_or_set(VERSION_KEY, secrets.token_hex(4), timeout=None)
@@ -53,6 +65,8 @@ def _new_version():
 
 
 def bump_content_version(**kwargs):
+    if _batch.get():
+        return  # the loader starts one new version once its rows are committed (after_batch)
     # Now, so this process never serves the old page again, and once more after the commit:
     # a page rendered by another worker between the two saw the old rows under the new version.
     _new_version()

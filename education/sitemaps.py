@@ -28,7 +28,10 @@ class TreatmentSitemap(LanguageSitemap):
 
     def items(self):
         return (
-            Treatment.objects.published().select_related("approved").defer("approved__content").with_signed_languages()
+            Treatment.objects.published()
+            .select_related("approved__reviewer")
+            .defer("approved__content")
+            .with_signed_languages()
         )
 
     def get_languages_for_item(self, treatment):
@@ -40,8 +43,10 @@ class TreatmentSitemap(LanguageSitemap):
         ]
 
     def lastmod(self, treatment):
-        # What the public sees changes when a reviewer approves, not when an editor saves.
-        return treatment.approved.approved_at
+        # What the public sees changes when a reviewer approves, not when an editor saves; a page
+        # waiting for its first signature has no review date to give.
+        approval = treatment.signed_approval
+        return approval.approved_at if approval else None
 
 
 sitemaps = {"pages": StaticSitemap, "treatments": TreatmentSitemap}

@@ -101,7 +101,11 @@ def _cards():
     treatments = list(treatments)
     for treatment in treatments:
         page, treatment.shown_language, _review = treatment.public_version(language)
-        treatment.card = page or {"name": treatment.name, "summary": treatment.summary}
+        if page is None:
+            # Nobody signed it yet: its name (in the reader's language), no medical summary.
+            treatment.shown_language = language
+            page = {"name": treatment.name, "summary": "", "waiting": True}
+        treatment.card = page
     return treatments
 
 
@@ -123,15 +127,21 @@ def treatment_detail(request, slug):
     preview = request.user.is_staff
     reader_language = get_language()
     if preview:
-        page, content_language, review = treatment.page_for_preview(), reader_language, treatment.approved
+        page, content_language, review = treatment.page_for_preview(), reader_language, treatment.signed_approval
     else:
         page, content_language, review = treatment.public_version(reader_language)
     # Schema.org data and the canonical address in the page's own language; the site around it,
     # and the consultation link, stay in the reader's.
     with override(content_language):
-        jsonld = seo.treatment_page(request, treatment, page, review)
         canonical = seo.absolute(request, treatment.get_absolute_url())
+        # Waiting for the clinic's clinician: no medical page data, no reviewer, for anyone.
+        jsonld = seo.clinic_page(request) if page is None else seo.treatment_page(request, treatment, page, review)
+    waiting = page is None
+    if waiting:
+        page = {"name": treatment.name, "summary": "", "sections": [], "references": []}
     context = {
+        "waiting": waiting,
+        "help_section": treatment.waiting_help_section() if waiting else None,
         "treatment": treatment,
         "page": page,
         "preview": preview,

@@ -4,7 +4,6 @@ Covers issue 15: emergencies first, allergy, contraindications as labeled, evide
 sources of record, no sentence the audit flagged, the review workflow, one place per fact.
 """
 
-import datetime
 import re
 
 import pytest
@@ -295,12 +294,12 @@ def test_belotero_follows_the_labeling_not_the_marketing_article():
 # --- 6. Review workflow ------------------------------------------------------------------------
 
 
-def test_shipped_corrections_wait_for_a_reviewer_and_keep_the_old_review_date():
-    # Migration 0007 changed the content: nobody has signed it yet.
+def test_shipped_content_waits_for_the_clinics_reviewer():
+    # The loader ships the content; nobody has signed it: no approval at all, not even a typed-in role.
     for treatment in Treatment.objects.filter(slug__in=FILLER_PAGES):
+        assert treatment.published
         assert treatment.review_status == Treatment.ReviewStatus.NEEDS_REVIEW
-        assert treatment.reviewed_on == datetime.date(2026, 11, 25)
-        assert treatment.approved.reviewer is None  # the old sign-off named a role, not a person
+        assert treatment.approved is None and treatment.reviewed_on is None
 
 
 def _edit(treatment, what):
@@ -460,11 +459,29 @@ def test_screening_flag_carries_the_approved_wording(signed):
     assert flag.reason == approved_text
 
 
-def test_deploy_check_warns_about_a_published_page_without_a_help_box(signed):
+def test_deploy_check_warns_about_a_public_page_without_a_help_box(signed, reviewer):
     from education.checks import published_pages_have_a_help_box
 
     assert published_pages_have_a_help_box() == []
     Section.objects.filter(treatment__slug="belotero", kind=Section.Kind.GET_HELP).delete()
+    # Patients still see the signed page, which has the box: the draft is not what they read.
+    assert published_pages_have_a_help_box() == []
+    approve(Treatment.objects.get(slug="belotero"), reviewer)
+    assert [w.id for w in published_pages_have_a_help_box()] == ["education.W002"]
+
+
+def test_help_box_check_looks_at_the_signed_page_not_the_draft(signed):
+    """A draft with a help box does not help patients reading a signed page without one."""
+    from education.checks import published_pages_have_a_help_box
+
+    belotero = Treatment.objects.get(slug="belotero")
+    approval = belotero.approved
+    approval.content = {
+        **approval.content,
+        "sections": [s for s in approval.content["sections"] if s["kind"] != "get_help"],
+    }
+    approval.save()
+    assert belotero.sections.filter(kind=Section.Kind.GET_HELP).exists()
     assert [w.id for w in published_pages_have_a_help_box()] == ["education.W002"]
 
 

@@ -53,3 +53,17 @@ def page_versions(context):
 @register.simple_tag(takes_context=True)
 def absolute_url(context, path):
     return seo.absolute(context["request"], path)
+
+
+@register.inclusion_tag("education/partials/demo_banner.html")
+def demo_banner(admin=False):
+    """The "Demo site — invented data" banner, on every page of a demo install (SiteMode)."""
+    from django.db import DatabaseError  # noqa: PLC0415
+
+    from education.models import SiteMode  # noqa: PLC0415
+
+    try:
+        demo = SiteMode.is_demo()
+    except DatabaseError:  # an error page while the database is down: no banner rather than no page
+        demo = False
+    return {"demo": demo, "admin": admin}

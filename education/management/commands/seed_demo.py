@@ -15,7 +15,7 @@ from consultations import availability
 from consultations.intake import record_screening, screening_flags, worst_kind
 from consultations.models import ClosedDay, ConsultationRequest, PrivacyNotice, Provider, WorkingHours, age_on
 from education.content import load_content
-from education.models import Reviewer, Treatment
+from education.models import Reviewer, SiteMode, Treatment
 
 DEMO_PROVIDER_USERNAME = "demo-provider"
 DEMO_REVIEWER_USERNAME = "demo-reviewer"
@@ -80,10 +80,12 @@ def seed_demo_provider():
 
 
 def seed_demo_review():
-    """A demo medical reviewer signs content waiting for review, so a local demo shows the current pages.
+    """A demo medical reviewer signs content waiting for review, in every language, so a local demo
+    shows the current pages (the Spanish ones at /es/ too).
 
-    Only for `make run`: a real clinic names its own reviewer, and `check --deploy` (education.E001)
-    refuses pages signed by nobody. The name says "demo" on every page it signs.
+    Only for `make run`: the install is marked a demo site (a banner on every page), and outside a
+    demo site a demo reviewer's signature counts for nothing (the pages show as waiting for review,
+    and `check --deploy` reports them: education.E001). The name says "demo" on every page it signs.
     """
     from django.contrib.auth.models import Permission
 
@@ -94,12 +96,23 @@ def seed_demo_review():
         user.set_unusable_password()
         user.save(update_fields=["password"])
     user.user_permissions.add(Permission.objects.get(codename="approve_treatment"))
-    Reviewer.objects.get_or_create(user=user, defaults={"name": "Demo Reviewer", "credentials": "MD (demo data)"})
+    reviewer, _created = Reviewer.objects.get_or_create(
+        user=user, defaults={"name": "Demo Reviewer", "credentials": "MD (demo data)", "demo": True}
+    )
+    if not reviewer.demo:
+        Reviewer.objects.filter(pk=reviewer.pk).update(demo=True)
     user = get_user_model().objects.get(pk=user.pk)  # permissions are cached per object
+    attestation = "Demo data: signed by seed_demo, not by a clinician."
     signed = 0
-    for treatment in Treatment.objects.needs_review().filter(published=True):
-        treatment.approve(by=user)
-        signed += 1
+    for treatment in Treatment.objects.published():
+        if treatment.review_status == Treatment.ReviewStatus.NEEDS_REVIEW or treatment.signed_approval is None:
+            treatment.approve(by=user, attestation=attestation)
+            signed += 1
+        for language in (code for code, _name in settings.LANGUAGES if code != settings.LANGUAGE_CODE):
+            if treatment.is_translated_into(language) and (
+                treatment.translation_status(language) == Treatment.ReviewStatus.NEEDS_REVIEW
+            ):
+                treatment.approve(by=user, language=language, attestation=attestation)
     return signed
 
 
@@ -160,6 +173,8 @@ class Command(BaseCommand):
         for result in load_content():
             if result.outcome != "unchanged":
                 self.stdout.write(f"Content {result}")
+        # First: the demo reviewer's signatures count only on a demo site.
+        SiteMode.set_demo(True)
         signed = seed_demo_review()
         published = Treatment.objects.published().count()
         closed = seed_closed_days()
