@@ -500,3 +500,9 @@ def test_admin_lists_reviewers_and_each_treatments_approvals(staff_client, signe
     response = staff_client.get(reverse("admin:education_treatment_change", args=[belotero.pk]))
     assert "Approvals (version history)" in response.text
     assert "Dr Ana Ruiz" in response.text
+
+
+def test_form_shows_the_status_of_an_area_whose_use_is_not_approved(client, signed):
+    html = client.get(reverse("consultations:new") + "?treatment=belotero").content.decode()
+    assert "forehead lines (Not an approved use in the US)" in html
+    assert "Hollows under the eyes (" not in html  # an approved use needs no note

@@ -120,6 +120,13 @@ class TreatmentChoiceField(forms.ModelChoiceField):
         return super().to_python(value)
 
 
+def area_label(area):
+    """An area as the form offers it: "Lips", or "Fine lines (Not an approved use in the US)"."""
+    if area.status == TreatmentArea.Status.FDA_APPROVED:
+        return area.name
+    return f"{area.name} ({area.get_status_display()})"
+
+
 class IntakeForm(PatientFormMixin, SubmissionTokenMixin, forms.ModelForm):
     # Server-side validation only: the browser's own bubbles are not announced consistently and
     # cannot be styled; every error is shown in the summary and next to its field instead.
@@ -237,6 +244,8 @@ class IntakeForm(PatientFormMixin, SubmissionTokenMixin, forms.ModelForm):
         # Products only sold outside the US are on the page for completeness; a US clinic
         # cannot offer them, so they are not areas a patient can ask about.
         self.fields["areas"].queryset = treatment.areas.exclude(status=TreatmentArea.Status.NO_US_APPROVAL_FOUND)
+        # An area whose use is not FDA-approved says so on the form too, as on the page (issue 22).
+        self.fields["areas"].label_from_instance = area_label
         # People type phone numbers with spaces, brackets and extensions: allow that much, store E.164.
         self.fields["phone"] = forms.CharField(
             label=self.fields["phone"].label,
