@@ -82,7 +82,7 @@ test: $(VENV)/.installed
 
 # The environment `check --deploy` must pass in with no warnings: what a deployment sets.
 DEPLOY_ENV = DJANGO_DEBUG=false DJANGO_ALLOWED_HOSTS=clinic.example.com DJANGO_SECURE_SSL_REDIRECT=true \
-	EMAIL_URL=smtp://mail.example.com:587 CLINIC_SITE_URL=https://clinic.example.com \
+	EMAIL_URL=smtp://mail.example.com:587 CLINIC_SITE_URL=https://clinic.example.com CLINIC_EMERGENCY_PHONE="+1 207 555 0199" \
 	DJANGO_SECRET_KEY="$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))')"
 
 check: $(VENV)/.installed

@@ -91,6 +91,10 @@ def submit_request(form):
 
     # The language of the page the patient filled in: their later pages and messages follow it.
     consultation.language = translation.get_language() or settings.LANGUAGE_CODE
+    # For staff: questions not yet signed, or asked in English to a Spanish reader (call in Spanish).
+    consultation.questions_unsigned, consultation.questions_language = consultation.treatment.screening_status(
+        consultation.language
+    )
     answers = form.screening_answers()
     # Flags are for staff, so in the staff's language; the answers keep the questions as asked.
     with translation.override(settings.LANGUAGE_CODE):

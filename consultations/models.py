@@ -328,6 +328,13 @@ class ConsultationRequest(models.Model):
     language = models.CharField(
         _("language"), max_length=7, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE, editable=False
     )
+    # What staff should know about the screening questions the patient answered (set at intake
+    # from education.Treatment.screening_status): not yet signed by a named reviewer, or asked in
+    # another language than the patient's (then staff call in the patient's language).
+    questions_unsigned = models.BooleanField(_("questions not yet medically reviewed"), default=False, editable=False)
+    questions_language = models.CharField(
+        _("questions asked in"), max_length=7, choices=settings.LANGUAGES, blank=True, editable=False
+    )
 
     # Staff work
     assigned_to = models.ForeignKey(
@@ -339,6 +346,7 @@ class ConsultationRequest(models.Model):
         verbose_name=_("assigned to"),
     )
     worst_flag = models.CharField(_("flag"), max_length=15, choices=FlagKind.choices, blank=True, db_index=True)
+
     # The work queue's order: new requests first (10), then by the most serious flag (3..0).
     queue_rank = models.GeneratedField(
         expression=models.Case(models.When(status=Status.NEW, then=models.Value(10)), default=models.Value(0))
@@ -386,6 +394,11 @@ class ConsultationRequest(models.Model):
         if not self.reference:
             self.reference = self._unused_reference()
         super().save(*args, **kwargs)
+
+    @property
+    def call_in_patients_language(self):
+        """The patient read the safety questions in another language than their own."""
+        return bool(self.questions_language) and self.questions_language != self.language
 
     @staticmethod
     def _unused_reference():

@@ -129,8 +129,13 @@ def _empty_form(request, treatment, csrf_token):
 
 def _form_page(request, form, treatment, **context):
     # The questions are asked as a reviewer approved them, in the reader's language when signed there.
-    _page, questions_language, _review = treatment.public_version(get_language())
-    context |= {"form": form, "treatment": treatment, "questions_language": questions_language}
+    unsigned, questions_language = treatment.screening_status(get_language())
+    context |= {
+        "form": form,
+        "treatment": treatment,
+        "questions_language": questions_language,
+        "questions_unsigned": unsigned,
+    }
     return render(request, "consultations/request_form.html", context)
 
 

@@ -1,10 +1,22 @@
-from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.contrib import admin
+from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 from modeltranslation.admin import TranslationAdmin, TranslationStackedInline, TranslationTabularInline
 
-from .models import Precaution, Reviewer, Section, SideEffect, Source, Treatment, TreatmentArea, TreatmentReview
+from . import approval
+from .models import (
+    ContentLoad,
+    Precaution,
+    Reviewer,
+    Section,
+    SideEffect,
+    SiteMode,
+    Source,
+    Treatment,
+    TreatmentArea,
+    TreatmentReview,
+)
 
 MAX_READING_GRADE = 8
 SPANISH = "es"
@@ -55,7 +67,7 @@ class ReviewInline(admin.TabularInline):
     model = TreatmentReview
     extra = 0
     can_delete = False
-    fields = ["language", "reviewed_on", "reviewer_name", "reviewer_credentials", "approved_at"]
+    fields = ["language", "reviewed_on", "reviewer_name", "reviewer_credentials", "next_review_on", "approved_at"]
     readonly_fields = fields
     verbose_name_plural = _("approvals (version history)")
 
@@ -88,7 +100,6 @@ class TreatmentAdmin(TranslationAdmin):
     ]
     readonly_fields = ["review_status", "reviewed_on", "reviewer_display", "spanish_review_display"]
     inlines = [SectionInline, AreaInline, SideEffectInline, PrecautionInline, ReviewInline]
-    actions = ["approve", "approve_spanish"]
 
     @admin.display(description=_("reviewed by"))
     def reviewer_display(self, treatment):
@@ -103,63 +114,59 @@ class TreatmentAdmin(TranslationAdmin):
         review = treatment.review_in(SPANISH)
         if treatment.translation_status(SPANISH) == treatment.ReviewStatus.REVIEWED:
             return _("Reviewed on %(date)s by %(reviewer)s.") % {"date": review.reviewed_on, "reviewer": review.byline}
+        latest = treatment.latest_review_in(SPANISH)
+        if (
+            latest is not None
+            and treatment.signed_approval is not None
+            and latest.translates_id != treatment.approved_id
+        ):
+            return _(
+                "Needs medical review: the English page was approved again since the Spanish was signed. "
+                "Spanish readers see the current English page until a reviewer approves the Spanish."
+            )
         return _("Needs medical review: Spanish readers see the English page until a reviewer approves it.")
 
     def has_approve_permission(self, request):
         return request.user.has_perm("education.approve_treatment") and hasattr(request.user, "medical_reviewer")
 
-    @admin.action(
-        permissions=["approve"], description=_("Approve the current content as the medical reviewer (signs it)")
-    )
-    def approve(self, request, queryset):
-        for treatment in queryset:
-            treatment.approve(by=request.user)
-        count = len(queryset)
-        self.message_user(
-            request,
-            ngettext(
-                "Approved %(count)d page: patients now see its current content.",
-                "Approved %(count)d pages: patients now see their current content.",
-                count,
-            )
-            % {"count": count},
-            messages.SUCCESS,
-        )
+    # Approval happens on its own page (ReviewApproval below): the change against the signed
+    # version, and the reviewer's attestation, instead of a one-click bulk action.
+    def get_urls(self):
+        return approval.urls(self) + super().get_urls()
 
-    @admin.action(
-        permissions=["approve"], description=_("Approve the Spanish version as the medical reviewer (signs it)")
-    )
-    def approve_spanish(self, request, queryset):
-        approved, refused = 0, []
-        for treatment in queryset:
-            try:
-                treatment.approve(by=request.user, language=SPANISH)
-            except ValidationError:
-                refused.append(treatment.name)
-            else:
-                approved += 1
-        if approved:
-            self.message_user(
-                request,
-                ngettext(
-                    "Approved the Spanish version of %(count)d page.",
-                    "Approved the Spanish version of %(count)d pages.",
-                    approved,
-                )
-                % {"count": approved},
-                messages.SUCCESS,
-            )
-        if refused:
-            self.message_user(
-                request,
-                _("Not approved, the Spanish text is incomplete: %(pages)s.") % {"pages": ", ".join(refused)},
-                messages.ERROR,
-            )
+    def get_list_filter(self, request):
+        return [*super().get_list_filter(request), approval.ReviewOverdueFilter]
+
+    def get_list_display(self, request):
+        return [*super().get_list_display(request), "next_review_display"]
+
+    @admin.display(description=_("next review due"))
+    def next_review_display(self, treatment):
+        approval = treatment.signed_approval
+        if approval is None or approval.next_review_on is None:
+            return "–"
+        if approval.next_review_on < timezone.localdate():
+            return format_html('<strong class="review-overdue">{} ({})</strong>', approval.next_review_on, _("overdue"))
+        return approval.next_review_on
+
+    def get_fieldsets(self, request, obj=None):
+        return approval.fieldsets(super().get_fieldsets(request, obj))
+
+    def get_readonly_fields(self, request, obj=None):
+        return [*super().get_readonly_fields(request, obj), "approve_links", "credits_note"]
+
+    @admin.display(description=_("approve"))
+    def approve_links(self, treatment):
+        return approval.links(treatment)
+
+    @admin.display(description=_("credits"))
+    def credits_note(self, treatment):
+        return _("Shown on the page, as signed: set them before the approval.")
 
 
 @admin.register(Reviewer)
 class ReviewerAdmin(admin.ModelAdmin):
-    list_display = ["name", "credentials", "user"]
+    list_display = ["name", "credentials", "user", "demo"]
     search_fields = ["name", "credentials"]
     autocomplete_fields = ["user"]
 
@@ -168,3 +175,30 @@ class ReviewerAdmin(admin.ModelAdmin):
 class SourceAdmin(TranslationAdmin):
     list_display = ["key", "title", "publisher", "copy_of", "date"]
     search_fields = ["key", "title", "publisher"]
+
+
+@admin.register(SiteMode)
+class SiteModeAdmin(admin.ModelAdmin):
+    """Whether this install is a demo: seed_demo sets it; a real clinic's install leaves it off."""
+
+    list_display = ["__str__", "demo"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ContentLoad)
+class ContentLoadAdmin(admin.ModelAdmin):
+    """What the content loader last wrote, and shipped versions it kept off edited pages (read only)."""
+
+    list_display = ["slug", "loaded_at", "pending_digest"]
+    readonly_fields = ["slug", "file_digest", "loaded_digest", "pending_digest", "loaded_at"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -156,6 +156,10 @@ def shipped(directory=None):
     for slug, files in found.items():
         if default_language() not in files:
             raise ValueError(f"{slug}: no {default_language()} file (it holds the page's structure)")
+        for name, _model, _related, key_field, _fields, _translated in RECORDS:
+            keys = [row.get(key_field) for row in files[default_language()].get(name, [])]
+            if not all(keys) or len(set(keys)) != len(keys):
+                raise ValueError(f"{slug}: every record in {name!r} needs its own {key_field!r}")
     return found
 
 

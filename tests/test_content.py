@@ -4,6 +4,7 @@ Covers issue 15: emergencies first, allergy, contraindications as labeled, evide
 sources of record, no sentence the audit flagged, the review workflow, one place per fact.
 """
 
+import datetime
 import re
 
 import pytest
@@ -368,28 +369,27 @@ def test_only_a_named_reviewer_with_the_permission_can_approve(staff_client):
         belotero.approve(by=staff_client.user)  # permission, but no reviewer record: not a named person
 
 
-def test_reviewer_approves_in_the_admin_with_the_action(client, reviewer):
+def test_reviewer_approves_in_the_admin_on_the_approval_page(client, reviewer):
     client.force_login(reviewer.user)
     belotero = Treatment.objects.get(slug="belotero")
     from django.contrib.auth.models import Permission
 
     reviewer.user.user_permissions.add(*Permission.objects.filter(codename__in=["view_treatment", "change_treatment"]))
-    response = client.post(
-        "/admin/education/treatment/", {"action": "approve", "_selected_action": [belotero.pk]}, follow=True
-    )
+    change = client.get(f"/admin/education/treatment/{belotero.pk}/change/").text
+    url = f"/admin/education/treatment/{belotero.pk}/approve/en/"
+    assert f'href="{url}"' in change
+    next_year = (timezone.localdate() + datetime.timedelta(days=300)).isoformat()
+    response = client.post(url, {"attest": "on", "next_review_on": next_year}, follow=True)
     assert response.status_code == 200
     belotero.refresh_from_db()
     assert belotero.review_status == Treatment.ReviewStatus.REVIEWED
     assert belotero.approved.reviewer == reviewer
 
 
-def test_staff_without_the_permission_get_no_approve_action(client):
-    from .factories import make_staff
-
-    client.force_login(make_staff("Content editor"))
-    response = client.get("/admin/education/treatment/")
+def test_there_is_no_one_click_bulk_approval(staff_client):
+    response = staff_client.get("/admin/education/treatment/")
     assert response.status_code == 200
-    assert 'value="approve"' not in response.text
+    assert 'value="approve"' not in response.text and 'value="approve_spanish"' not in response.text
 
 
 def test_deploy_check_refuses_a_published_page_without_a_named_reviewer(reviewer):

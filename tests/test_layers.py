@@ -63,6 +63,7 @@ LAYERS = [
             "clinic.asgi",
             "education.apps",
             "education.admin",
+            "education.approval",
             "education.views",
             "education.urls",
             "education.sitemaps",

@@ -20,6 +20,8 @@ PRODUCTION_ENV = {
     "DJANGO_SECURE_SSL_REDIRECT": "true",
     "EMAIL_URL": "smtp://mail.example.com:587",
     "CLINIC_SITE_URL": "https://clinic.example.com",
+    # A line answered at all hours, not the office number (education.W003).
+    "CLINIC_EMERGENCY_PHONE": "+1 207 555 0199",
 }
 
 

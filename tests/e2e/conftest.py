@@ -1,3 +1,4 @@
+import importlib
 import shutil
 
 import pytest
@@ -21,25 +22,35 @@ def browser_type_launch_args(browser_type_launch_args):
     return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
 
 
-@pytest.fixture(scope="session")
-def _serialized_test_data(django_db_setup):
-    """The data migrations' rows that serialized_rollback restores, read before Playwright starts."""
-    from django.db import connections
+@pytest.fixture(autouse=True)
+def _baseline_data(request):
+    """What a freshly migrated database holds, before each browser test that uses the database.
 
-    return {alias: getattr(connections[alias], "_test_serialized_contents", None) for alias in connections}
+    Browser tests are transactional: the database is flushed after each. The guides and the staff
+    roles come back by themselves (post_migrate: education.content, consultations.permissions); the
+    privacy notice is a data migration's row, written again here by that migration's own functions.
+    (serialized_rollback alone cannot be relied on: once Playwright's event loop runs in the thread,
+    Django hands out a second set of connections, which never held the serialized data.)
+    """
+    marker = request.node.get_closest_marker("django_db")
+    if marker is None:
+        return
+    request.getfixturevalue("transactional_db")
+    from django.apps import apps
 
+    from consultations.models import PrivacyNotice
+    from consultations.permissions import sync_roles
+    from education.content import load_content
 
-@pytest.fixture(scope="session")
-def browser(_serialized_test_data, browser):
-    # Playwright's sync API keeps an asyncio loop running in this thread, and from then on Django
-    # hands out a second set of connections (asgiref Local). Without the serialized data on them,
-    # every browser test after the first one in a worker would start on an empty database.
-    from django.db import connections
-
-    for alias, contents in _serialized_test_data.items():
-        if contents is not None and not hasattr(connections[alias], "_test_serialized_contents"):
-            connections[alias]._test_serialized_contents = contents
-    return browser
+    if PrivacyNotice.objects.exists():
+        return
+    load_content()
+    sync_roles()
+    for name, function in (
+        ("0002_privacy_notice_v1", "create_notice"),
+        ("0010_privacy_notice_in_spanish", "add_spanish"),
+    ):
+        getattr(importlib.import_module(f"consultations.migrations.{name}"), function)(apps, None)
 
 
 @pytest.fixture

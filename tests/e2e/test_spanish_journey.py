@@ -49,7 +49,8 @@ def test_patient_reads_asks_books_moves_and_cancels_in_spanish(phone, settings):
     settings.CLINIC_BOOKING_WEEKS = 2
     make_provider(display_name="Dra. Rivera", weekdays=range(7))
     belotero = Treatment.objects.get(slug="belotero")
-    approve(belotero, language="es")  # a reviewer signs the Spanish version, as in the admin
+    approve(belotero)  # a reviewer signs the English page, then the Spanish version that translates it
+    approve(belotero, language="es")
     english = english_fragments()
     first = open_slots()[0]
 

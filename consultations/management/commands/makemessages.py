@@ -15,6 +15,7 @@ STAFF_ONLY = [
     "consultations/staff_views.py",
     "consultations/templatetags/staff_dashboard.py",
     "education/admin.py",
+    "education/approval.py",
     "twofactor",
     "templates/admin",
     "templates/emails/staff_*",
