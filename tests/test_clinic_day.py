@@ -382,7 +382,7 @@ def test_switching_treatment_keeps_shared_answers_and_says_what_changed(treatmen
     form = IntakeForm(data, treatment=other)
     assert not form.is_valid()
     (message,) = form.errors["__all__"]
-    assert "You changed the treatment from Testfill to Otherfill" in message
+    assert "You changed the treatment, so the health questions changed (before: Testfill; now: Otherfill)." in message
     assert "We kept your answer to the 1 question both treatments ask." in message
     assert form[IntakeForm.question_name(shared)].value() == "yes"
     assert not form[IntakeForm.question_name(new)].value()

@@ -444,7 +444,7 @@ def test_changed_treatment_shows_its_questions_and_keeps_other_values(client, tr
     make_precaution(other, question="Do you bruise easily?")
     response = post(client, treatment, treatment="otherfill")  # page was rendered for testfill
     assert response.status_code == 200
-    assert "Please answer the health questions for Otherfill." in response.text
+    assert "Please answer the health questions for this treatment (Otherfill)." in response.text
     assert "Do you bruise easily?" in response.text
     assert "Have you had anaphylaxis?" not in response.text
     assert 'value="Ada"' in response.text

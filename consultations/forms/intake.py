@@ -507,7 +507,8 @@ class IntakeForm(PatientFormMixin, SubmissionTokenMixin, forms.ModelForm):
         parts = []
         if self.previous_treatment is not None:
             parts.append(
-                _("You changed the treatment from %(old)s to %(new)s, so the health questions changed.")
+                # The names end the sentence as labels: "Dermal fillers" is not capitalised mid-sentence.
+                _("You changed the treatment, so the health questions changed (before: %(old)s; now: %(new)s).")
                 % {"old": self.previous_treatment.name, "new": new}
             )
             if self.kept_answers:
@@ -519,7 +520,7 @@ class IntakeForm(PatientFormMixin, SubmissionTokenMixin, forms.ModelForm):
                     )
                     % {"count": self.kept_answers}
                 )
-        parts.append(_("Please answer the health questions for %(treatment)s.") % {"treatment": new})
+        parts.append(_("Please answer the health questions for this treatment (%(treatment)s).") % {"treatment": new})
         return " ".join(str(part) for part in parts)
 
     # --- Results -----------------------------------------------------------------------
