@@ -11,9 +11,10 @@ def load_content_after_migrate(sender, using="default", verbosity=0, stdout=None
 
     from . import content
 
-    executor = MigrationExecutor(connections[using])
-    if executor.migration_plan(executor.loader.graph.leaf_nodes()):
-        return  # migrated to an earlier state on purpose: the models do not match the tables
+    if plan is not None:  # `migrate` (a `flush` passes no plan: its tables are the current ones)
+        executor = MigrationExecutor(connections[using])
+        if executor.migration_plan(executor.loader.graph.leaf_nodes()):
+            return  # migrated to an earlier state on purpose: the models do not match the tables
     for result in content.load_content(using=using):
         if verbosity and stdout is not None and (verbosity > 1 or result.outcome != "unchanged"):
             stdout.write(f"  Content {result}")
