@@ -8,6 +8,7 @@ names, defined per language in clinic/formats/<code>/formats.py (FORMAT_MODULE_P
 
 import datetime
 import functools
+import re
 from zoneinfo import ZoneInfo
 
 import phonenumbers
@@ -15,14 +16,23 @@ from django.conf import settings
 from django.core.signals import setting_changed
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from clinic.absolute import site_url
 
+from . import conf
+
 # Django format names: each language's clinic/formats/<code>/formats.py says what they look like.
-WHEN_FORMAT = "DATETIME_FORMAT"  # "Tue 1 Dec 2026, 09:40": staff pages
-SLOT_FORMAT = "SHORT_DATETIME_FORMAT"  # "Tue 1 Dec, 09:40": a time offered or held
-DAY_FORMAT = "MONTH_DAY_FORMAT"  # "Tuesday 1 December"
-TIME_FORMAT = "TIME_FORMAT"  # "09:40"
+WHEN_FORMAT = "DATETIME_FORMAT"  # "Tue, Dec 1, 2026, 9:40 AM": staff pages
+SLOT_FORMAT = "SHORT_DATETIME_FORMAT"  # "Tue, Dec 1, 9:40 AM": a time offered or held
+DAY_FORMAT = "MONTH_DAY_FORMAT"  # "Tuesday, December 1"
+TIME_FORMAT = "TIME_FORMAT"  # "9:40 AM"
+DATE_FORMAT = "DATE_FORMAT"  # "December 1, 2026"
+YEAR_MONTH_FORMAT = "YEAR_MONTH_FORMAT"  # "June 2023"
+
+# Django's "a" time format reads these two from the catalogue. Listed here so makemessages keeps
+# them in ours, which is read before Django's: US Spanish writes "11:00 a. m.", not "a.m.".
+MERIDIEM = (gettext_noop("a.m."), gettext_noop("p.m."))
 
 
 def clinic_tz():
@@ -59,36 +69,60 @@ setting_changed.connect(_forget_formats, dispatch_uid="clinic.formatting.forget"
 
 
 def when(value):
-    """A time as the clinic reads it, e.g. "Tue 1 Dec 2026, 09:40"; "" for None."""
+    """A time as the clinic reads it, e.g. "Tue, Dec 1, 2026, 9:40 AM"; "" for None."""
     return _format(value, WHEN_FORMAT) if value else ""
 
 
 def slot_when(value):
-    """A booked or offered time, e.g. "Tue 1 Dec, 09:40"."""
+    """A booked or offered time, e.g. "Tue, Dec 1, 9:40 AM" ("mar 1 dic, 9:40 a. m.")."""
     return _format(value, SLOT_FORMAT) if value else ""
 
 
 def day(value):
-    """A calendar day, e.g. "Tuesday 1 December"."""
+    """A calendar day, e.g. "Tuesday, December 1"."""
     if isinstance(value, datetime.datetime):
         value = local(value).date()
     return _format(value, DAY_FORMAT)
 
 
 def time_of_day(value):
-    """The clock time alone, e.g. "09:40"; "" for None."""
+    """The clock time alone, e.g. "9:40 AM"; "" for None."""
     return _format(value, TIME_FORMAT) if value else ""
+
+
+def long_date(value):
+    """A date written out, e.g. "December 5, 2026" ("5 de diciembre de 2026"); "" for None."""
+    return _format(value, DATE_FORMAT) if value else ""
+
+
+_ISO_DAY = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+_ISO_MONTH = re.compile(r"(\d{4})-(\d{2})")
+
+
+def source_date(text):
+    """A source's date as stored ("2023-09-27", "2023-06" or "2024") in the reader's language:
+    "September 27, 2023" / "27 de septiembre de 2023", "June 2023" / "junio de 2023", "2024".
+    Any other text is shown as typed (an editor's wording is not second-guessed)."""
+    text = (text or "").strip()
+    try:
+        if match := _ISO_DAY.fullmatch(text):
+            return _format(datetime.date(*map(int, match.groups())), DATE_FORMAT)
+        if match := _ISO_MONTH.fullmatch(text):
+            return _format(datetime.date(int(match[1]), int(match[2]), 1), YEAR_MONTH_FORMAT)
+    except ValueError:  # "2023-13": not a date after all
+        pass
+    return text
 
 
 def address_lines():
     """The clinic's postal address as lines, e.g. ["120 Harbor Street, Suite 4", "Portland, ME 04101"]."""
-    clinic = settings.CLINIC
+    clinic = conf.clinic()
     return [clinic["STREET"], f"{clinic['CITY']}, {clinic['REGION']} {clinic['POSTAL_CODE']}"]
 
 
 def clinic_address(*, name=True, country=False):
     """The clinic's address on one line, e.g. "Riverside Aesthetic Clinic, 120 Harbor Street, Portland, ME 04101"."""
-    clinic = settings.CLINIC
+    clinic = conf.clinic()
     parts = [clinic["NAME"]] if name else []
     parts += address_lines()
     if country:
@@ -122,15 +156,38 @@ def time_zone_name():
     return f"{names[key]} ({key})" if key in names else key
 
 
+def tel(value):
+    """A number for a `tel:` link, in E.164 ("+12075550134"), whichever way it was typed."""
+    if not value:
+        return ""
+    try:
+        number = phonenumbers.parse(value, conf.clinic("PHONE_REGION"))
+    except phonenumbers.NumberParseException:
+        return "".join(value.split())
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def clinic_phones():
+    """The clinic's numbers as patients read them and as links dial them, whichever way the
+    operator typed them (CLINIC_PHONE="+1 207 555 0134" is shown as "(207) 555-0134")."""
+    clinic = conf.clinic()
+    return {
+        "PHONE": phone(clinic["PHONE"]),
+        "PHONE_TEL": tel(clinic["PHONE"]),
+        "EMERGENCY_PHONE": phone(clinic["EMERGENCY_PHONE"]),
+        "EMERGENCY_PHONE_TEL": tel(clinic["EMERGENCY_PHONE"]),
+    }
+
+
 def phone(value):
     """A stored E.164 number as people read it: "+12075550134" -> "(207) 555-0134" at home,
     the international format for a number from another country."""
     if not value:
         return ""
     try:
-        number = phonenumbers.parse(value, settings.CLINIC["PHONE_REGION"])
+        number = phonenumbers.parse(value, conf.clinic("PHONE_REGION"))
     except phonenumbers.NumberParseException:
         return value
-    home = phonenumbers.region_code_for_number(number) == settings.CLINIC["PHONE_REGION"]
+    home = phonenumbers.region_code_for_number(number) == conf.clinic("PHONE_REGION")
     style = phonenumbers.PhoneNumberFormat.NATIONAL if home else phonenumbers.PhoneNumberFormat.INTERNATIONAL
     return phonenumbers.format_number(number, style)

@@ -13,6 +13,8 @@ from django.utils.translation import get_language, override
 
 from clinic import conf
 
+from .formatting import clinic_phones
+
 
 @dataclass(frozen=True)
 class Version:
@@ -68,7 +70,8 @@ def versions(request):
 
 
 def clinic_details():
-    """The clinic's details (clinic.conf) with the opening hours in the active language (HOURS_ES for Spanish)."""
+    """The clinic's details (clinic.conf) with the opening hours in the active language (HOURS_ES for
+    Spanish) and the phone numbers as people read them ("(207) 555-0134"; PHONE_TEL for the `tel:` link)."""
     clinic = conf.clinic()
     hours = clinic.get(f"HOURS_{(get_language() or '').upper()}") or clinic["HOURS"]
-    return {**clinic, "HOURS": hours}
+    return {**clinic, **clinic_phones(), "HOURS": hours}

@@ -411,9 +411,9 @@ CLINIC = {
     # Shown in every treatment page's "Get help at once" box, after 911.
     "EMERGENCY_PHONE": os.environ.get("CLINIC_EMERGENCY_PHONE") or os.environ.get("CLINIC_PHONE", "+1 207 555 0134"),
     "EMAIL": os.environ.get("CLINIC_EMAIL", "hello@example.com"),
-    "HOURS": os.environ.get("CLINIC_HOURS", "Mon–Fri 9:00–17:00"),
+    "HOURS": os.environ.get("CLINIC_HOURS", "Mon–Fri, 9 AM–5 PM"),
     # The same hours for Spanish pages and emails (clinic.i18n.clinic_details).
-    "HOURS_ES": os.environ.get("CLINIC_HOURS_ES", "lun–vie 9:00–17:00"),
+    "HOURS_ES": os.environ.get("CLINIC_HOURS_ES", "lun–vie, 9 a. m.–5 p. m."),
     # schema.org openingHours syntax for JSON-LD.
     "OPENING_HOURS": os.environ.get("CLINIC_OPENING_HOURS", "Mo-Fr 09:00-17:00"),
     "PHONE_REGION": os.environ.get("CLINIC_PHONE_REGION", "US"),

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from icalendar import Calendar, Event, vCalAddress
 
 from clinic import conf
-from clinic.formatting import clinic_address
+from clinic.formatting import clinic_address, clinic_phones
 
 METHODS = {"REQUEST": "CONFIRMED", "CANCEL": "CANCELLED"}
 
@@ -53,7 +53,7 @@ def build_ics(consultation, method="REQUEST"):
     event.add(
         "description",
         _("Reference %(reference)s. To change or cancel, use the link in your email or call %(phone)s.")
-        % {"reference": consultation.reference, "phone": clinic["PHONE"]},
+        % {"reference": consultation.reference, "phone": clinic_phones()["PHONE"]},
     )
     organizer = vCalAddress(f"mailto:{clinic['EMAIL']}")
     organizer.params["cn"] = clinic["NAME"]

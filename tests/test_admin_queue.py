@@ -95,7 +95,7 @@ def test_queue_row_shows_what_staff_work_from(provider_client, ask, provider):
         "Testfill",
         '<span class="clinic-badge status-new">New</span>',
         '<span class="clinic-badge flag-do_not_treat">Do not treat</span>',
-        "Tue 5 Mar 2030, 14:30",
+        "Tue, Mar 5, 2030, 2:30 PM",
         "Dr Quinn",
     ):
         assert text in html

@@ -243,7 +243,8 @@ def test_slot_label_is_in_the_clinic_time_zone():
     provider = make_provider()
     slot = at(WEDNESDAY, 9, 40, provider)
     assert (
-        slot_label(Slot(slot.provider_id, slot.start.astimezone(UTC), slot.end.astimezone(UTC))) == "Wed 2 Dec, 09:40"
+        slot_label(Slot(slot.provider_id, slot.start.astimezone(UTC), slot.end.astimezone(UTC)))
+        == "Wed, Dec 2, 9:40 AM"
     )
 
 

@@ -154,7 +154,7 @@ def test_reschedule_moves_the_hold_and_frees_the_old_time(provider, mailoutbox, 
     assert not is_open(at(provider, 13, 0), now=NOW)
     (message,) = mailoutbox
     assert request.reference in message.subject
-    assert "Wed 2 Dec, 13:00" in message.body
+    assert "Wed, Dec 2, 1:00 PM" in message.body
     assert message.attachments == []  # not approved yet: no calendar invitation
 
 

@@ -67,8 +67,8 @@ def treatment():
 
 def test_formatting_names_the_day_with_the_time_at_the_clinic():
     moment = datetime.datetime(2026, 12, 7, 16, 0, tzinfo=datetime.UTC)  # 11:00 in New York
-    assert formatting.slot_when(moment) == "Mon 7 Dec, 11:00"
-    assert formatting.when(moment) == "Mon 7 Dec 2026, 11:00"
+    assert formatting.slot_when(moment) == "Mon, Dec 7, 11:00 AM"
+    assert formatting.when(moment) == "Mon, Dec 7, 2026, 11:00 AM"
     assert formatting.time_zone_name() == "Eastern Time (America/New_York)"
 
 
@@ -85,7 +85,9 @@ def test_form_time_options_name_their_day_and_the_clinic_time_zone(client, treat
     assert f'<option value="{first.key}">{formatting.slot_when(first.start)}</option>' in html
     # Not a bare "10:20": every option starts with its weekday.
     options = re.findall(r'<option value="\d+\|[^"]+">([^<]+)</option>', html)
-    assert options and all(re.match(r"^[A-Z][a-z]{2} \d{1,2} [A-Z][a-z]{2}, \d\d:\d\d", text) for text in options)
+    assert options and all(
+        re.match(r"^[A-Z][a-z]{2}, [A-Z][a-z]{2} \d{1,2}, \d{1,2}:\d\d [AP]M$", text) for text in options
+    )
     assert "Eastern Time (America/New_York)" in html
     assert 'aria-describedby="id_preferred_time_helptext"' in html
 
@@ -375,7 +377,7 @@ def test_switching_treatment_keeps_shared_answers_and_says_what_changed(treatmen
     form = IntakeForm(data, treatment=other)
     assert not form.is_valid()
     (message,) = form.errors["__all__"]
-    assert "You changed the treatment from Testfill to Otherfill" in message
+    assert "You changed the treatment, so the health questions changed (before: Testfill; now: Otherfill)." in message
     assert "We kept your answer to the 1 question both treatments ask." in message
     assert form[IntakeForm.question_name(shared)].value() == "yes"
     assert not form[IntakeForm.question_name(new)].value()

@@ -80,12 +80,82 @@ def test_help_box_comes_first_with_emergency_signs_911_and_the_clinic_line(clien
     box = lowered.index("get help at once")
     assert box < len(lowered) / 3
     assert box < lowered.index("the procedure")
-    help_text = lowered[box : box + 700]
+    help_text = lowered[box : lowered.index("our emergency line", box)]
     for sign in ("sight", "droops", "weak arm", "trouble speaking", "pale or white", "pain that is not normal"):
         assert sign in help_text, sign
     assert "call 911" in help_text
     assert "hyaluronidase" in help_text
     assert 'href="tel:+12075550999"' in page_html(client, slug)
+
+
+@pytest.mark.parametrize("slug", FILLER_PAGES)
+def test_help_box_is_complete_and_promises_no_rescue(client, signed, slug):
+    """Issue 22, Why 5: allergy signs with 911, when to watch, every skin sign, HA defined before
+    use, necrosis named in plain words, the FDA's higher-risk areas, and no promise of rescue."""
+    text = article_text(page_html(client, slug))
+    lowered = text.lower()
+    box = lowered.index("get help at once")
+    help_text = lowered[box : lowered.index("our emergency line", box)]
+    for sign in (
+        "severe allergic reaction: call 911",
+        "trouble breathing",
+        "during treatment, or in the hours or days after",
+        "dusky, blue-purple or blotchy",
+        "blisters",
+        "a change in your sight",
+        "death of skin and deeper tissue (necrosis)",
+        "between the eyebrows",
+        "nose",
+        "forehead",
+        "around the eyes",
+        "may be able to treat",
+    ):
+        assert sign in help_text, sign
+    first_ha = re.search(r"\bha\b", help_text)  # the abbreviation is defined where it is first used
+    assert help_text[: first_ha.start()].endswith("hyaluronic acid (")
+    assert "we can break down" not in help_text
+
+
+@pytest.mark.parametrize("slug", FILLER_PAGES)
+def test_help_box_side_effects_and_contraindications_cite_the_fda_safety_communication_first(slug):
+    """Issue 22, Why 7: the FDA's 2015 safety communication is each of these sections' first source,
+    and the FDA's Spanish consumer page is cited (the Spanish pages share the sources)."""
+    treatment = Treatment.objects.get(slug=slug)
+    for kind in (Section.Kind.GET_HELP, Section.Kind.SIDE_EFFECTS, Section.Kind.CONTRAINDICATIONS):
+        keys = list(treatment.sections.get(kind=kind).sources.values_list("key", flat=True))
+        assert keys[0] == "fda-2015-vessels", (kind, keys)
+        assert "fda-consumidor-es" in keys, (kind, keys)
+    vessel = Source.objects.get(key="fda-2015-vessels")
+    assert vessel.url.startswith("http://www.fda.gov/") and vessel.date == "2015-05-28"
+
+
+@pytest.mark.parametrize("slug", FILLER_PAGES)
+def test_lines_lost_in_the_correction_are_back(slug):
+    """Issue 22, Why 6: blood thinners, previous fillers, infection signs, permanent fillers."""
+    treatment = Treatment.objects.get(slug=slug)
+    everything = " ".join(
+        [
+            *treatment.sections.values_list("body", flat=True),
+            *treatment.precautions.values_list("description", flat=True),
+            *treatment.side_effects.values_list("description", flat=True),
+        ]
+    ).lower()
+    assert "do not stop a blood thinner or other medicine a doctor prescribed" in everything
+    assert "some fillers are permanent and cannot be dissolved" in everything
+    assert "gets worse" in everything and "pus" in everything and "fever" in everything
+    previous = treatment.precautions.get(key="previous-fillers")
+    assert "permanent" in previous.question and previous.kind == Precaution.Kind.DISCUSS
+
+
+def test_general_page_says_who_should_wait():
+    fillers = Treatment.objects.get(slug="dermal-fillers")
+    assert fillers.precautions.get(key="skin-infection").kind == Precaution.Kind.POSTPONE
+    assert "pregnancy" in fillers.precautions.get(key="pregnancy-breastfeeding").description
+
+
+def test_off_label_areas_carry_their_status():
+    fine_lines = TreatmentArea.objects.get(treatment__slug="belotero", key="fine-lines")
+    assert fine_lines.status == TreatmentArea.Status.NOT_APPROVED_US
 
 
 @pytest.mark.parametrize("slug", FILLER_PAGES)
@@ -431,3 +501,9 @@ def test_admin_lists_reviewers_and_each_treatments_approvals(staff_client, signe
     response = staff_client.get(reverse("admin:education_treatment_change", args=[belotero.pk]))
     assert "Approvals (version history)" in response.text
     assert "Dr Ana Ruiz" in response.text
+
+
+def test_form_shows_the_status_of_an_area_whose_use_is_not_approved(client, signed):
+    html = client.get(reverse("consultations:new") + "?treatment=belotero").content.decode()
+    assert "forehead lines (Not an approved use in the US)" in html
+    assert "Hollows under the eyes (" not in html  # an approved use needs no note

@@ -64,7 +64,7 @@ def test_detail_page_shows_sections_references_and_review(client):
     assert response.status_code == 200
     assert 'id="references"' in response.text
     assert 'id="ref-1"' in response.text and source.title in response.text
-    assert "Medically reviewed on 1 November 2026 by Dr Test, MD" in response.text
+    assert "Medically reviewed on November 1, 2026 by Dr Test, MD" in response.text
     assert f"{reverse('consultations:new')}?treatment={treatment.slug}" in response.text
 
 

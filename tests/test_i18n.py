@@ -209,7 +209,7 @@ def test_guide_with_a_reviewed_spanish_version_is_shown_in_spanish(client):
     assert "Rellena las arrugas." in html and "Hinchazón" in html and "Alergia grave" in html
     assert "It fills lines." not in html
     assert 'id="language-notice"' not in html
-    assert "Revisión médica del 30 de noviembre de 2026, hecha por Dra. Prueba, MD." in html
+    assert "Revisión médica del 30 de noviembre de 2026: Dra. Prueba, MD." in html
 
 
 def test_guide_without_a_reviewed_spanish_version_is_shown_whole_in_english_with_a_notice(client):
@@ -274,7 +274,7 @@ def test_error_pages_follow_the_language_of_the_address(rf, settings):
     with translation.override("es"):
         assert "Algo salió mal" in server_error(rf.get("/es/")).content.decode()
         busy = database_unavailable_response().content.decode()
-    assert '<html lang="es">' in busy and "Estamos ocupados un momento" in busy
+    assert '<html lang="es">' in busy and "Nuestro sitio no responde en este momento" in busy
     assert 'href="/es/"' in busy
 
 
@@ -282,8 +282,8 @@ def test_dates_and_times_use_spanish_conventions():
     start = timezone.make_aware(datetime.datetime(2026, 12, 7, 11, 0))
     slot = type("S", (), {"start": start})()
     with translation.override("es"):
-        assert slot_label(slot) == "lun 7 dic, 11:00"
-    assert slot_label(slot) == "Mon 7 Dec, 11:00"
+        assert slot_label(slot) == "lun 7 dic, 11:00 a. m."
+    assert slot_label(slot) == "Mon, Dec 7, 11:00 AM"
 
 
 # --- Screening: one record, whatever the language --------------------------------------------------
@@ -496,7 +496,7 @@ def test_shipped_guide_reads_in_spanish_once_its_spanish_version_is_signed(clien
     cache.clear()
     html = client.get("/es/treatments/belotero/").content.decode()
     assert 'id="language-notice"' not in html
-    assert "Busque ayuda enseguida" in html and "Relleno que tapa un vaso sanguíneo" in html
+    assert "Busque ayuda de inmediato" in html and "Relleno que tapa un vaso sanguíneo" in html
 
 
 @pytest.mark.parametrize(

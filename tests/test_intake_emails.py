@@ -58,7 +58,7 @@ def test_request_sends_a_receipt_to_the_patient_and_an_alert_to_staff(send, sett
     assert outbox[0].subject == f"We received your consultation request ({reference})"
     assert reference in outbox[0].body
     assert "What happens next" in outbox[0].body
-    assert settings.CLINIC["PHONE"] in outbox[0].body
+    assert "(207) 555-0134" in outbox[0].body
 
 
 def test_both_emails_have_plain_text_and_html_parts(send):

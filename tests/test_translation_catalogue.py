@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from django.conf import settings
 
 from tests.missing import need
@@ -111,3 +112,56 @@ def test_staff_screens_stay_out_of_the_catalogue():
     msgids = {e["msgid"] for e in read_po(PO)}
     assert "Screening questions, as they were asked" not in msgids  # the staff request page
     assert "Book a consultation" in msgids
+
+
+# Wording the Spanish audit of issue 22 (Why 9) found not native-grade in US Spanish: each is
+# gone from the interface catalogue and from the shipped Spanish guides.
+NOT_NATIVE = [
+    "cayó mal",  # the allergy question read as food that disagreed with you
+    "productos médicos",  # the FDA's Spanish says "dispositivos médicos"
+    "0,3",  # US Spanish writes a decimal point
+    "Cuánto dura.",  # session length: "Cuánto tiempo toma"
+    "es alérgico",  # a masculine default for the reader
+    "no está seguro",
+    "la cara se cae",
+    "sin más",
+    "si alguno.",
+    "cree colágeno",
+    "trabajo dental",
+    "picor",
+    "le mandó",
+    "afectar al",
+    "Raro pero grave",  # group headings are plural
+    "caduc",
+    "valorar",
+    "valoración",
+    "No pudimos verle",
+    "Ya nos avisaron",
+    "Estamos ocupados un momento",
+    "urgencia",  # one word for emergency: "emergencia"
+    "adormecer",  # one word for numbing: "anestésico"
+    "para no sentir dolor",
+    "«",  # US Spanish quotes “…”
+]
+
+
+def shipped_spanish_text():
+    content = settings.BASE_DIR / "education" / "content"
+    return "\n".join(path.read_text(encoding="utf-8") for path in sorted(content.glob("*.es.json")))
+
+
+@pytest.mark.parametrize("phrase", NOT_NATIVE)
+def test_spanish_reads_as_native_us_spanish(phrase):
+    translations = "\n".join(text for entry in read_po(PO) for text in entry["msgstr"].values())
+    assert phrase not in translations
+    assert phrase not in shipped_spanish_text()
+
+
+def test_spanish_times_and_group_headings_read_the_us_spanish_way():
+    translations = {entry["msgid"]: entry["msgstr"][0] for entry in read_po(PO)}
+    assert (translations["a.m."], translations["p.m."]) == ("a. m.", "p. m.")
+    assert [translations[label] for label in ("Common", "Possible", "Rare but serious")] == [
+        "Frecuentes",
+        "Posibles",
+        "Raros pero graves",
+    ]

@@ -38,6 +38,12 @@ def phone_display(value):
     return formatting.phone(value)
 
 
+@register.filter
+def source_date(value):
+    """A reference's date in the reader's language: "2023-09-27" -> "September 27, 2023"."""
+    return formatting.source_date(value)
+
+
 @register.simple_tag(takes_context=True)
 def page_versions(context):
     """This page in every language (clinic.i18n.Version), for the language switch and hreflang links."""

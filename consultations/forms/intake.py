@@ -127,6 +127,13 @@ class TreatmentChoiceField(forms.ModelChoiceField):
         return super().to_python(value)
 
 
+def area_label(area):
+    """An area as the form offers it: "Lips", or "Fine lines (Not an approved use in the US)"."""
+    if area.status == TreatmentArea.Status.FDA_APPROVED:
+        return area.name
+    return f"{area.name} ({area.get_status_display()})"
+
+
 class IntakeForm(PatientFormMixin, SubmissionTokenMixin, forms.ModelForm):
     # Server-side validation only: the browser's own bubbles are not announced consistently and
     # cannot be styled; every error is shown in the summary and next to its field instead.
@@ -247,6 +254,8 @@ class IntakeForm(PatientFormMixin, SubmissionTokenMixin, forms.ModelForm):
         # Products only sold outside the US are on the page for completeness; a US clinic
         # cannot offer them, so they are not areas a patient can ask about.
         self.fields["areas"].queryset = treatment.areas.exclude(status=TreatmentArea.Status.NO_US_APPROVAL_FOUND)
+        # An area whose use is not FDA-approved says so on the form too, as on the page (issue 22).
+        self.fields["areas"].label_from_instance = area_label
         # People type phone numbers with spaces, brackets and extensions: allow that much, store E.164.
         self.fields["phone"] = forms.CharField(
             label=self.fields["phone"].label,
@@ -521,7 +530,8 @@ class IntakeForm(PatientFormMixin, SubmissionTokenMixin, forms.ModelForm):
         parts = []
         if self.previous_treatment is not None:
             parts.append(
-                _("You changed the treatment from %(old)s to %(new)s, so the health questions changed.")
+                # The names end the sentence as labels: "Dermal fillers" is not capitalised mid-sentence.
+                _("You changed the treatment, so the health questions changed (before: %(old)s; now: %(new)s).")
                 % {"old": self.previous_treatment.name, "new": new}
             )
             if self.kept_answers:
@@ -533,7 +543,7 @@ class IntakeForm(PatientFormMixin, SubmissionTokenMixin, forms.ModelForm):
                     )
                     % {"count": self.kept_answers}
                 )
-        parts.append(_("Please answer the health questions for %(treatment)s.") % {"treatment": new})
+        parts.append(_("Please answer the health questions for this treatment (%(treatment)s).") % {"treatment": new})
         return " ".join(str(part) for part in parts)
 
     # --- Results -----------------------------------------------------------------------

@@ -62,7 +62,7 @@ def test_patient_sees_the_day_and_time_on_the_control_the_confirmation_and_the_e
     settings.CLINIC_MIN_FILL_SECONDS = 0
     make_provider(display_name="Dr Rivera", weekdays=range(7))
     chosen = open_slots()[5]
-    label = formatting.slot_when(chosen.start)  # e.g. "Mon 7 Dec, 11:00"
+    label = formatting.slot_when(chosen.start)  # e.g. "Mon, Dec 7, 11:00 AM"
     fill_intake(phone)
 
     control = phone.get_by_label("Preferred time")
@@ -70,7 +70,7 @@ def test_patient_sees_the_day_and_time_on_the_control_the_confirmation_and_the_e
     # What the closed control shows, and what assistive technology reads for it: day and time.
     assert control.evaluate("s => s.options[s.selectedIndex].text") == label
     expect(control).to_have_accessible_description(re.compile(r"Eastern Time \(America/New_York\)"))
-    assert re.match(r"^[A-Z][a-z]{2} \d{1,2} [A-Z][a-z]{2}, \d\d:\d\d$", label)
+    assert re.match(r"^[A-Z][a-z]{2}, [A-Z][a-z]{2} \d{1,2}, \d{1,2}:\d\d [AP]M$", label)
 
     phone.get_by_role("button", name="Send my request").click()
     expect(phone.get_by_role("heading", level=1)).to_have_text("Thank you, we received your request")
