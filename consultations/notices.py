@@ -205,3 +205,54 @@ def staff_patient_added_info(consultation, photo_count=0):
         settings.CLINIC_STAFF_EMAIL,
         {"reference": consultation.reference, "photo_count": photo_count, "admin_url": staff_link(consultation)},
     )
+
+
+# --- After the visit (issue 26) -------------------------------------------------------------------
+# Like every message here: the reference, the days and links only. Never the product, the lot,
+# the area or what the patient answered.
+
+
+def _aftercare_url(consultation, name="consultations:aftercare", **kwargs):
+    path = reverse(name, kwargs={"token": links.make_token(consultation), **kwargs})
+    return absolute_url(path, base=consultation.site_url)
+
+
+@to_patient
+def aftercare(consultation, check_in_days):
+    """After the treatment is recorded: the link to the aftercare page, and when we will ask how they are."""
+    _to_patient(
+        consultation,
+        "aftercare",
+        aftercare_url=_aftercare_url(consultation),
+        check_in_days=list(check_in_days),
+        emergency_phone=settings.CLINIC["EMERGENCY_PHONE"],
+    )
+
+
+@to_patient
+def check_in(consultation, day):
+    """Day N: "how are you?", with the link to the short form."""
+    _to_patient(
+        consultation,
+        "check_in",
+        day=day,
+        check_in_url=_aftercare_url(consultation, "consultations:check_in", day=day),
+        emergency_phone=settings.CLINIC["EMERGENCY_PHONE"],
+    )
+
+
+@to_patient
+def recall_contact(consultation):
+    """A product recall: "please contact us". Which product or lot is said by phone, not by email."""
+    _to_patient(consultation, "recall_contact")
+
+
+@to_staff
+def staff_urgent_check_in(consultation, provider_email="", again=False):
+    """A red-flag check-in answer: to the staff address and the provider, at once (and again, unopened)."""
+    context = {"reference": consultation.reference, "admin_url": staff_link(consultation), "again": again}
+    recipients = [settings.CLINIC_STAFF_EMAIL]
+    if provider_email and provider_email not in recipients:
+        recipients.append(provider_email)
+    for to in recipients:
+        queue("staff_urgent_check_in", to, context)

@@ -19,3 +19,11 @@ urlpatterns += [
     path("manage/<str:token>/move/", selfservice.move, name="manage_move"),
     path("manage/<str:token>/info/", selfservice.add_info, name="manage_info"),
 ]
+
+# After the visit (issue 26): aftercare and check-ins, behind the same signed link.
+from . import aftercare_views  # noqa: E402
+
+urlpatterns += [
+    path("manage/<str:token>/aftercare/", aftercare_views.aftercare_page, name="aftercare"),
+    path("manage/<str:token>/check-in/<int:day>/", aftercare_views.check_in, name="check_in"),
+]

@@ -13,6 +13,7 @@ selfservice.py; the clock's side in the expire_holds command.
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from clinic import formatting
@@ -304,3 +305,48 @@ def delete_with_photos(queryset):
 
     transaction.on_commit(remove_files)
     return requests, len(photos)
+
+
+# --- After the visit: a red-flag check-in makes the request urgent (issue 26) -----------------
+
+
+@transaction.atomic
+def mark_urgent(consultation, now):
+    """A red-flag check-in answer: the request goes to the top of the queue (queue_rank) until a
+    provider marks it handled. The status stays (usually Completed); the history says why."""
+    locked = type(consultation).objects.select_for_update().get(pk=consultation.pk)
+    if locked.urgent_since is None:
+        locked.urgent_since = now
+        locked.save(update_fields=["urgent_since", "updated_at"])
+    consultation.urgent_since = locked.urgent_since
+    StatusChange.objects.create(
+        consultation=consultation,
+        from_status=consultation.status,
+        to_status=consultation.status,
+        by_patient=True,
+        at=now,
+        note="Urgent: a check-in answer named a warning sign",
+    )
+    AuditEvent.log(AuditEvent.Action.URGENT, consultation, detail="marked urgent (red-flag check-in)", by_patient=True)
+    return consultation
+
+
+@transaction.atomic
+def clear_urgent(consultation, by, ip=None, now=None):
+    """A provider has dealt with the urgent check-in: the request takes its usual place again."""
+    locked = type(consultation).objects.select_for_update().get(pk=consultation.pk)
+    if locked.urgent_since is None:
+        raise InvalidTransition(_("This request is not marked urgent."))
+    locked.urgent_since = None
+    locked.save(update_fields=["urgent_since", "updated_at"])
+    consultation.urgent_since = None
+    StatusChange.objects.create(
+        consultation=consultation,
+        from_status=consultation.status,
+        to_status=consultation.status,
+        by=by,
+        at=now or timezone.now(),
+        note="Urgent check-in handled",
+    )
+    AuditEvent.log(AuditEvent.Action.URGENT, consultation, user=by, ip=ip, detail="urgent check-in handled")
+    return consultation
