@@ -24,7 +24,7 @@ from modeltranslation.admin import TranslationAdmin
 
 from clinic.formatting import time_of_day, when
 
-from . import permissions, staff_views, workflow
+from . import aftercare, permissions, staff_views, workflow
 from .forms.staff import NoteForm, action_form
 from .models import (
     AuditEvent,
@@ -33,6 +33,7 @@ from .models import (
     ConsultationRequest,
     Flag,
     FlagKind,
+    FollowUpPlan,
     PrivacyNotice,
     Provider,
     ScreeningAnswer,
@@ -106,7 +107,8 @@ class StatusFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         if self.value() == "open":
-            return queryset.active()
+            # Closed requests with an urgent check-in too: they are the first thing to do.
+            return queryset.open_work()
         if self.value() in Status.values:
             return queryset.filter(status=self.value())
         return queryset
@@ -245,7 +247,10 @@ class ConsultationRequestAdmin(DeclaredFiltersOnly, admin.ModelAdmin):
 
     @admin.display(description=_("status"), ordering="status")
     def status_badge(self, obj):
-        return format_html('<span class="clinic-badge status-{}">{}</span>', obj.status, obj.get_status_display())
+        badge = format_html('<span class="clinic-badge status-{}">{}</span>', obj.status, obj.get_status_display())
+        if obj.urgent_since:
+            return format_html('<span class="clinic-badge urgent">{}</span> {}', _("Urgent check-in"), badge)
+        return badge
 
     @admin.display(description=_("flag"), ordering="flag_severity")
     def flag_badge(self, obj):
@@ -270,7 +275,11 @@ class ConsultationRequestAdmin(DeclaredFiltersOnly, admin.ModelAdmin):
         return results, may_have_duplicates
 
     def changelist_view(self, request, extra_context=None):
-        extra_context = {**(extra_context or {}), "can_export": request.user.has_perm(permissions.EXPORT)}
+        extra_context = {
+            **(extra_context or {}),
+            "can_export": request.user.has_perm(permissions.EXPORT),
+            "can_lot_recall": request.user.has_perm(permissions.LOT_RECALL),
+        }
         return super().changelist_view(request, extra_context)
 
     # --- permissions: patients create requests, only superusers delete them ---
@@ -318,6 +327,9 @@ class ConsultationRequestAdmin(DeclaredFiltersOnly, admin.ModelAdmin):
         if request.method == "GET" and response.status_code == 200 and consultation is not None:
             shown = "with health data" if request.user.has_perm(permissions.VIEW_HEALTH) else "without health data"
             AuditEvent.record(request, AuditEvent.Action.VIEW, consultation, detail=shown)
+            if request.user.has_perm(permissions.VIEW_HEALTH):
+                # A provider has the answers in front of them: no more resends of an urgent check-in.
+                aftercare.note_opened(consultation, request.user, timezone.now())
         return response
 
     def request_page(self, request, consultation):
@@ -349,6 +361,28 @@ class ConsultationRequestAdmin(DeclaredFiltersOnly, admin.ModelAdmin):
             "patient_age": consultation.age_on(clinic_today()),
             "decline_reason": consultation.get_decline_reason_display(),
             "pregnancy": dict(ScreeningAnswer.Answer.choices).get(consultation.pregnancy, consultation.pregnancy),
+            **self.after_the_visit(request, consultation),
+        }
+
+    @staticmethod
+    def after_the_visit(request, consultation):
+        """Treatment records, check-ins and complications: health data, for providers. Everyone who
+        sees the request sees that it is urgent and which check-ins went unanswered (to call)."""
+        user = request.user
+        can_see_health = user.has_perm(permissions.VIEW_HEALTH)
+        can_record = can_see_health and user.has_perm(permissions.RECORD_TREATMENT)
+        now = timezone.now()
+        check_ins = list(consultation.check_ins.all())
+        return {
+            "can_record": can_record,
+            "can_record_treatment": can_record and consultation.status == Status.COMPLETED,
+            "treatment_records": (
+                list(consultation.treatment_records.select_related("injector").prefetch_related("revisions__by"))
+                if can_see_health
+                else []
+            ),
+            "check_ins": [{"check_in": c, "state": c.state(now), "label": c.get_state_display(now)} for c in check_ins],
+            "complications": list(consultation.complications.all()) if can_see_health else [],
         }
 
     @staticmethod
@@ -386,6 +420,21 @@ class ConsultationRequestAdmin(DeclaredFiltersOnly, admin.ModelAdmin):
             path("<int:object_id>/workflow/<slug:action>/", wrap(self.transition_view), name=f"{name}_transition"),
             path("<int:object_id>/notes/", wrap(self.note_view), name=f"{name}_note"),
             path("<int:object_id>/photos/<int:photo_id>/", wrap(self.photo_view), name=f"{name}_photo"),
+            path("<int:object_id>/treatment/", wrap(self.treatment_view), name=f"{name}_treatment"),
+            path(
+                "<int:object_id>/treatment/<int:record_id>/",
+                wrap(self.treatment_view),
+                name=f"{name}_treatment_correct",
+            ),
+            path("<int:object_id>/complication/", wrap(self.complication_view), name=f"{name}_complication"),
+            path(
+                "<int:object_id>/complication/<int:complication_id>/medwatch/",
+                wrap(self.medwatch_view),
+                name=f"{name}_medwatch",
+            ),
+            path("<int:object_id>/urgent-handled/", wrap(self.urgent_handled_view), name=f"{name}_urgent_handled"),
+            path("lot-recall/", wrap(self.lot_recall_view), name=f"{name}_lot_recall"),
+            path("lot-recall/contact/", wrap(self.lot_recall_contact_view), name=f"{name}_lot_recall_contact"),
             *super().get_urls(),
         ]
 
@@ -406,6 +455,24 @@ class ConsultationRequestAdmin(DeclaredFiltersOnly, admin.ModelAdmin):
 
     def photo_view(self, request, object_id, photo_id):
         return staff_views.photo(request, self, object_id, photo_id)
+
+    def treatment_view(self, request, object_id, record_id=None):
+        return staff_views.treatment_record(request, self, object_id, record_id)
+
+    def complication_view(self, request, object_id):
+        return staff_views.complication(request, self, object_id)
+
+    def medwatch_view(self, request, object_id, complication_id):
+        return staff_views.medwatch(request, self, object_id, complication_id)
+
+    def urgent_handled_view(self, request, object_id):
+        return staff_views.urgent_handled(request, self, object_id)
+
+    def lot_recall_view(self, request):
+        return staff_views.lot_recall(request, self)
+
+    def lot_recall_contact_view(self, request):
+        return staff_views.lot_recall_contact(request, self)
 
 
 # --- Providers and their hours ---------------------------------------------------------------
@@ -552,3 +619,14 @@ class AuditEventAdmin(DeclaredFiltersOnly, admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+# --- After the visit ------------------------------------------------------------------------------
+
+
+@admin.register(FollowUpPlan)
+class FollowUpPlanAdmin(DeclaredFiltersOnly, admin.ModelAdmin):
+    """When each treatment's patients are asked how they are (2 and 14 days without a plan)."""
+
+    list_display = ["treatment", "check_in_days"]
+    list_select_related = ["treatment"]
