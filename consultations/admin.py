@@ -25,6 +25,7 @@ from modeltranslation.admin import TranslationAdmin
 from clinic.formatting import time_of_day, when
 
 from . import aftercare, permissions, staff_views, workflow
+from .forms.aftercare import UrgentHandledForm
 from .forms.staff import NoteForm, action_form
 from .models import (
     AuditEvent,
@@ -383,6 +384,13 @@ class ConsultationRequestAdmin(DeclaredFiltersOnly, admin.ModelAdmin):
             ),
             "check_ins": [{"check_in": c, "state": c.state(now), "label": c.get_state_display(now)} for c in check_ins],
             "complications": list(consultation.complications.all()) if can_see_health else [],
+            "urgent_form": (
+                UrgentHandledForm(
+                    action=reverse("admin:consultations_consultationrequest_urgent_handled", args=[consultation.pk])
+                )
+                if can_record and consultation.urgent_since
+                else None
+            ),
         }
 
     @staticmethod

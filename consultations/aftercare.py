@@ -250,8 +250,7 @@ def export_data(consultation):
                 **record.snapshot(),
                 "recorded_at": record.recorded_at,
                 "versions": [
-                    {"number": v.number, "at": v.at, "reason": v.reason, "data": v.data}
-                    for v in record.revisions.all()
+                    {"number": v.number, "at": v.at, "reason": v.reason, "data": v.data} for v in record.revisions.all()
                 ],
             }
             for record in consultation.treatment_records.all()
@@ -282,4 +281,3 @@ def export_data(consultation):
             for c in consultation.complications.all()
         ],
     }
-

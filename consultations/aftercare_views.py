@@ -7,6 +7,8 @@ could read it). A red-flag answer leads to the emergency steps, shown at the che
 address (PRG), so nothing about the answer is ever in a URL.
 """
 
+import contextlib
+
 from django.conf import settings
 from django.contrib import messages
 from django.shortcuts import redirect, render
@@ -70,14 +72,17 @@ def check_in(request, token, consultation, day):
     if open_check_in is None:
         if answered is not None:
             # After the POST: the emergency steps for a red flag, else thanks.
-            template = "consultations/aftercare/urgent.html" if answered.urgent else "consultations/aftercare/thanks.html"
+            template = (
+                "consultations/aftercare/urgent.html" if answered.urgent else "consultations/aftercare/thanks.html"
+            )
             return _render(request, template, consultation, token, day=day, back_url=back)
         messages.info(request, _("This check-in is not open. Call us if you have any questions."))
         return redirect(back)
     action = reverse("consultations:check_in", kwargs={"token": token, "day": day})
     form = CheckInForm(request.POST if request.method == "POST" else None, action=action)
     if request.method == "POST" and form.is_valid():
-        try:
+        # Answered in another tab meanwhile: the page it leads to says what to do.
+        with contextlib.suppress(InvalidTransition):
             aftercare.answer_check_in(
                 open_check_in,
                 feeling=form.cleaned_data["feeling"],
@@ -85,7 +90,5 @@ def check_in(request, token, consultation, day):
                 note=form.cleaned_data["note"],
                 now=now,
             )
-        except InvalidTransition:
-            pass  # answered in another tab meanwhile: the page below says what to do
         return redirect(action)
     return _render(request, "consultations/aftercare/check_in.html", consultation, token, day=day, form=form)

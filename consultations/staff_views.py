@@ -26,7 +26,7 @@ from clinic import formatting
 from clinic.clientip import client_ip
 
 from . import aftercare, queries, workflow
-from .forms.aftercare import ComplicationForm, LotSearchForm, TreatmentRecordForm
+from .forms.aftercare import ComplicationForm, LotSearchForm, RecallContactForm, TreatmentRecordForm
 from .forms.staff import CONFIRMED, NoteForm, action_form
 from .models import AuditEvent, InvalidTransition
 from .permissions import ADD_NOTE, EXPORT, LOT_RECALL, RECORD_TREATMENT, VIEW_HEALTH, VIEW_PHOTOS
@@ -357,7 +357,9 @@ def treatment_record(request, model_admin, object_id, record_id=None):
         if record
         else reverse("admin:consultations_consultationrequest_treatment", args=[consultation.pk])
     )
-    initial = {} if record else {"given_at": timezone.localtime(now), "injector": getattr(request.user, "provider", None)}
+    initial = (
+        {} if record else {"given_at": timezone.localtime(now), "injector": getattr(request.user, "provider", None)}
+    )
     form = TreatmentRecordForm(
         request.POST if request.method == "POST" else None,
         instance=record,
@@ -377,7 +379,9 @@ def treatment_record(request, model_admin, object_id, record_id=None):
                 )  # fmt: skip
                 messages.success(request, _("The correction is saved; the earlier version stays in the history."))
             else:
-                aftercare.record_treatment(consultation, by=request.user, now=now, ip=client_ip(request), **form.values())
+                aftercare.record_treatment(
+                    consultation, by=request.user, now=now, ip=client_ip(request), **form.values()
+                )
                 messages.success(request, _("Treatment recorded. The patient has been emailed the aftercare link."))
         except InvalidTransition as error:
             messages.error(request, str(error))
@@ -401,10 +405,14 @@ def complication(request, model_admin, object_id):
         back_url=change_url(consultation, "#aftercare"),
     )
     if request.method == "POST" and form.is_valid():
-        logged = aftercare.log_complication(consultation, by=request.user, now=now, ip=client_ip(request), **form.values())
+        logged = aftercare.log_complication(
+            consultation, by=request.user, now=now, ip=client_ip(request), **form.values()
+        )
         messages.success(request, _("Complication recorded. Print the MedWatch summary for the FDA report."))
         return redirect(reverse("admin:consultations_consultationrequest_medwatch", args=[consultation.pk, logged.pk]))
-    return _aftercare_page(request, model_admin, "aftercare_form.html", _("Record a complication"), consultation, form=form)
+    return _aftercare_page(
+        request, model_admin, "aftercare_form.html", _("Record a complication"), consultation, form=form
+    )
 
 
 def medwatch(request, model_admin, object_id, complication_id):
@@ -499,6 +507,11 @@ def lot_recall(request, model_admin):
         rows=rows,
         columns=RECALL_COLUMNS,
         lot=form.cleaned_data["lot"] if form.is_valid() else "",
+        contact_form=RecallContactForm(
+            rows=rows or (),
+            lot=form.cleaned_data["lot"] if form.is_valid() else "",
+            action=reverse("admin:consultations_consultationrequest_lot_recall_contact"),
+        ),
     )
 
 
@@ -506,13 +519,18 @@ def lot_recall(request, model_admin):
 def lot_recall_contact(request, model_admin):
     if not request.user.has_perm(LOT_RECALL):
         raise PermissionDenied
-    form = LotSearchForm(request.POST)
-    if not form.is_valid():
+    lot = LotSearchForm(request.POST)
+    if not lot.is_valid():
         messages.error(request, _("Enter the lot number."))
         return redirect(reverse("admin:consultations_consultationrequest_lot_recall"))
-    lot = form.cleaned_data["lot"]
-    chosen = set(request.POST.getlist("reference"))
-    consultations = [r.consultation for r in aftercare.lot_patients(lot) if r.consultation.reference in chosen]
+    lot = lot.cleaned_data["lot"]
+    records = aftercare.lot_patients(lot)
+    form = RecallContactForm(request.POST, rows=_recall_rows(records), lot=lot)
+    if not form.is_valid():
+        messages.error(request, _("Tick at least one patient."))
+        return redirect(reverse("admin:consultations_consultationrequest_lot_recall") + f"?lot={lot}")
+    chosen = set(form.cleaned_data["reference"])
+    consultations = [r.consultation for r in records if r.consultation.reference in chosen]
     sent = aftercare.contact_for_recall(consultations, by=request.user, ip=client_ip(request))
     messages.success(request, _("“Please contact us” emails sent: %(count)d.") % {"count": sent})
     return redirect(reverse("admin:consultations_consultationrequest_lot_recall") + f"?lot={lot}")

@@ -63,9 +63,7 @@ def values(provider, **overrides):
 
 
 def record(consultation, provider, **overrides):
-    return aftercare.record_treatment(
-        consultation, by=provider.user, now=NOW, **values(provider, **overrides)
-    )
+    return aftercare.record_treatment(consultation, by=provider.user, now=NOW, **values(provider, **overrides))
 
 
 # --- The treatment record ------------------------------------------------------------------------

@@ -84,7 +84,9 @@ class TreatmentRecordForm(forms.ModelForm):
         if expiry and given and expiry < timezone.localtime(given).date():
             self.add_error(
                 "expiry",
-                forms.ValidationError(_("This lot had expired on the day of the treatment: check the label."), code="expired"),
+                forms.ValidationError(
+                    _("This lot had expired on the day of the treatment: check the label."), code="expired"
+                ),
             )
         return cleaned
 
@@ -94,7 +96,10 @@ class TreatmentRecordForm(forms.ModelForm):
 
 class ComplicationForm(forms.ModelForm):
     actions = forms.MultipleChoiceField(
-        label=_("What was done"), choices=Complication.Action.choices, widget=forms.CheckboxSelectMultiple, required=False
+        label=_("What was done"),
+        choices=Complication.Action.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
     )
     seriousness = forms.MultipleChoiceField(
         label=_("Seriousness (MedWatch outcomes)"),
@@ -203,3 +208,31 @@ class CheckInForm(PatientFormMixin, forms.Form):
 
     def clean_note(self):
         return strip_disguising_characters(self.cleaned_data["note"])
+
+
+class UrgentHandledForm(forms.Form):
+    """The one button that takes an urgent request back to its usual place in the queue."""
+
+    def __init__(self, *args, action="", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = StaffFormHelper(self)
+        self.helper.form_action = action
+        self.helper.layout = Layout(StaffSubmit("handled", _("Mark the urgent check-in as handled")))
+
+
+class RecallContactForm(forms.Form):
+    """Tick who gets the "please contact us" email (everyone found, to start with)."""
+
+    lot = forms.CharField(widget=forms.HiddenInput)
+    reference = forms.MultipleChoiceField(
+        label=_("Email these patients “please contact us”"),
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": _("Tick at least one patient.")},
+    )
+
+    def __init__(self, *args, rows=(), lot="", action="", **kwargs):
+        super().__init__(*args, initial={"lot": lot, "reference": [row["reference"] for row in rows]}, **kwargs)
+        self.fields["reference"].choices = [(row["reference"], f"{row['reference']} ({row['name']})") for row in rows]
+        self.helper = StaffFormHelper(self)
+        self.helper.form_action = action
+        self.helper.layout = Layout("lot", "reference", StaffSubmit("contact", _("Send the emails")))
