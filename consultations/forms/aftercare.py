@@ -48,7 +48,9 @@ class TreatmentRecordForm(forms.ModelForm):
         self.now, self.correcting = now, correcting
         products, areas = approved_products(consultation.treatment)
         current = self.instance.product if self.instance.pk else ""
-        self.fields["product"].choices = [(p, p) for p in products + ([current] if current not in products else [])]
+        # A record made before the approved page changed keeps its product among the choices.
+        extra = [current] if current and current not in products else []
+        self.fields["product"].choices = [(p, p) for p in products + extra]
         chosen = list(self.instance.areas or []) if self.instance.pk else []
         self.fields["areas"].choices = [(a, a) for a in areas + [a for a in chosen if a not in areas]]
         self.fields["injector"].queryset = Provider.objects.filter(user__is_active=True)
@@ -231,7 +233,9 @@ class RecallContactForm(forms.Form):
     )
 
     def __init__(self, *args, rows=(), lot="", action="", **kwargs):
-        super().__init__(*args, initial={"lot": lot, "reference": [row["reference"] for row in rows]}, **kwargs)
+        initial = {"lot": lot, "reference": [row["reference"] for row in rows]}
+        # Its own ids: the search form above has a "lot" field too.
+        super().__init__(*args, initial=initial, auto_id="contact_%s", **kwargs)
         self.fields["reference"].choices = [(row["reference"], f"{row['reference']} ({row['name']})") for row in rows]
         self.helper = StaffFormHelper(self)
         self.helper.form_action = action
