@@ -512,3 +512,22 @@ def test_the_lot_recall_sends_the_contact_email(completed, provider, client, dja
     assert response.status_code == 302
     (email,) = mail.outbox
     assert "Please contact us" in email.subject
+
+
+@pytest.mark.parametrize("extra", [0, 3])
+def test_the_request_page_query_count_does_not_grow_with_the_records(
+    extra, completed, provider, client, django_assert_num_queries
+):
+    for index in range(1 + extra):
+        given = record(completed, provider, lot_number=f"LOT{index}")
+        aftercare.correct_treatment(given, by=provider.user, now=NOW, reason="typo", amount_ml=decimal.Decimal("2"))
+        aftercare.log_complication(
+            completed, by=provider.user, now=NOW, record=given, kind="nodule", onset_at=NOW, description="A lump",
+            actions=[], action_details="", outcome="recovering", seriousness=[],
+        )  # fmt: skip
+    answer(completed, signs=[WarningSign.LUMPS])
+    provider_client(client, provider)
+    url = reverse("admin:consultations_consultationrequest_change", args=[completed.pk])
+    client.get(url)  # warm process-wide caches
+    with django_assert_num_queries(23):
+        assert client.get(url).status_code == 200
