@@ -178,7 +178,8 @@ def decline(consultation, by, reason, ip=None):
 
 @transaction.atomic
 def complete(consultation, by, ip=None):
-    # Aftercare is given in person at the visit; no email.
+    # No email now: the aftercare email goes out when a provider records what was given
+    # (aftercare.record_treatment), with the link to the reviewed aftercare page.
     _check_started(consultation, "complete")
     return _change(consultation, Status.COMPLETED, by=by, ip=ip)
 
