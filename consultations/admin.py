@@ -30,6 +30,7 @@ from .forms.staff import NoteForm, action_form
 from .models import (
     AuditEvent,
     AvailabilityException,
+    CheckIn,
     ClosedDay,
     ConsultationRequest,
     Flag,
@@ -108,6 +109,9 @@ class StatusFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         if self.value() == "open":
+            if request.GET.get(CheckInFilter.parameter_name) and self.parameter_name not in request.GET:
+                # Check-ins come after the visit: their filter looks at closed requests too.
+                return queryset
             # Closed requests with an urgent check-in too: they are the first thing to do.
             return queryset.open_work()
         if self.value() in Status.values:
@@ -132,6 +136,23 @@ class FlagFilter(admin.SimpleListFilter):
             # Any flag of this kind, not only the worst one. IN (the few flagged ids) rather than
             # EXISTS per request: one pass over the flags instead of a probe for each of 50,000 rows.
             return queryset.filter(pk__in=Flag.objects.filter(kind=value).values("consultation_id"))
+        return queryset
+
+
+class CheckInFilter(admin.SimpleListFilter):
+    """After the visit: urgent check-ins, and the ones nobody answered (to call, not an alarm)."""
+
+    title = _("check-ins")
+    parameter_name = "checkin"
+
+    def lookups(self, request, model_admin):
+        return [("urgent", _("Urgent check-in")), ("no_answer", _("Check-in not answered"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "urgent":
+            return queryset.filter(urgent_since__isnull=False)
+        if self.value() == "no_answer":
+            return queryset.filter(pk__in=CheckIn.objects.unanswered(timezone.now()).values("consultation_id"))
         return queryset
 
 
@@ -216,7 +237,7 @@ class ConsultationRequestAdmin(DeclaredFiltersOnly, admin.ModelAdmin):
         "assigned",
     ]
     list_display_links = ["reference"]
-    list_filter = [StatusFilter, "treatment", FlagFilter, AssignedFilter, AppointmentFilter]
+    list_filter = [StatusFilter, "treatment", FlagFilter, AssignedFilter, AppointmentFilter, CheckInFilter]
     search_fields = ["reference", "first_name", "last_name", "email", "phone"]
     search_help_text = _("Reference, name, email or phone number.")
     list_per_page = 50

@@ -94,9 +94,9 @@ def record_treatment(consultation, *, by, now, ip=None, **values):
     values["lot_number"] = normalise_lot(values["lot_number"])
     record = TreatmentRecord.objects.create(consultation=consultation, recorded_by=by, recorded_at=now, **values)
     _revision(record, by, now)
-    check_ins = schedule_check_ins(record, now)
+    schedule_check_ins(record, now)
     AuditEvent.log(AuditEvent.Action.TREATMENT, consultation, user=by, ip=ip, detail=f"recorded treatment {record.pk}")
-    notices.aftercare(consultation, [check_in.day for check_in in check_ins])
+    notices.aftercare(consultation)
     return record
 
 
@@ -154,13 +154,6 @@ def open_check_in(consultation, day, now):
     return consultation.check_ins.filter(day=day, due_at__lte=now, answered_at__isnull=True).order_by("-pk").first()
 
 
-def provider_email(consultation):
-    """Who treated the patient (else who the request is assigned to): told at once of a red flag."""
-    record = consultation.treatment_records.select_related("injector__user").order_by("-given_at").first()
-    user = record.injector.user if record else consultation.assigned_to
-    return user.email if user is not None else ""
-
-
 @transaction.atomic
 def answer_check_in(check_in, *, feeling, signs, note, now):
     """The patient's answer. Any warning sign is a red flag: the request becomes urgent and the
@@ -181,7 +174,7 @@ def answer_check_in(check_in, *, feeling, signs, note, now):
     )
     if check_in.urgent:
         workflow.mark_urgent(consultation, now)
-        notices.staff_urgent_check_in(consultation, provider_email=provider_email(consultation))
+        notices.staff_urgent_check_in(consultation)
     return check_in
 
 

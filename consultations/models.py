@@ -888,6 +888,12 @@ class CheckInQuerySet(models.QuerySet):
         """Due check-ins nobody was invited to yet."""
         return self.filter(due_at__lte=now, invited_at__isnull=True, answered_at__isnull=True)
 
+    def unanswered(self, now):
+        """Asked more than NO_ANSWER_DAYS ago and still not answered: a row to call about, not an alarm."""
+        return self.filter(
+            answered_at__isnull=True, invited_at__lte=now - datetime.timedelta(days=CheckIn.NO_ANSWER_DAYS)
+        )
+
     def unopened_urgent(self, now, after):
         """Urgent answers no provider has opened, last sent to staff at least `after` ago."""
         return self.filter(urgent=True, opened_at__isnull=True, staff_alerted_at__lte=now - after)

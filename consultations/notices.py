@@ -218,13 +218,14 @@ def _aftercare_url(consultation, name="consultations:aftercare", **kwargs):
 
 
 @to_patient
-def aftercare(consultation, check_in_days):
-    """After the treatment is recorded: the link to the aftercare page, and when we will ask how they are."""
+def aftercare(consultation):
+    """After the treatment is recorded: the link to the aftercare page, and the days we will ask how they are."""
+    days = sorted(set(consultation.check_ins.filter(answered_at__isnull=True).values_list("day", flat=True)))
     _to_patient(
         consultation,
         "aftercare",
         aftercare_url=_aftercare_url(consultation),
-        check_in_days=list(check_in_days),
+        check_in_days=days,
         emergency_phone=settings.CLINIC["EMERGENCY_PHONE"],
     )
 
@@ -248,11 +249,18 @@ def recall_contact(consultation):
 
 
 @to_staff
-def staff_urgent_check_in(consultation, provider_email="", again=False):
-    """A red-flag check-in answer: to the staff address and the provider, at once (and again, unopened)."""
+def staff_urgent_check_in(consultation, again=False):
+    """A red-flag check-in answer: to the staff address and, the first time, to the provider who treated
+    the patient (else the one it is assigned to), at once; again to the staff address while unopened."""
     context = {"reference": consultation.reference, "admin_url": staff_link(consultation), "again": again}
     recipients = [settings.CLINIC_STAFF_EMAIL]
-    if provider_email and provider_email not in recipients:
-        recipients.append(provider_email)
+    provider = _treating_provider(consultation)
+    if not again and provider is not None and provider.email and provider.email not in recipients:
+        recipients.append(provider.email)
     for to in recipients:
         queue("staff_urgent_check_in", to, context)
+
+
+def _treating_provider(consultation):
+    record = consultation.treatment_records.select_related("injector__user").order_by("-given_at", "-pk").first()
+    return record.injector.user if record is not None else consultation.assigned_to

@@ -588,3 +588,18 @@ def test_overlapping_escalation_runs_send_each_urgent_check_in_once(completed, p
     results = race(4, lambda i: aftercare.escalate_unopened(later))
     assert sorted(results) == [0, 0, 0, 1]
     assert len(mail.outbox) == 1
+
+
+def test_the_queue_filter_finds_check_ins_nobody_answered(completed, provider, client, time_machine):
+    record(completed, provider)
+    aftercare.invite_due(GIVEN + datetime.timedelta(days=2))
+    url = reverse("admin:consultations_consultationrequest_changelist")
+    time_machine.move_to(GIVEN + datetime.timedelta(days=3))
+    provider_client(client, provider)  # signed in at the test's time (a staff session lasts 30 minutes)
+    assert completed.reference not in client.get(url, {"checkin": "no_answer"}).content.decode()
+    time_machine.move_to(GIVEN + datetime.timedelta(days=6))
+    provider_client(client, provider)
+    page = client.get(url, {"checkin": "no_answer"}).content.decode()
+    assert completed.reference in page
+    completed.refresh_from_db()
+    assert completed.urgent_since is None  # a row to call about, not an alarm
