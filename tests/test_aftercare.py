@@ -328,6 +328,7 @@ def test_recall_contact_emails_each_patient_once_in_their_language(
         assert aftercare.contact_for_recall([completed, completed], by=provider.user) == 1
     (email,) = mail.outbox
     assert email.to == [BEATRIX["email"]]
+    assert '<html lang="es">' in email.alternatives[0][0]
     assert AuditEvent.objects.filter(action=AuditEvent.Action.CONTACT).count() == 1
 
 
