@@ -13,7 +13,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
@@ -26,7 +26,8 @@ from .selfservice import with_consultation
 
 
 def _render(request, template, consultation, token, status=200, **context):
-    content = aftercare.aftercare_content(consultation.treatment, consultation.language)
+    # In the page's language (the emailed link is in the patient's): reviewed there, else the English page.
+    content = aftercare.aftercare_content(consultation.treatment, translation.get_language())
     response = render(
         request,
         template,
