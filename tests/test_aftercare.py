@@ -604,3 +604,25 @@ def test_the_queue_filter_finds_check_ins_nobody_answered(completed, provider, c
     assert completed.reference in page
     completed.refresh_from_db()
     assert completed.urgent_since is None  # a row to call about, not an alarm
+
+
+def test_a_spanish_patient_gets_the_aftercare_email_and_link_in_spanish(
+    completed, provider, django_capture_on_commit_callbacks
+):
+    ConsultationRequest.objects.filter(pk=completed.pk).update(language="es")
+    completed.refresh_from_db()
+    with django_capture_on_commit_callbacks(execute=True):
+        record(completed, provider)
+    (email,) = mail.outbox
+    assert re.search(r"https?://\S+/es/consultations/manage/\S+/aftercare/", email.body)
+    assert '<html lang="es">' in email.alternatives[0][0]
+
+
+@pytest.mark.parametrize("days", ["", "0, 2", "2, 91", "two"])
+def test_a_follow_up_plan_takes_whole_days_from_1_to_90(belotero, days):
+    from django.core.exceptions import ValidationError
+
+    plan = FollowUpPlan(treatment=belotero, check_in_days=days)
+    with pytest.raises(ValidationError) as raised:
+        plan.full_clean()
+    assert raised.value.error_dict["check_in_days"][0].code in {"invalid_days", "blank"}
