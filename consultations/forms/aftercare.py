@@ -219,6 +219,7 @@ class UrgentHandledForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.helper = StaffFormHelper(self)
         self.helper.form_action = action
+        self.helper.form_class = "clinic-no-print"
         self.helper.layout = Layout(StaffSubmit("handled", _("Mark the urgent check-in as handled")))
 
 

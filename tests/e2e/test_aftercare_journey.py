@@ -171,6 +171,7 @@ def test_after_the_visit_end_to_end_on_a_phone(phone_axe, live_server, clock, be
     assert_accessible(page)
     page.emulate_media(media="print")
     expect(medwatch).to_be_visible()
+    expect(page.locator("#header")).to_be_hidden()  # on paper: the fields, not the admin
     page.emulate_media(media="screen")
 
     # 6. The lot search finds the patient.
