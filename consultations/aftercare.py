@@ -149,9 +149,16 @@ def invite_due(now):
     return sent
 
 
-def open_check_in(consultation, day, now):
-    """The check-in of `day` the patient may answer now (due and not answered), or None."""
-    return consultation.check_ins.filter(day=day, due_at__lte=now, answered_at__isnull=True).order_by("-pk").first()
+def current_check_in(consultation, now):
+    """The check-in the patient's link leads to: the one most recently due (None before day N).
+    Open while unanswered; an older one nobody answered stays a "no answer" row for staff."""
+    return consultation.check_ins.filter(due_at__lte=now).order_by("-due_at", "-pk").first()
+
+
+def open_check_in(consultation, now):
+    """The check-in the patient may answer now, or None."""
+    current = current_check_in(consultation, now)
+    return current if current is not None and current.answered_at is None else None
 
 
 @transaction.atomic

@@ -50,46 +50,59 @@ def aftercare_page(request, token, consultation):
     now = timezone.now()
     if not consultation.treatment_records.exists():
         return _render(request, "consultations/aftercare/none.html", consultation, token, status=404)
+    check_in_url = reverse("consultations:check_in", kwargs={"token": token})
     check_ins = [
         {
             "day": check_in.day,
             "when": formatting.day(check_in.due_at),
             "open": check_in.answered_at is None and check_in.due_at <= now,
             "answered": check_in.answered_at is not None,
-            "url": reverse("consultations:check_in", kwargs={"token": token, "day": check_in.day}),
         }
         for check_in in consultation.check_ins.all()
     ]
-    return _render(request, "consultations/aftercare/page.html", consultation, token, check_ins=check_ins)
+    # Only the check-in most recently due is open (current_check_in).
+    current = aftercare.current_check_in(consultation, now)
+    for row, check_in in zip(check_ins, consultation.check_ins.all(), strict=True):
+        row["open"] = current is not None and check_in.pk == current.pk and row["open"]
+    return _render(
+        request,
+        "consultations/aftercare/page.html",
+        consultation,
+        token,
+        check_ins=check_ins,
+        check_in_url=check_in_url,
+    )
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
 @with_consultation
-def check_in(request, token, consultation, day):
+def check_in(request, token, consultation):
+    """The check-in most recently due: its form while unanswered, then (after the POST) the emergency
+    steps for a red flag or thanks. One address for every day, so the link needs no day in it."""
     now = timezone.now()
-    answered = consultation.check_ins.filter(day=day, answered_at__isnull=False).order_by("-answered_at").first()
-    open_check_in = aftercare.open_check_in(consultation, day, now)
+    current = aftercare.current_check_in(consultation, now)
     back = reverse("consultations:aftercare", kwargs={"token": token})
-    if open_check_in is None:
-        if answered is not None:
-            # After the POST: the emergency steps for a red flag, else thanks.
-            template = (
-                "consultations/aftercare/urgent.html" if answered.urgent else "consultations/aftercare/thanks.html"
-            )
-            return _render(request, template, consultation, token, day=day, back_url=back)
+    if current is None:
         messages.info(request, _("This check-in is not open. Call us if you have any questions."))
         return redirect(back)
-    action = reverse("consultations:check_in", kwargs={"token": token, "day": day})
-    form = CheckInForm(request.POST if request.method == "POST" else None, action=action)
+    if current.answered_at is not None:
+        template = "consultations/aftercare/urgent.html" if current.urgent else "consultations/aftercare/thanks.html"
+        return _render(request, template, consultation, token, day=current.day, back_url=back)
+    action = reverse("consultations:check_in", kwargs={"token": token})
+    form = CheckInForm(request.POST if request.method == "POST" else None, action=action, day=current.day)
     if request.method == "POST" and form.is_valid():
+        if form.cleaned_data["day"] != current.day:
+            # The form of an earlier day, sent after a newer check-in opened: show the newer one.
+            messages.info(request, _("A newer check-in has opened. Please answer this one."))
+            return redirect(action)
         # Answered in another tab meanwhile: the page it leads to says what to do.
         with contextlib.suppress(InvalidTransition):
             aftercare.answer_check_in(
-                open_check_in,
+                current,
                 feeling=form.cleaned_data["feeling"],
                 signs=form.cleaned_data["signs"],
                 note=form.cleaned_data["note"],
                 now=now,
             )
         return redirect(action)
-    return _render(request, "consultations/aftercare/check_in.html", consultation, token, day=day, form=form)
+    return _render(request, "consultations/aftercare/check_in.html", consultation, token, day=current.day, form=form)

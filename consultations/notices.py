@@ -212,8 +212,8 @@ def staff_patient_added_info(consultation, photo_count=0):
 # the area or what the patient answered.
 
 
-def _aftercare_url(consultation, name="consultations:aftercare", **kwargs):
-    path = reverse(name, kwargs={"token": links.make_token(consultation), **kwargs})
+def _aftercare_url(consultation, name="consultations:aftercare"):
+    path = reverse(name, kwargs={"token": links.make_token(consultation)})
     return absolute_url(path, base=consultation.site_url)
 
 
@@ -237,7 +237,7 @@ def check_in(consultation, day):
         consultation,
         "check_in",
         day=day,
-        check_in_url=_aftercare_url(consultation, "consultations:check_in", day=day),
+        check_in_url=_aftercare_url(consultation, "consultations:check_in"),
         emergency_phone=settings.CLINIC["EMERGENCY_PHONE"],
     )
 

@@ -25,5 +25,5 @@ from . import aftercare_views  # noqa: E402
 
 urlpatterns += [
     path("manage/<str:token>/aftercare/", aftercare_views.aftercare_page, name="aftercare"),
-    path("manage/<str:token>/check-in/<int:day>/", aftercare_views.check_in, name="check_in"),
+    path("manage/<str:token>/check-in/", aftercare_views.check_in, name="check_in"),
 ]

@@ -167,7 +167,7 @@ def test_a_check_in_is_sent_once_when_due(completed, provider, django_capture_on
         assert aftercare.invite_due(day_two) == 1
         assert aftercare.invite_due(day_two + datetime.timedelta(minutes=15)) == 0
     (email,) = mail.outbox
-    assert "/check-in/2/" in email.body
+    assert "/check-in/" in email.body and "day 2" in email.body
 
 
 def test_the_send_check_ins_command_sends_what_is_due(completed, provider, monkeypatch):
@@ -191,7 +191,7 @@ def test_an_unanswered_check_in_is_a_row_not_an_alarm(completed, provider):
 
 
 def answer(consultation, day=2, signs=(), feeling=CheckIn.Feeling.AS_EXPECTED, note=""):
-    check_in = aftercare.open_check_in(consultation, day, GIVEN + datetime.timedelta(days=day))
+    check_in = aftercare.open_check_in(consultation, GIVEN + datetime.timedelta(days=day))
     return aftercare.answer_check_in(
         check_in, feeling=feeling, signs=list(signs), note=note, now=GIVEN + datetime.timedelta(days=day)
     )
@@ -384,8 +384,10 @@ def test_a_tampered_link_is_a_clear_400(client):
 def test_a_red_flag_answer_shows_the_emergency_steps(completed, provider, client, time_machine):
     record(completed, provider)
     time_machine.move_to(GIVEN + datetime.timedelta(days=2, minutes=5))
-    url = reverse("consultations:check_in", kwargs={"token": links.make_token(completed), "day": 2})
-    response = client.post(url, {"feeling": "worse", "signs": ["skin_colour"], "note": "My skin looks blotchy"})
+    url = reverse("consultations:check_in", kwargs={"token": links.make_token(completed)})
+    response = client.post(
+        url, {"day": 2, "feeling": "worse", "signs": ["skin_colour"], "note": "My skin looks blotchy"}
+    )
     assert response.status_code == 302 and response["Location"] == url
     page = client.get(url).content.decode()
     assert "Get help now" in page and "Call 911 first" in page
@@ -396,8 +398,8 @@ def test_a_red_flag_answer_shows_the_emergency_steps(completed, provider, client
 def test_a_check_in_form_with_errors_keeps_the_answers(completed, provider, client, time_machine):
     record(completed, provider)
     time_machine.move_to(GIVEN + datetime.timedelta(days=2, minutes=5))
-    url = reverse("consultations:check_in", kwargs={"token": links.make_token(completed), "day": 2})
-    response = client.post(url, {"signs": ["fever"], "note": "hot"})
+    url = reverse("consultations:check_in", kwargs={"token": links.make_token(completed)})
+    response = client.post(url, {"day": 2, "signs": ["fever"], "note": "hot"})
     page = response.content.decode()
     assert response.status_code == 200
     assert re.search(r'value="fever"[^>]*checked', page) and re.search(r">\s*hot</textarea>", page)
@@ -407,8 +409,8 @@ def test_a_check_in_form_with_errors_keeps_the_answers(completed, provider, clie
 def test_a_check_in_not_yet_due_is_not_open(completed, provider, client, time_machine):
     record(completed, provider)
     time_machine.move_to(GIVEN + datetime.timedelta(days=1))
-    url = reverse("consultations:check_in", kwargs={"token": links.make_token(completed), "day": 2})
-    assert client.post(url, {"feeling": "settled"}).status_code == 302
+    url = reverse("consultations:check_in", kwargs={"token": links.make_token(completed)})
+    assert client.post(url, {"day": 2, "feeling": "settled"}).status_code == 302
     assert CheckIn.objects.get(day=2).answered_at is None
 
 
@@ -626,3 +628,18 @@ def test_a_follow_up_plan_takes_whole_days_from_1_to_90(belotero, days):
     with pytest.raises(ValidationError) as raised:
         plan.full_clean()
     assert raised.value.error_dict["check_in_days"][0].code in {"invalid_days", "blank"}
+
+
+def test_the_check_in_link_leads_to_the_check_in_most_recently_due(completed, provider, client, time_machine):
+    record(completed, provider)
+    url = reverse("consultations:check_in", kwargs={"token": links.make_token(completed)})
+    time_machine.move_to(GIVEN + datetime.timedelta(days=14, minutes=5))
+    page = client.get(url).content.decode()
+    assert "Day 14 check-in" in page and 'name="day" value="14"' in page
+    # A day-2 form sent now (kept open in a tab) answers nothing: the day-14 form is shown.
+    response = client.post(url, {"day": 2, "feeling": "settled"})
+    assert response.status_code == 302
+    assert CheckIn.objects.filter(answered_at__isnull=False).count() == 0
+    client.post(url, {"day": 14, "feeling": "settled"})
+    assert CheckIn.objects.get(day=14).answered_at is not None
+    assert CheckIn.objects.get(day=2).answered_at is None  # an unanswered row for staff, not an alarm

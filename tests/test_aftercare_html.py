@@ -42,14 +42,14 @@ def patient_pages(client, consultation, prefix=""):
     with translation.override(consultation.language):
         token = links.make_token(consultation)
         page = reverse("consultations:aftercare", kwargs={"token": token})
-        check_in = reverse("consultations:check_in", kwargs={"token": token, "day": 2})
+        check_in = reverse("consultations:check_in", kwargs={"token": token})
     name = f"{consultation.language}-"
     pages = [
         (name + "aftercare", client.get(page)),
         (name + "check-in", client.get(check_in)),
-        (name + "check-in-with-errors", client.post(check_in, {"note": "x"})),
+        (name + "check-in-with-errors", client.post(check_in, {"day": 2, "note": "x"})),
     ]
-    client.post(check_in, {"feeling": "worse", "signs": [WarningSign.SKIN_COLOUR]})
+    client.post(check_in, {"day": 2, "feeling": "worse", "signs": [WarningSign.SKIN_COLOUR]})
     pages.append((name + "urgent", client.get(check_in)))
     return pages
 
@@ -61,8 +61,8 @@ def test_after_visit_pages_are_valid_html(client, belotero, tmp_path):
         pages = patient_pages(client, english) + patient_pages(client, spanish)
         calm = treated(belotero, provider)
         token = links.make_token(calm)
-        thanks_url = reverse("consultations:check_in", kwargs={"token": token, "day": 2})
-        client.post(thanks_url, {"feeling": "settled"})
+        thanks_url = reverse("consultations:check_in", kwargs={"token": token})
+        client.post(thanks_url, {"day": 2, "feeling": "settled"})
         pages.append(("thanks", client.get(thanks_url)))
         record = english.treatment_records.get()
         event = aftercare.log_complication(

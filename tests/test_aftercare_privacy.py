@@ -65,7 +65,7 @@ def journey(belotero, django_capture_on_commit_callbacks):
             given_at=GIVEN,
         )
         aftercare.invite_due(DAY_TWO)
-        check_in = aftercare.open_check_in(consultation, 2, DAY_TWO)
+        check_in = aftercare.open_check_in(consultation, DAY_TWO)
         aftercare.answer_check_in(
             check_in, feeling="worse", signs=[WarningSign.SKIN_COLOUR], note="My skin looks blotchy", now=DAY_TWO
         )
@@ -112,8 +112,10 @@ def test_the_check_in_page_logs_no_health_data(journey, client, caplog, time_mac
         injector=journey.record.injector, given_at=GIVEN,
     )  # fmt: skip
     time_machine.move_to(DAY_TWO)
-    url = reverse("consultations:check_in", kwargs={"token": links.make_token(other), "day": 2})
-    response = client.post(url, {"feeling": "worse", "signs": ["skin_colour"], "note": "My skin looks blotchy"})
+    url = reverse("consultations:check_in", kwargs={"token": links.make_token(other)})
+    response = client.post(
+        url, {"day": 2, "feeling": "worse", "signs": ["skin_colour"], "note": "My skin looks blotchy"}
+    )
     assert response.status_code == 302
     assert found_in(response["Location"]) == []
     assert found_in(caplog.text) == []

@@ -181,6 +181,8 @@ class CheckInForm(PatientFormMixin, forms.Form):
         required=False,
         help_text=_("Tick every one that applies. Leave them all empty if you have none."),
     )
+    # Which day's form this was: a newer check-in may have opened since it was shown.
+    day = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
     note = forms.CharField(
         label=_("Anything else you would like us to know (optional)"),
         widget=forms.Textarea(attrs={"rows": 3, "autocomplete": "off"}),
@@ -189,8 +191,8 @@ class CheckInForm(PatientFormMixin, forms.Form):
         strip=True,
     )
 
-    def __init__(self, *args, action="", **kwargs):
-        super().__init__(*args, auto_id="checkin_%s", **kwargs)
+    def __init__(self, *args, action="", day=None, **kwargs):
+        super().__init__(*args, auto_id="checkin_%s", initial={"day": day}, **kwargs)
         self.action = action
         self.style_widgets()
 
@@ -201,6 +203,7 @@ class CheckInForm(PatientFormMixin, forms.Form):
         helper.label_class = "fw-semibold"
         helper.layout = Layout(
             ErrorSummary(_("There is a problem")),
+            "day",
             Field("feeling"),
             Field("signs"),
             Field("note"),
