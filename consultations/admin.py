@@ -27,15 +27,18 @@ from clinic.adminlookups import DeclaredFiltersOnly
 from clinic.clientip import client_ip
 from clinic.formatting import clinic_today, time_of_day, when
 
-from . import permissions, staff_views, workflow
+from . import aftercare, permissions, staff_views, workflow
+from .forms.aftercare import UrgentHandledForm
 from .forms.staff import NoteForm, action_form
 from .models import (
     AuditEvent,
     AvailabilityException,
+    CheckIn,
     ClosedDay,
     ConsultationRequest,
     Flag,
     FlagKind,
+    FollowUpPlan,
     PrivacyNotice,
     Provider,
     ScreeningAnswer,
@@ -81,7 +84,11 @@ class StatusFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         if self.value() == "open":
-            return queryset.active()
+            if request.GET.get(CheckInFilter.parameter_name) and self.parameter_name not in request.GET:
+                # Check-ins come after the visit: their filter looks at closed requests too.
+                return queryset
+            # Closed requests with an urgent check-in too: they are the first thing to do.
+            return queryset.open_work()
         if self.value() in Status.values:
             return queryset.filter(status=self.value())
         return queryset
@@ -104,6 +111,23 @@ class FlagFilter(admin.SimpleListFilter):
             # Any flag of this kind, not only the worst one. IN (the few flagged ids) rather than
             # EXISTS per request: one pass over the flags instead of a probe for each of 50,000 rows.
             return queryset.filter(pk__in=Flag.objects.filter(kind=value).values("consultation_id"))
+        return queryset
+
+
+class CheckInFilter(admin.SimpleListFilter):
+    """After the visit: urgent check-ins, and the ones nobody answered (to call, not an alarm)."""
+
+    title = _("check-ins")
+    parameter_name = "checkin"
+
+    def lookups(self, request, model_admin):
+        return [("urgent", _("Urgent check-in")), ("no_answer", _("Check-in not answered"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "urgent":
+            return queryset.filter(urgent_since__isnull=False)
+        if self.value() == "no_answer":
+            return queryset.filter(pk__in=CheckIn.objects.unanswered(timezone.now()).values("consultation_id"))
         return queryset
 
 
@@ -188,7 +212,7 @@ class ConsultationRequestAdmin(DeclaredFiltersOnly, admin.ModelAdmin):
         "assigned",
     ]
     list_display_links = ["reference"]
-    list_filter = [StatusFilter, "treatment", FlagFilter, AssignedFilter, AppointmentFilter]
+    list_filter = [StatusFilter, "treatment", FlagFilter, AssignedFilter, AppointmentFilter, CheckInFilter]
     search_fields = ["reference", "first_name", "last_name", "email", "phone"]
     search_help_text = _("Reference, name, email or phone number.")
     list_per_page = 50
@@ -220,7 +244,10 @@ class ConsultationRequestAdmin(DeclaredFiltersOnly, admin.ModelAdmin):
 
     @admin.display(description=_("status"), ordering="status")
     def status_badge(self, obj):
-        return format_html('<span class="clinic-badge status-{}">{}</span>', obj.status, obj.get_status_display())
+        badge = format_html('<span class="clinic-badge status-{}">{}</span>', obj.status, obj.get_status_display())
+        if obj.urgent_since:
+            return format_html('<span class="clinic-badge urgent">{}</span> {}', _("Urgent check-in"), badge)
+        return badge
 
     @admin.display(description=_("flag"), ordering="flag_severity")
     def flag_badge(self, obj):
@@ -245,7 +272,11 @@ class ConsultationRequestAdmin(DeclaredFiltersOnly, admin.ModelAdmin):
         return results, may_have_duplicates
 
     def changelist_view(self, request, extra_context=None):
-        extra_context = {**(extra_context or {}), "can_export": request.user.has_perm(permissions.EXPORT)}
+        extra_context = {
+            **(extra_context or {}),
+            "can_export": request.user.has_perm(permissions.EXPORT),
+            "can_lot_recall": request.user.has_perm(permissions.LOT_RECALL),
+        }
         response = super().changelist_view(request, extra_context)
         changelist = (getattr(response, "context_data", None) or {}).get("cl")
         if changelist is not None and request.method == "GET":
@@ -300,6 +331,9 @@ class ConsultationRequestAdmin(DeclaredFiltersOnly, admin.ModelAdmin):
         if request.method == "GET" and response.status_code == 200 and consultation is not None:
             shown = "with health data" if request.user.has_perm(permissions.VIEW_HEALTH) else "without health data"
             AuditEvent.record(request, AuditEvent.Action.VIEW, consultation, detail=shown)
+            if request.user.has_perm(permissions.VIEW_HEALTH):
+                # A provider has the answers in front of them: no more resends of an urgent check-in.
+                aftercare.note_opened(consultation, request.user, timezone.now())
         return response
 
     def request_page(self, request, consultation):
@@ -331,6 +365,35 @@ class ConsultationRequestAdmin(DeclaredFiltersOnly, admin.ModelAdmin):
             "patient_age": consultation.age_on(clinic_today()),
             "decline_reason": consultation.get_decline_reason_display(),
             "pregnancy": dict(ScreeningAnswer.Answer.choices).get(consultation.pregnancy, consultation.pregnancy),
+            **self.after_the_visit(request, consultation),
+        }
+
+    @staticmethod
+    def after_the_visit(request, consultation):
+        """Treatment records, check-ins and complications: health data, for providers. Everyone who
+        sees the request sees that it is urgent and which check-ins went unanswered (to call)."""
+        user = request.user
+        can_see_health = user.has_perm(permissions.VIEW_HEALTH)
+        can_record = can_see_health and user.has_perm(permissions.RECORD_TREATMENT)
+        now = timezone.now()
+        check_ins = list(consultation.check_ins.all())
+        return {
+            "can_record": can_record,
+            "can_record_treatment": can_record and consultation.status == Status.COMPLETED,
+            "treatment_records": (
+                list(consultation.treatment_records.select_related("injector").prefetch_related("revisions__by"))
+                if can_see_health
+                else []
+            ),
+            "check_ins": [{"check_in": c, "state": c.state(now), "label": c.get_state_display(now)} for c in check_ins],
+            "complications": list(consultation.complications.all()) if can_see_health else [],
+            "urgent_form": (
+                UrgentHandledForm(
+                    action=reverse("admin:consultations_consultationrequest_urgent_handled", args=[consultation.pk])
+                )
+                if can_record and consultation.urgent_since
+                else None
+            ),
         }
 
     @staticmethod
@@ -366,6 +429,21 @@ class ConsultationRequestAdmin(DeclaredFiltersOnly, admin.ModelAdmin):
             path("<int:object_id>/workflow/<slug:action>/", wrap(self.transition_view), name=f"{name}_transition"),
             path("<int:object_id>/notes/", wrap(self.note_view), name=f"{name}_note"),
             path("<int:object_id>/photos/<int:photo_id>/", wrap(self.photo_view), name=f"{name}_photo"),
+            path("<int:object_id>/treatment/", wrap(self.treatment_view), name=f"{name}_treatment"),
+            path(
+                "<int:object_id>/treatment/<int:record_id>/",
+                wrap(self.treatment_view),
+                name=f"{name}_treatment_correct",
+            ),
+            path("<int:object_id>/complication/", wrap(self.complication_view), name=f"{name}_complication"),
+            path(
+                "<int:object_id>/complication/<int:complication_id>/medwatch/",
+                wrap(self.medwatch_view),
+                name=f"{name}_medwatch",
+            ),
+            path("<int:object_id>/urgent-handled/", wrap(self.urgent_handled_view), name=f"{name}_urgent_handled"),
+            path("lot-recall/", wrap(self.lot_recall_view), name=f"{name}_lot_recall"),
+            path("lot-recall/contact/", wrap(self.lot_recall_contact_view), name=f"{name}_lot_recall_contact"),
             *super().get_urls(),
         ]
 
@@ -386,6 +464,24 @@ class ConsultationRequestAdmin(DeclaredFiltersOnly, admin.ModelAdmin):
 
     def photo_view(self, request, object_id, photo_id):
         return staff_views.photo(request, self, object_id, photo_id)
+
+    def treatment_view(self, request, object_id, record_id=None):
+        return staff_views.treatment_record(request, self, object_id, record_id)
+
+    def complication_view(self, request, object_id):
+        return staff_views.complication(request, self, object_id)
+
+    def medwatch_view(self, request, object_id, complication_id):
+        return staff_views.medwatch(request, self, object_id, complication_id)
+
+    def urgent_handled_view(self, request, object_id):
+        return staff_views.urgent_handled(request, self, object_id)
+
+    def lot_recall_view(self, request):
+        return staff_views.lot_recall(request, self)
+
+    def lot_recall_contact_view(self, request):
+        return staff_views.lot_recall_contact(request, self)
 
 
 # --- Providers and their hours ---------------------------------------------------------------
@@ -540,3 +636,12 @@ from django_tasks_db.models import DBTaskResult  # noqa: E402
 
 if admin.site.is_registered(DBTaskResult):
     admin.site.unregister(DBTaskResult)
+# --- After the visit ------------------------------------------------------------------------------
+
+
+@admin.register(FollowUpPlan)
+class FollowUpPlanAdmin(DeclaredFiltersOnly, admin.ModelAdmin):
+    """When each treatment's patients are asked how they are (2 and 14 days without a plan)."""
+
+    list_display = ["treatment", "check_in_days"]
+    list_select_related = ["treatment"]

@@ -25,9 +25,9 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 
 from clinic import pagecache
+from clinic.forms import Text
 
 from .forms import timechoice
-from .forms.layout import Text
 
 # The open times follow the clock: kept for at most this many seconds.
 SECONDS = 10

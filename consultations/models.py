@@ -5,10 +5,14 @@ snapshot (question text, answer, flag kind) so that editing the education
 content later never changes what a patient said. Nothing here logs them.
 """
 
+import datetime
 import hashlib
+import json
 import secrets
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
 from django.utils import timezone
 from django.utils.functional import cached_property
@@ -185,6 +189,9 @@ class Status(models.TextChoices):
     EXPIRED = "expired", _("Expired")
 
 
+# Added to queue_rank while a request is urgent: above any new or flagged request (at most 13).
+URGENT_RANK = 100
+
 # Requests in these states hold their time: no one else can be given it.
 ACTIVE_STATUSES = [Status.NEW, Status.TRIAGED, Status.NEEDS_INFO, Status.APPROVED]
 CLOSED_STATUSES = [Status.COMPLETED, Status.NO_SHOW, Status.DECLINED, Status.CANCELLED, Status.EXPIRED]
@@ -224,6 +231,10 @@ class ConsultationRequestQuerySet(models.QuerySet):
     def submitted_with(self, token):
         """The request one rendered intake form created (its submission token), if any."""
         return self.filter(submission_token=token)
+
+    def open_work(self):
+        """What the queue shows by default: open requests, and closed ones with an urgent check-in."""
+        return self.filter(models.Q(status__in=ACTIVE_STATUSES) | models.Q(urgent_since__isnull=False))
 
     def holding(self):
         """Requests that hold a time right now."""
@@ -325,14 +336,17 @@ class ConsultationRequest(models.Model):
         verbose_name=_("assigned to"),
     )
     worst_flag = models.CharField(_("flag"), max_length=15, choices=FlagKind.choices, blank=True, db_index=True)
-
+    # Set by a red-flag check-in answer, cleared when a provider has dealt with it (workflow.py).
+    urgent_since = models.DateTimeField(_("urgent since"), null=True, blank=True, editable=False)
     # The work queue's order: new requests first (10), then by the most serious flag (3..0).
     queue_rank = models.GeneratedField(
         expression=models.Case(models.When(status=Status.NEW, then=models.Value(10)), default=models.Value(0))
         + models.Case(
             *(models.When(worst_flag=kind, then=models.Value(FlagKind.severity(kind))) for kind in FlagKind.values),
             default=models.Value(0),
-        ),
+        )
+        # A red-flag check-in answer (consultations/aftercare.py) puts the request above everything.
+        + models.Case(models.When(urgent_since__isnull=False, then=models.Value(URGENT_RANK)), default=models.Value(0)),
         output_field=models.PositiveSmallIntegerField(),
         db_persist=True,
     )
@@ -637,6 +651,10 @@ class AuditEvent(ImmutableModel):
         NOTE = "note", _("Added note")
         EXPORT = "export", _("Exported")
         DELETE = "delete", _("Deleted")
+        TREATMENT = "treatment", _("Recorded treatment")
+        COMPLICATION = "complication", _("Recorded complication")
+        URGENT = "urgent", _("Urgent check-in")
+        CONTACT = "contact", _("Contacted patient")
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
@@ -719,3 +737,291 @@ class RateLimitCounter(models.Model):
 
     def __str__(self):
         return f"{self.key}: {self.hits}"
+
+
+# --- After the visit (issue 26): what was given, aftercare check-ins, complications ------------
+# Health data, like the answers: seen by providers (VIEW_HEALTH) only, every look audited. They
+# hang on the request with CASCADE, so the retention purge removes them with it.
+
+DEFAULT_CHECK_IN_DAYS = (2, 14)
+
+
+def parse_days(text):
+    """ "2, 14" → [2, 14]; raises ValueError for anything but whole days from 1 to 90."""
+    days = sorted({int(part) for part in str(text).replace(" ", "").split(",") if part})
+    if not days or days[0] < 1 or days[-1] > 90:
+        raise ValueError("Check-in days are whole days from 1 to 90.")
+    return days
+
+
+def validate_days(value):
+    try:
+        parse_days(value)
+    except ValueError:
+        raise ValidationError(
+            _("Write whole days from 1 to 90, separated by commas (for example “2, 14”)."), code="invalid_days"
+        ) from None
+
+
+class FollowUpPlan(models.Model):
+    """When a treatment's patients are asked how they are (days after the treatment). A treatment
+    without a plan uses DEFAULT_CHECK_IN_DAYS."""
+
+    treatment = models.OneToOneField(Treatment, on_delete=models.CASCADE, related_name="follow_up_plan")
+    check_in_days = models.CharField(
+        _("check-in days"),
+        max_length=40,
+        default="2, 14",
+        validators=[validate_days],
+        help_text=_("Days after the treatment, separated by commas."),
+    )
+
+    class Meta:
+        verbose_name = _("follow-up plan")
+        verbose_name_plural = _("follow-up plans")
+
+    def __str__(self):
+        return f"{self.treatment}: {self.check_in_days}"
+
+    @staticmethod
+    def days_for(treatment):
+        plan = FollowUpPlan.objects.filter(treatment=treatment).first()
+        return parse_days(plan.check_in_days) if plan else list(DEFAULT_CHECK_IN_DAYS)
+
+
+def normalise_lot(lot):
+    """Lot numbers as printed on the box, without the spaces and case a person types differently."""
+    return "".join(str(lot or "").split()).upper()
+
+
+class TreatmentRecordQuerySet(models.QuerySet):
+    def with_lot(self, lot):
+        """Every record of this lot (a recall), newest first, with its request loaded."""
+        return (
+            self.filter(lot_number=normalise_lot(lot))
+            .select_related("consultation", "injector")
+            .order_by("-given_at", "-pk")
+        )
+
+
+class TreatmentRecord(models.Model):
+    """What a provider gave at the visit. Corrected, never overwritten silently: each version is a
+    TreatmentRecordRevision (append-only), so the history of a lot number or an amount is kept."""
+
+    consultation = models.ForeignKey(
+        ConsultationRequest, on_delete=models.CASCADE, related_name="treatment_records", db_column="request_id"
+    )
+    product = models.CharField(_("product"), max_length=120)
+    areas = models.JSONField(_("areas treated"), default=list)
+    amount_ml = models.DecimalField(_("amount (mL)"), max_digits=5, decimal_places=2)
+    lot_number = models.CharField(_("lot number"), max_length=40, db_index=True)
+    expiry = models.DateField(_("lot expiry date"))
+    injector = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="+", verbose_name=_("injector"))
+    given_at = models.DateTimeField(_("given at"))
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(default=timezone.now)
+    revision = models.PositiveSmallIntegerField(default=1)
+
+    objects = TreatmentRecordQuerySet.as_manager()
+
+    # What a revision keeps of each version.
+    TRACKED = ("product", "areas", "amount_ml", "lot_number", "expiry", "injector_id", "given_at")
+
+    class Meta:
+        ordering = ["given_at", "pk"]
+        verbose_name = _("treatment record")
+        verbose_name_plural = _("treatment records")
+        constraints = [models.CheckConstraint(condition=models.Q(amount_ml__gt=0), name="treatment_amount_positive")]
+
+    def __str__(self):
+        return f"{self.consultation} {self.product} lot {self.lot_number}"
+
+    def snapshot(self):
+        """This version's values as JSON-ready data (for the revision row)."""
+        return json.loads(json.dumps({name: getattr(self, name) for name in self.TRACKED}, cls=DjangoJSONEncoder))
+
+
+class TreatmentRecordRevision(ImmutableModel):
+    """One version of a treatment record: the first as recorded, then each correction with its reason."""
+
+    record = models.ForeignKey(TreatmentRecord, on_delete=models.CASCADE, related_name="revisions")
+    number = models.PositiveSmallIntegerField()
+    data = models.JSONField()
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+    reason = models.CharField(_("reason for the correction"), max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["record", "number"]
+        verbose_name = _("treatment record version")
+        verbose_name_plural = _("treatment record versions")
+        constraints = [models.UniqueConstraint(fields=["record", "number"], name="one_revision_number_per_record")]
+
+    def __str__(self):
+        return f"{self.record_id} v{self.number}"
+
+
+class WarningSign(models.TextChoices):
+    """The signs a check-in asks about plainly. Any of them is a red flag: the patient is told what
+    to do at once and the request becomes urgent (aftercare.answer_check_in)."""
+
+    VISION = "vision", _("Any change in my vision, or pain around the eye")
+    SKIN_COLOUR = "skin_colour", _("My skin looks blotchy, pale, dusky, blue or darker than usual")
+    PAIN = "pain", _("Severe pain, or pain that keeps growing")
+    BREATHING = "breathing", _("Trouble breathing, or swelling of my lips, tongue or throat")
+    REDNESS = "redness", _("Redness or warmth that is spreading")
+    FEVER = "fever", _("A fever or feeling unwell")
+    LUMPS = "lumps", _("New hard lumps or bumps")
+
+
+class CheckInQuerySet(models.QuerySet):
+    def to_invite(self, now):
+        """Due check-ins nobody was invited to yet."""
+        return self.filter(due_at__lte=now, invited_at__isnull=True, answered_at__isnull=True)
+
+    def unanswered(self, now):
+        """Asked more than NO_ANSWER_DAYS ago and still not answered: a row to call about, not an alarm."""
+        return self.filter(
+            answered_at__isnull=True, invited_at__lte=now - datetime.timedelta(days=CheckIn.NO_ANSWER_DAYS)
+        )
+
+    def unopened_urgent(self, now, after):
+        """Urgent answers no provider has opened, last sent to staff at least `after` ago."""
+        return self.filter(urgent=True, opened_at__isnull=True, staff_alerted_at__lte=now - after)
+
+
+class CheckIn(models.Model):
+    """A question to the patient N days after their treatment: how it looks and feels, and the warning signs."""
+
+    class Feeling(models.TextChoices):
+        SETTLED = "settled", _("It looks and feels normal")
+        AS_EXPECTED = "as_expected", _("Some swelling, bruising or tenderness that is getting better")
+        WORSE = "worse", _("It is getting worse, or I am worried")
+
+    # A check-in nobody answered within this many days of being asked shows as "no answer".
+    NO_ANSWER_DAYS = 3
+
+    consultation = models.ForeignKey(
+        ConsultationRequest, on_delete=models.CASCADE, related_name="check_ins", db_column="request_id"
+    )
+    record = models.ForeignKey(TreatmentRecord, on_delete=models.CASCADE, related_name="check_ins")
+    day = models.PositiveSmallIntegerField(_("day"))
+    due_at = models.DateTimeField(_("due"), db_index=True)
+    invited_at = models.DateTimeField(_("asked"), null=True, blank=True)
+    answered_at = models.DateTimeField(_("answered"), null=True, blank=True)
+    feeling = models.CharField(_("how it looks and feels"), max_length=12, choices=Feeling.choices, blank=True)
+    signs = models.JSONField(_("warning signs"), default=list, blank=True)
+    note = models.TextField(_("anything else"), max_length=1000, blank=True)
+    urgent = models.BooleanField(_("red flag"), default=False)
+    staff_alerted_at = models.DateTimeField(null=True, blank=True)
+    staff_alerts = models.PositiveSmallIntegerField(default=0)
+    opened_at = models.DateTimeField(_("opened by a provider"), null=True, blank=True)
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    objects = CheckInQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["due_at", "pk"]
+        verbose_name = _("check-in")
+        verbose_name_plural = _("check-ins")
+        constraints = [models.UniqueConstraint(fields=["record", "day"], name="one_check_in_per_record_and_day")]
+
+    def __str__(self):
+        return f"{self.consultation} day {self.day}"
+
+    def state(self, now=None):
+        """What staff see: answered (urgent or not), waiting, no answer, or not yet due."""
+        now = now or timezone.now()
+        if self.answered_at:
+            return "urgent" if self.urgent else "answered"
+        if self.invited_at is None:
+            return "scheduled"
+        if now - self.invited_at > datetime.timedelta(days=self.NO_ANSWER_DAYS):
+            return "no_answer"
+        return "waiting"
+
+    STATE_LABELS = {
+        "urgent": _("Answered: red flag"),
+        "answered": _("Answered"),
+        "scheduled": _("Not asked yet"),
+        "waiting": _("Asked, waiting for an answer"),
+        "no_answer": _("No answer"),
+    }
+
+    def get_state_display(self, now=None):
+        return self.STATE_LABELS[self.state(now)]
+
+    def get_signs_display(self):
+        return [str(WarningSign(sign).label) for sign in self.signs if sign in WarningSign.values]
+
+
+class Complication(models.Model):
+    """An adverse event a provider logs, with what a MedWatch (FDA Form 3500) report asks for."""
+
+    class Kind(models.TextChoices):
+        VASCULAR = "vascular", _("Suspected vascular occlusion (blocked blood vessel)")
+        VISION = "vision", _("Vision change or loss")
+        INFECTION = "infection", _("Infection")
+        NODULE = "nodule", _("Lump or nodule")
+        HYPERSENSITIVITY = "allergy", _("Allergic or hypersensitivity reaction")
+        OTHER = "other", _("Other")
+
+    class Action(models.TextChoices):
+        HYALURONIDASE = "hyaluronidase", _("Hyaluronidase")
+        EMERGENCY = "emergency", _("Sent to the emergency department")
+        REFERRAL = "referral", _("Referred to a specialist (e.g. ophthalmologist)")
+        ANTIBIOTICS = "antibiotics", _("Antibiotics")
+        STEROIDS = "steroids", _("Steroids")
+        OTHER = "other", _("Other (see details)")
+
+    class Outcome(models.TextChoices):
+        RECOVERED = "recovered", _("Recovered")
+        RECOVERING = "recovering", _("Recovering")
+        NOT_RECOVERED = "not_recovered", _("Not recovered")
+        SEQUELAE = "sequelae", _("Recovered with lasting effects")
+        UNKNOWN = "unknown", _("Unknown")
+
+    class Seriousness(models.TextChoices):
+        # The outcomes box of MedWatch Form 3500, section B.2.
+        LIFE_THREATENING = "life_threatening", _("Life-threatening")
+        HOSPITALISATION = "hospitalisation", _("Hospitalization (initial or prolonged)")
+        DISABILITY = "disability", _("Disability or permanent damage")
+        INTERVENTION = "intervention", _("Required intervention to prevent permanent impairment or damage")
+        OTHER = "other_serious", _("Other serious or important medical event")
+
+    consultation = models.ForeignKey(
+        ConsultationRequest, on_delete=models.CASCADE, related_name="complications", db_column="request_id"
+    )
+    record = models.ForeignKey(
+        TreatmentRecord,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="complications",
+        verbose_name=_("treatment"),
+    )
+    kind = models.CharField(_("type"), max_length=12, choices=Kind.choices)
+    onset_at = models.DateTimeField(_("onset"))
+    description = models.TextField(_("what happened"), max_length=4000)
+    actions = models.JSONField(_("what was done"), default=list, blank=True)
+    action_details = models.TextField(_("details of what was done"), max_length=2000, blank=True)
+    outcome = models.CharField(_("outcome"), max_length=14, choices=Outcome.choices)
+    seriousness = models.JSONField(_("seriousness (MedWatch)"), default=list, blank=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["onset_at", "pk"]
+        verbose_name = _("complication")
+        verbose_name_plural = _("complications")
+
+    def __str__(self):
+        return f"{self.consultation} {self.get_kind_display()}"
+
+    def get_actions_display(self):
+        return [str(self.Action(a).label) for a in self.actions if a in self.Action.values]
+
+    def get_seriousness_display(self):
+        return [str(self.Seriousness(s).label) for s in self.seriousness if s in self.Seriousness.values]

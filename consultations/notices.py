@@ -29,7 +29,7 @@ from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils import translation
 
-from clinic.formatting import absolute_url, clinic_address, slot_when
+from clinic.formatting import absolute_url, clinic_address, clinic_phones, slot_when
 from clinic.i18n import clinic_details
 
 from . import ics, links, mail
@@ -128,11 +128,15 @@ def send_notice(name, request_id, language, extra=None):
 def deliver(name, consultation, language=None, **extra):
     """Render notice `name` for `consultation` in `language` and hand it to the mail transport."""
     render, audience = NOTICES[name]
+    to = audience.address(consultation)
+    if not to:  # e.g. a treating provider without an email address of their own
+        logger.info("event=notice_skipped notice=%s request_id=%s reason=no_address", name, consultation.pk)
+        return
     with translation.override(language or audience.language(consultation)):
         message = render(consultation, **extra)
         subject, text, html = compose(message.template, {**audience.base_context(consultation), **message.context})
     mail.send_email.call(
-        to=[audience.address(consultation)],
+        to=[to],
         subject=subject,
         text=text,
         html=html,
@@ -181,6 +185,8 @@ def staff_link(consultation):
 
 PATIENT = Audience(_patient_address, _patient_language, patient_context)
 STAFF = Audience(_staff_address, _staff_language, staff_context)
+# The provider who treated the patient (after the visit): staff's language and context, their own address.
+PROVIDER = Audience(lambda consultation: _provider_address(consultation), _staff_language, staff_context)
 
 
 def invitation(consultation, method):
@@ -321,3 +327,78 @@ def staff_hold_brake(consultation, limit=0, minutes=0):
             "queue_url": absolute_url(reverse("admin:index"), base=consultation.site_url),
         },
     )
+
+
+# --- After the visit (issue 26) -------------------------------------------------------------------
+# Like every message here: the reference, the days and links only. Never the product, the lot,
+# the area or what the patient answered.
+
+
+def _emergency_phone():
+    return clinic_phones()["EMERGENCY_PHONE"]
+
+
+def _page_link(consultation, page):
+    """The emailed link to a self-service sub-page: /manage/<token>/<page>/, exchanged on opening
+    (selfservice.exchange) for the visit cookie and the token-free manage_<page> address."""
+    path = reverse("consultations:manage_exchange", kwargs={"token": links.make_token(consultation), "page": page})
+    return absolute_url(path, base=consultation.site_url)
+
+
+@patient_notice("aftercare")
+def aftercare(consultation):
+    """After the treatment is recorded: the link to the aftercare page, and the days we will ask how they are."""
+    days = sorted(set(consultation.check_ins.filter(answered_at__isnull=True).values_list("day", flat=True)))
+    return Message(
+        "aftercare",
+        {
+            "aftercare_url": _page_link(consultation, "aftercare"),
+            "check_in_days": days,
+            "emergency_phone": _emergency_phone(),
+        },
+    )
+
+
+@patient_notice("check_in")
+def check_in(consultation, day):
+    """Day N: "how are you?", with the link to the short form."""
+    return Message(
+        "check_in",
+        {"day": day, "check_in_url": _page_link(consultation, "check-in"), "emergency_phone": _emergency_phone()},
+    )
+
+
+@patient_notice("recall_contact")
+def recall_contact(consultation):
+    """A product recall: "please contact us". Which product or lot is said by phone, not by email."""
+    return Message("recall_contact")
+
+
+@staff_notice("staff_urgent_check_in")
+def _staff_urgent_check_in(consultation, again=False):
+    return Message("staff_urgent_check_in", {"again": again})
+
+
+@_notice("provider_urgent_check_in", PROVIDER)
+def _provider_urgent_check_in(consultation):
+    return Message("staff_urgent_check_in", {"again": False})
+
+
+def staff_urgent_check_in(consultation, again=False):
+    """A red-flag check-in answer: to the staff address and, the first time, to the provider who treated
+    the patient (else the one it is assigned to), at once; again to the staff address while unopened."""
+    _staff_urgent_check_in(consultation, again=bool(again))
+    if not again:
+        _provider_urgent_check_in(consultation)
+
+
+def _treating_provider(consultation):
+    record = consultation.treatment_records.select_related("injector__user").order_by("-given_at", "-pk").first()
+    return record.injector.user if record is not None else consultation.assigned_to
+
+
+def _provider_address(consultation):
+    """The treating provider's address, unless they have none or it is the staff address (sent already)."""
+    provider = _treating_provider(consultation)
+    address = provider.email if provider is not None else ""
+    return address if address and address != settings.CLINIC_STAFF_EMAIL else None

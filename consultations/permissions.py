@@ -5,8 +5,9 @@ Roles are auth Groups kept in step with ROLES by sync_roles(), which runs after 
 code change here, reviewed and tested (tests/test_permissions.py), not a new migration;
 migrations/0003_roles.py stays for the history of existing databases.
 
-Front desk: requests and contact details, triage, ask for information, notes; no health
-answers, photos, export, decisions or deletion. Provider: everything about requests.
+Front desk: requests and contact details, triage, ask for information, notes, the lot recall
+list (reference, name, phone, date); no health answers, photos, treatment records, export,
+decisions or deletion. Provider: everything about requests.
 Content editor: the education pages only. Superusers (the owner) need no group.
 """
 
@@ -21,6 +22,10 @@ CUSTOM = [
     ("export_requests", _("Can export consultation requests")),
     ("change_status", _("Can move requests through the workflow")),
     ("decide_request", _("Can approve or decline requests")),
+    # After the visit (issue 26): what was given and what went wrong is a provider's record.
+    ("record_treatment", _("Can record treatments and complications")),
+    # Who had a product lot (a recall): reference, name, phone and date, no health details.
+    ("search_lots", _("Can search patients by product lot (recall)")),
 ]
 
 # Full names, as user.has_perm() takes them.
@@ -31,6 +36,8 @@ EXPORT = f"{APP}.export_requests"
 CHANGE_STATUS = f"{APP}.change_status"
 DECIDE = f"{APP}.decide_request"
 ADD_NOTE = f"{APP}.add_note"
+RECORD_TREATMENT = f"{APP}.record_treatment"
+LOT_RECALL = f"{APP}.search_lots"
 
 FRONT_DESK = "Front desk"
 PROVIDER = "Provider"
@@ -51,6 +58,8 @@ ROLES = {
             "view_workinghours",
             "view_availabilityexception",
             "view_closedday",
+            # The front desk makes the calls of a recall.
+            "search_lots",
         ],
     },
     PROVIDER: {
@@ -80,6 +89,12 @@ ROLES = {
             "add_closedday",
             "change_closedday",
             "delete_closedday",
+            "record_treatment",
+            "search_lots",
+            # When a treatment's patients are asked how they are.
+            "view_followupplan",
+            "add_followupplan",
+            "change_followupplan",
         ],
     },
     CONTENT_EDITOR: {

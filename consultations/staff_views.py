@@ -25,10 +25,11 @@ from django.views.decorators.http import require_POST
 from clinic import formatting
 from clinic.clientip import client_ip
 
-from . import queries, workflow
+from . import aftercare, queries, workflow
+from .forms.aftercare import ComplicationForm, LotSearchForm, RecallContactForm, TreatmentRecordForm
 from .forms.staff import CONFIRMED, NoteForm, action_form
 from .models import AuditEvent, InvalidTransition
-from .permissions import ADD_NOTE, EXPORT, VIEW_HEALTH, VIEW_PHOTOS
+from .permissions import ADD_NOTE, EXPORT, LOT_RECALL, RECORD_TREATMENT, VIEW_HEALTH, VIEW_PHOTOS
 
 # Served as images only if they are what the upload check let in; anything else is a download.
 IMAGE_TYPES = {"image/jpeg", "image/png", "image/webp"}
@@ -322,4 +323,218 @@ def access_request_data(consultation):
             {"from": change.from_status, "to": change.to_status, "at": change.at}
             for change in consultation.status_changes.all()
         ],
+        # After the visit: what was given (every version), the check-ins and any complication.
+        **aftercare.export_data(consultation),
     }
+
+
+# --- After the visit (issue 26): treatment records, complications, urgent check-ins, lot recall ---
+# Treatment records, check-in answers and complications are health data: providers (VIEW_HEALTH)
+# see them, providers (RECORD_TREATMENT) write them, every look and change is audited. The lot
+# recall list shows reference, name, phone and date only, to the front desk and providers.
+
+
+def _aftercare_page(request, model_admin, template, title, consultation=None, status=200, **context):
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "opts": model_admin.opts,
+        "original": consultation,
+        "title": title,
+        **context,
+    }
+    return TemplateResponse(request, f"admin/consultations/consultationrequest/{template}", context, status=status)
+
+
+def _may_record(request):
+    if not (request.user.has_perm(RECORD_TREATMENT) and request.user.has_perm(VIEW_HEALTH)):
+        raise PermissionDenied
+
+
+def treatment_record(request, model_admin, object_id, record_id=None):
+    """Record what was given (then the aftercare email goes out), or correct a record (a new version)."""
+    consultation = get_viewable(request, model_admin, object_id)
+    _may_record(request)
+    record = get_object_or_404(consultation.treatment_records, pk=record_id) if record_id else None
+    now = timezone.now()
+    url = (
+        reverse("admin:consultations_consultationrequest_treatment_correct", args=[consultation.pk, record.pk])
+        if record
+        else reverse("admin:consultations_consultationrequest_treatment", args=[consultation.pk])
+    )
+    initial = (
+        {} if record else {"given_at": timezone.localtime(now), "injector": getattr(request.user, "provider", None)}
+    )
+    form = TreatmentRecordForm(
+        request.POST if request.method == "POST" else None,
+        instance=record,
+        initial=initial,
+        consultation=consultation,
+        now=now,
+        action=url,
+        back_url=change_url(consultation, "#aftercare"),
+        correcting=record is not None,
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            if record:
+                aftercare.correct_treatment(
+                    record, by=request.user, now=now, reason=form.cleaned_data["reason"], ip=client_ip(request),
+                    **form.values(),
+                )  # fmt: skip
+                messages.success(request, _("The correction is saved; the earlier version stays in the history."))
+            else:
+                aftercare.record_treatment(
+                    consultation, by=request.user, now=now, ip=client_ip(request), **form.values()
+                )
+                messages.success(request, _("Treatment recorded. The patient has been emailed the aftercare link."))
+        except InvalidTransition as error:
+            messages.error(request, str(error))
+        return redirect(change_url(consultation, "#aftercare"))
+    if record is not None and request.method == "GET":
+        AuditEvent.record(request, AuditEvent.Action.VIEW, consultation, detail=f"treatment record {record.pk}")
+    title = _("Correct the treatment record") if record else _("Record the treatment")
+    return _aftercare_page(request, model_admin, "aftercare_form.html", title, consultation, form=form)
+
+
+def complication(request, model_admin, object_id):
+    consultation = get_viewable(request, model_admin, object_id)
+    _may_record(request)
+    now = timezone.now()
+    form = ComplicationForm(
+        request.POST if request.method == "POST" else None,
+        initial={"record": consultation.treatment_records.order_by("-given_at").first()},
+        consultation=consultation,
+        now=now,
+        action=reverse("admin:consultations_consultationrequest_complication", args=[consultation.pk]),
+        back_url=change_url(consultation, "#aftercare"),
+    )
+    if request.method == "POST" and form.is_valid():
+        logged = aftercare.log_complication(
+            consultation, by=request.user, now=now, ip=client_ip(request), **form.values()
+        )
+        messages.success(request, _("Complication recorded. Print the MedWatch summary for the FDA report."))
+        return redirect(reverse("admin:consultations_consultationrequest_medwatch", args=[consultation.pk, logged.pk]))
+    return _aftercare_page(
+        request, model_admin, "aftercare_form.html", _("Record a complication"), consultation, form=form
+    )
+
+
+def medwatch(request, model_admin, object_id, complication_id):
+    """A printable page with the fields an FDA MedWatch (Form 3500) report asks for, product and lot filled in."""
+    consultation = get_viewable(request, model_admin, object_id)
+    if not request.user.has_perm(VIEW_HEALTH):
+        raise PermissionDenied
+    event = get_object_or_404(consultation.complications.select_related("record__injector"), pk=complication_id)
+    AuditEvent.record(request, AuditEvent.Action.VIEW, consultation, detail=f"MedWatch summary {event.pk}")
+    record = event.record
+    return _aftercare_page(
+        request,
+        model_admin,
+        "medwatch.html",
+        _("MedWatch (FDA Form 3500) fields"),
+        consultation,
+        event=event,
+        record=record,
+        age=consultation.age_on(timezone.localtime(event.onset_at).date()),
+        reported_on=formatting.clinic_today(),
+        clinic_address=formatting.clinic_address(),
+    )
+
+
+@require_POST
+def urgent_handled(request, model_admin, object_id):
+    consultation = get_viewable(request, model_admin, object_id)
+    _may_record(request)
+    try:
+        workflow.clear_urgent(consultation, request.user, ip=client_ip(request))
+    except InvalidTransition as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, _("%(reference)s is no longer urgent.") % {"reference": consultation.reference})
+    return redirect(change_url(consultation, "#aftercare"))
+
+
+RECALL_COLUMNS = [
+    ("reference", _("Reference")),
+    ("name", _("Name")),
+    ("phone", _("Phone")),
+    ("given", _("Treated on")),
+    ("product", _("Product")),
+    ("lot", _("Lot number")),
+]
+
+
+def _recall_rows(records):
+    return [
+        {
+            "reference": r.consultation.reference,
+            "name": r.consultation.full_name,
+            "phone": r.consultation.phone,
+            "given": timezone.localtime(r.given_at).strftime("%Y-%m-%d"),
+            "product": r.product,
+            "lot": r.lot_number,
+            "consultation": r.consultation,
+        }
+        for r in records
+    ]
+
+
+def lot_recall(request, model_admin):
+    """Staff enter a lot number and get every patient treated with it: on screen, as CSV, and a
+    "please contact us" email to each. Every patient listed is an audited look."""
+    if not request.user.has_perm(LOT_RECALL):
+        raise PermissionDenied
+    form = LotSearchForm(request.GET or None)
+    rows = None
+    if form.is_valid():
+        lot = form.cleaned_data["lot"]
+        rows = _recall_rows(aftercare.lot_patients(lot))
+        consultations = list({row["consultation"].pk: row["consultation"] for row in rows}.values())
+        if request.GET.get("format") == "csv":
+            response = HttpResponse(content_type="text/csv; charset=utf-8")
+            response["Content-Disposition"] = f'attachment; filename="lot-recall-{timezone.localdate():%Y-%m-%d}.csv"'
+            response["Cache-Control"] = "private, no-store"
+            response.write("\ufeff")
+            writer = csv.writer(response)
+            writer.writerow([str(label) for _key, label in RECALL_COLUMNS])
+            for row in rows:
+                writer.writerow([spreadsheet_safe(row[key]) for key, _label in RECALL_COLUMNS])
+            audit_many(request, AuditEvent.Action.EXPORT, consultations, detail="lot recall CSV")
+            return response
+        audit_many(request, AuditEvent.Action.VIEW, consultations, detail="lot recall list")
+    return _aftercare_page(
+        request,
+        model_admin,
+        "lot_recall.html",
+        _("Lot recall"),
+        form=form,
+        rows=rows,
+        columns=RECALL_COLUMNS,
+        lot=form.cleaned_data["lot"] if form.is_valid() else "",
+        contact_form=RecallContactForm(
+            rows=rows or (),
+            lot=form.cleaned_data["lot"] if form.is_valid() else "",
+            action=reverse("admin:consultations_consultationrequest_lot_recall_contact"),
+        ),
+    )
+
+
+@require_POST
+def lot_recall_contact(request, model_admin):
+    if not request.user.has_perm(LOT_RECALL):
+        raise PermissionDenied
+    lot = LotSearchForm(request.POST)
+    if not lot.is_valid():
+        messages.error(request, _("Enter the lot number."))
+        return redirect(reverse("admin:consultations_consultationrequest_lot_recall"))
+    lot = lot.cleaned_data["lot"]
+    records = aftercare.lot_patients(lot)
+    form = RecallContactForm(request.POST, rows=_recall_rows(records), lot=lot)
+    if not form.is_valid():
+        messages.error(request, _("Tick at least one patient."))
+        return redirect(reverse("admin:consultations_consultationrequest_lot_recall") + f"?lot={lot}")
+    chosen = set(form.cleaned_data["reference"])
+    consultations = [r.consultation for r in records if r.consultation.reference in chosen]
+    sent = aftercare.contact_for_recall(consultations, by=request.user, ip=client_ip(request))
+    messages.success(request, _("“Please contact us” emails sent: %(count)d.") % {"count": sent})
+    return redirect(reverse("admin:consultations_consultationrequest_lot_recall") + f"?lot={lot}")

@@ -11,7 +11,7 @@ urlpatterns = [
 ]
 
 # Patient self-service through the signed link in their emails (issue 6).
-from . import selfservice  # noqa: E402
+from . import aftercare_views, selfservice  # noqa: E402
 
 # The emailed link (name "manage", with the token) is exchanged for a short-lived cookie and
 # redirects to the token-free pages below (selfservice.exchange); those come first, so that
@@ -23,6 +23,9 @@ urlpatterns += [
     path("manage/move/", selfservice.move, name="manage_move"),
     path("manage/info/", selfservice.add_info, name="manage_info"),
     path("manage/confirm/", selfservice.confirm_hold, name="manage_confirm"),
+    # After the visit (issue 26): aftercare and check-ins, behind the same link.
+    path("manage/aftercare/", aftercare_views.aftercare_page, name="manage_aftercare"),
+    path("manage/check-in/", aftercare_views.check_in, name="manage_check-in"),
     path("manage/<str:token>/", selfservice.exchange, name="manage"),
     path("manage/<str:token>/<slug:page>/", selfservice.exchange, name="manage_exchange"),
 ]

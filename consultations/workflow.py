@@ -180,7 +180,8 @@ def decline(consultation, by, reason, ip=None):
 
 @transaction.atomic
 def complete(consultation, by, ip=None):
-    # Aftercare is given in person at the visit; no email.
+    # No email now: the aftercare email goes out when a provider records what was given
+    # (aftercare.record_treatment), with the link to the reviewed aftercare page.
     _check_started(consultation, "complete")
     return _change(consultation, Status.COMPLETED, by=by, ip=ip)
 
@@ -381,3 +382,48 @@ STEPS = {
 def perform(action, consultation, by, ip=None, **arguments):
     """Run the staff button `action` (one of ACTIONS) on the request, as `by` from `ip`."""
     return STEPS[action.name](consultation, by, ip=ip, **arguments)
+
+
+# --- After the visit: a red-flag check-in makes the request urgent (issue 26) -----------------
+
+
+@transaction.atomic
+def mark_urgent(consultation, now):
+    """A red-flag check-in answer: the request goes to the top of the queue (queue_rank) until a
+    provider marks it handled. The status stays (usually Completed); the history says why."""
+    locked = type(consultation).objects.select_for_update().get(pk=consultation.pk)
+    if locked.urgent_since is None:
+        locked.urgent_since = now
+        locked.save(update_fields=["urgent_since", "updated_at"])
+    consultation.urgent_since = locked.urgent_since
+    StatusChange.objects.create(
+        consultation=consultation,
+        from_status=consultation.status,
+        to_status=consultation.status,
+        by_patient=True,
+        at=now,
+        note="Urgent: a check-in answer named a warning sign",
+    )
+    AuditEvent.log(AuditEvent.Action.URGENT, consultation, detail="marked urgent (red-flag check-in)", by_patient=True)
+    return consultation
+
+
+@transaction.atomic
+def clear_urgent(consultation, by, ip=None, now=None):
+    """A provider has dealt with the urgent check-in: the request takes its usual place again."""
+    locked = type(consultation).objects.select_for_update().get(pk=consultation.pk)
+    if locked.urgent_since is None:
+        raise InvalidTransition(_("This request is not marked urgent."))
+    locked.urgent_since = None
+    locked.save(update_fields=["urgent_since", "updated_at"])
+    consultation.urgent_since = None
+    StatusChange.objects.create(
+        consultation=consultation,
+        from_status=consultation.status,
+        to_status=consultation.status,
+        by=by,
+        at=now or timezone.now(),
+        note="Urgent check-in handled",
+    )
+    AuditEvent.log(AuditEvent.Action.URGENT, consultation, user=by, ip=ip, detail="urgent check-in handled")
+    return consultation

@@ -100,6 +100,9 @@ CRISPY_TEMPLATES = [
     "consultations/manage_cancel.html",
     "admin/consultations/consultationrequest/change_form.html",
     "admin/consultations/consultationrequest/confirm_action.html",
+    "admin/consultations/consultationrequest/aftercare_form.html",
+    "admin/consultations/consultationrequest/lot_recall.html",
+    "consultations/aftercare/check_in.html",
     "admin/twofactor/verify.html",
     "admin/twofactor/set_up.html",
 ]

@@ -293,7 +293,14 @@ def test_timers_run_the_scheduled_commands():
         assert values(read_unit(timer), "Timer", "OnCalendar"), timer.name
         command = values(read_unit(service), "Service", "ExecStart")[0].split()[2]
         scheduled[command] = timer.name
-    assert {"send_reminders", "expire_holds", "purge_requests", "backup"} <= set(scheduled)
+    assert {
+        "send_reminders",
+        "expire_holds",
+        "purge_requests",
+        "backup",
+        "send_check_ins",
+        "escalate_check_ins",
+    } <= set(scheduled)
 
 
 def make_serve_steps():

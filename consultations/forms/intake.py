@@ -25,6 +25,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from clinic.forms import ErrorSummary, PatientFormHelper, PatientFormMixin, Text
 from clinic.text import has_disguising_characters, strip_disguising_characters
 from education.models import Treatment, TreatmentArea
 
@@ -32,7 +33,6 @@ from .. import availability, photos
 from ..availability import Slot
 from ..models import ConsultationRequest, PrivacyNotice, ScreeningAnswer, age_on
 from . import timechoice
-from .layout import ErrorSummary, PatientFormHelper, PatientFormMixin, Text
 from .mixins import HONEYPOT, SubmissionTokenMixin
 from .timechoice import SlotChoiceField
 
