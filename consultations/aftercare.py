@@ -49,7 +49,7 @@ def approved_products(treatment):
                 products.append(record["product"])
             if record.get("name") and record["name"] not in areas:
                 areas.append(record["name"])
-    return products or [treatment.public_name], areas
+    return products or [treatment.name], areas
 
 
 def aftercare_content(treatment, language):
@@ -144,7 +144,7 @@ def invite_due(now):
     sent = 0
     for check_in in CheckIn.objects.to_invite(now).select_related("consultation"):
         if claim_invitation(check_in.pk, now):
-            notices.check_in(check_in.consultation, check_in.day)
+            notices.check_in(check_in.consultation, day=check_in.day)
             sent += 1
     return sent
 

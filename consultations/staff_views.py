@@ -361,9 +361,7 @@ def treatment_record(request, model_admin, object_id, record_id=None):
         if record
         else reverse("admin:consultations_consultationrequest_treatment", args=[consultation.pk])
     )
-    initial = (
-        {} if record else {"given_at": timezone.localtime(now), "injector": getattr(request.user, "provider", None)}
-    )
+    initial = {} if record else {"given_at": formatting.local(now), "injector": getattr(request.user, "provider", None)}
     form = TreatmentRecordForm(
         request.POST if request.method == "POST" else None,
         instance=record,
@@ -435,7 +433,7 @@ def medwatch(request, model_admin, object_id, complication_id):
         consultation,
         event=event,
         record=record,
-        age=consultation.age_on(timezone.localtime(event.onset_at).date()),
+        age=consultation.age_on(formatting.local(event.onset_at).date()),
         reported_on=formatting.clinic_today(),
         clinic_address=formatting.clinic_address(),
     )
@@ -470,7 +468,7 @@ def _recall_rows(records):
             "reference": r.consultation.reference,
             "name": r.consultation.full_name,
             "phone": r.consultation.phone,
-            "given": timezone.localtime(r.given_at).strftime("%Y-%m-%d"),
+            "given": formatting.local(r.given_at).strftime("%Y-%m-%d"),
             "product": r.product,
             "lot": r.lot_number,
             "consultation": r.consultation,
@@ -492,7 +490,9 @@ def lot_recall(request, model_admin):
         consultations = list({row["consultation"].pk: row["consultation"] for row in rows}.values())
         if request.GET.get("format") == "csv":
             response = HttpResponse(content_type="text/csv; charset=utf-8")
-            response["Content-Disposition"] = f'attachment; filename="lot-recall-{timezone.localdate():%Y-%m-%d}.csv"'
+            response["Content-Disposition"] = (
+                f'attachment; filename="lot-recall-{formatting.clinic_today():%Y-%m-%d}.csv"'
+            )
             response["Cache-Control"] = "private, no-store"
             response.write("\ufeff")
             writer = csv.writer(response)

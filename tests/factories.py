@@ -49,6 +49,13 @@ def make_reviewer(name="Dr Test", credentials="MD", username=None):
     return Reviewer.objects.create(user=user, name=name, credentials=credentials)
 
 
+def sign_every_language(treatment):
+    """A named reviewer signs the page in English and then in Spanish: a clinic after launch day."""
+    approve(treatment)
+    approve(treatment, language="es")
+    return treatment
+
+
 def approve(treatment, reviewer=None, on=None, language="en"):
     """Sign the treatment's current content (in `language`), as a reviewer does in the admin."""
     from django.contrib.auth import get_user_model

@@ -30,9 +30,16 @@ from consultations.models import (
     TreatmentRecordRevision,
     WarningSign,
 )
-from tests.factories import BEATRIX, make_provider, make_request, make_staff, self_service
+from tests.factories import BEATRIX, make_provider, make_request, make_staff, self_service, sign_every_language
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def belotero(belotero):
+    # After the visit the clinic has launched: its reviewer signed the page (aftercare comes from it).
+    return sign_every_language(belotero)
+
 
 NOW = datetime.datetime(2026, 12, 1, 15, 0, tzinfo=datetime.UTC)
 GIVEN = NOW - datetime.timedelta(hours=1)

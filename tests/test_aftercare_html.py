@@ -12,10 +12,17 @@ from django.utils import translation
 
 from consultations import aftercare
 from consultations.models import Status, WarningSign
-from tests.factories import make_provider, make_request, self_service
+from tests.factories import make_provider, make_request, self_service, sign_every_language
 from tests.test_html_valid import vnu_errors
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def belotero(belotero):
+    # After the visit the clinic has launched: its reviewer signed the page (aftercare comes from it).
+    return sign_every_language(belotero)
+
 
 NOW = datetime.datetime(2026, 12, 1, 15, 0, tzinfo=datetime.UTC)
 GIVEN = NOW - datetime.timedelta(days=2, hours=1)

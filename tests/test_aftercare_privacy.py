@@ -13,9 +13,16 @@ from django.urls import reverse
 from consultations import aftercare, links
 from consultations.models import CheckIn, Status, WarningSign
 from consultations.permissions import CONTENT_EDITOR, FRONT_DESK, PROVIDER
-from tests.factories import BEATRIX, make_provider, make_request, make_staff, self_service
+from tests.factories import BEATRIX, make_provider, make_request, make_staff, self_service, sign_every_language
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def belotero(belotero):
+    # After the visit the clinic has launched: its reviewer signed the page (aftercare comes from it).
+    return sign_every_language(belotero)
+
 
 NOW = datetime.datetime(2026, 12, 1, 15, 0, tzinfo=datetime.UTC)
 GIVEN = NOW - datetime.timedelta(hours=1)

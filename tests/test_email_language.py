@@ -31,7 +31,12 @@ def html_lang(html):
 @pytest.mark.parametrize("name", PATIENT_EMAILS)
 @pytest.mark.parametrize("language", ["en", "es"])
 def test_every_patient_email_declares_the_language_it_is_written_in(name, language):
-    context = {"reference": "CL-TEST", "when": "Mon, Dec 7, 11:00 AM", "manage_url": "https://example.com/m/"}
+    context = {
+        "reference": "CL-TEST",
+        "when": "Mon, Dec 7, 11:00 AM",
+        "manage_url": "https://example.com/m/",
+        "confirm_hours": 24,
+    }
     with translation.override(language):
         _subject, _text, html = notices.compose(name, context)
     assert html_lang(html) == language

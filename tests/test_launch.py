@@ -138,15 +138,16 @@ def test_seed_demo_marks_a_demo_site_with_a_banner_on_every_page(staff_client):
     assert "Demo site" not in staff_client.get("/admin/").text
     call_command("seed_demo", stdout=None)
     assert SiteMode.is_demo()
-    for url in ["/", "/treatments/belotero/", "/es/", "/consultations/new/"]:
+    for url in ["/", "/treatments/belotero/", "/consultations/new/"]:
         assert "Demo site — invented data" in client.get(url).text, url
+    assert "Sitio de demostración: datos inventados" in client.get("/es/").text
     assert "Demo site — invented data" in staff_client.get("/admin/").text
 
 
 def test_seed_demo_signs_every_language(client):
     call_command("seed_demo")
     html = client.get("/es/treatments/belotero/").content.decode()
-    assert 'id="language-notice"' not in html and "Busque ayuda enseguida" in html
+    assert 'id="language-notice"' not in html and "Busque ayuda de inmediato" in html
     assert "Demo Reviewer" in html
 
 

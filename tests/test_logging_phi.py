@@ -34,6 +34,13 @@ PERSONAL_VALUES = [
 ]
 
 
+@pytest.fixture(autouse=True)
+def clinic_numbers_not_the_patients(settings):
+    # The test patient's phone (scripts/formdata) is the demo clinic's own number; every page's
+    # context carries the clinic's numbers, so give the clinic other ones to tell the two apart.
+    settings.CLINIC = {**settings.CLINIC, "PHONE": "+1 207 555 0199", "EMERGENCY_PHONE": "+1 207 555 0188"}
+
+
 @pytest.fixture
 def all_logs_at_debug(caplog):
     """caplog sees every record of every logger, at DEBUG."""

@@ -9,9 +9,9 @@ import functools
 
 from crispy_forms.layout import Div, Field, Layout, Submit
 from django import forms
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from clinic import formatting
 from clinic.forms import ErrorSummary, PatientFormHelper, PatientFormMixin, StaffFormHelper, StaffSubmit, link
 from clinic.text import strip_disguising_characters
 
@@ -83,7 +83,7 @@ class TreatmentRecordForm(forms.ModelForm):
     def clean(self):
         cleaned = super().clean()
         expiry, given = cleaned.get("expiry"), cleaned.get("given_at")
-        if expiry and given and expiry < timezone.localtime(given).date():
+        if expiry and given and expiry < formatting.local(given).date():
             self.add_error(
                 "expiry",
                 forms.ValidationError(
@@ -126,7 +126,7 @@ class ComplicationForm(forms.ModelForm):
         self.now = now
         self.fields["record"].queryset = consultation.treatment_records.all()
         self.fields["record"].label_from_instance = lambda r: (
-            f"{r.product}, lot {r.lot_number} ({timezone.localtime(r.given_at):%Y-%m-%d})"
+            f"{r.product}, lot {r.lot_number} ({formatting.local(r.given_at):%Y-%m-%d})"
         )
         self.helper = StaffFormHelper(self)
         self.helper.form_action = action

@@ -21,9 +21,16 @@ from playwright.sync_api import expect
 
 from consultations.models import CheckIn, Complication, ConsultationRequest, Status, TreatmentRecord
 from tests.e2e.test_accessibility import AXE, WCAG_TAGS, report
-from tests.factories import make_provider, make_request
+from tests.factories import make_provider, make_request, sign_every_language
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+
+
+@pytest.fixture
+def belotero(belotero):
+    # After the visit the clinic has launched: its reviewer signed the page (aftercare comes from it).
+    return sign_every_language(belotero)
+
 
 PASSWORD = "a-long-test-password"
 # Monday 7 December 2026, 10:00 at the clinic (America/New_York).
