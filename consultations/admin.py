@@ -386,6 +386,8 @@ class ConsultationRequestAdmin(DeclaredFiltersOnly, admin.ModelAdmin):
             path("<int:object_id>/workflow/<slug:action>/", wrap(self.transition_view), name=f"{name}_transition"),
             path("<int:object_id>/notes/", wrap(self.note_view), name=f"{name}_note"),
             path("<int:object_id>/photos/<int:photo_id>/", wrap(self.photo_view), name=f"{name}_photo"),
+            path("<int:object_id>/fhir.json", wrap(self.export_fhir_view), name=f"{name}_export_fhir"),
+            path("calendar-feed/", wrap(self.calendar_feed_view), name=f"{name}_calendar_feed"),
             *super().get_urls(),
         ]
 
@@ -406,6 +408,12 @@ class ConsultationRequestAdmin(DeclaredFiltersOnly, admin.ModelAdmin):
 
     def photo_view(self, request, object_id, photo_id):
         return staff_views.photo(request, self, object_id, photo_id)
+
+    def export_fhir_view(self, request, object_id):
+        return staff_views.export_fhir(request, self, object_id)
+
+    def calendar_feed_view(self, request):
+        return staff_views.calendar_feed(request, self)
 
 
 # --- Providers and their hours ---------------------------------------------------------------

@@ -21,6 +21,8 @@ CUSTOM = [
     ("export_requests", _("Can export consultation requests")),
     ("change_status", _("Can move requests through the workflow")),
     ("decide_request", _("Can approve or decline requests")),
+    # FHIR R4 Bundles (consultations/fhir.py): everything about a request, health answers included.
+    ("export_fhir", _("Can export requests as FHIR")),
 ]
 
 # Full names, as user.has_perm() takes them.
@@ -31,6 +33,7 @@ EXPORT = f"{APP}.export_requests"
 CHANGE_STATUS = f"{APP}.change_status"
 DECIDE = f"{APP}.decide_request"
 ADD_NOTE = f"{APP}.add_note"
+EXPORT_FHIR = f"{APP}.export_fhir"
 
 FRONT_DESK = "Front desk"
 PROVIDER = "Provider"
@@ -60,6 +63,7 @@ ROLES = {
             "export_requests",
             "change_status",
             "decide_request",
+            "export_fhir",
             "add_note",
             "view_note",
             "view_provider",
