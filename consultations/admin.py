@@ -560,3 +560,42 @@ class AuditEventAdmin(DeclaredFiltersOnly, admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+# --- Calendar feeds (issue 28) ----------------------------------------------------------------
+from .models import ProviderFeed  # noqa: E402  (kept with the feature it serves, for a small merge)
+
+
+@admin.register(ProviderFeed)
+class ProviderFeedAdmin(DeclaredFiltersOnly, admin.ModelAdmin):
+    """The owner sees every provider's feed and can switch one off (a lost phone, a provider who
+    left). Providers make, rotate and revoke their own on the calendar feed page (staff_views)."""
+
+    list_display = ["provider", "live", "rotated_at", "revoked_at"]
+    readonly_fields = ["provider", "created_at", "rotated_at", "revoked_at"]
+    actions = ["revoke"]
+
+    @admin.display(description=_("on"), boolean=True)
+    def live(self, feed):
+        return feed.is_live
+
+    @admin.action(description=_("Switch the selected feeds off"))
+    def revoke(self, request, queryset):
+        for feed in queryset.live():
+            feed.revoke()
+
+    def has_module_permission(self, request):
+        return request.user.is_active and request.user.is_superuser
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_superuser
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        # The action needs it; the form has nothing editable (the secret's hash is not a field).
+        return request.user.is_active and request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None):
+        return False

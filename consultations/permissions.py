@@ -63,7 +63,6 @@ ROLES = {
             "export_requests",
             "change_status",
             "decide_request",
-            "export_fhir",
             "add_note",
             "view_note",
             "view_provider",
@@ -81,6 +80,8 @@ ROLES = {
             "add_closedday",
             "change_closedday",
             "delete_closedday",
+            # Open records (issue 28): a request as a FHIR Bundle for the provider's EHR.
+            "export_fhir",
         ],
     },
     CONTENT_EDITOR: {

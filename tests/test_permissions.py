@@ -8,7 +8,16 @@ from django.contrib.auth.models import Group, Permission
 from django.core.management import call_command
 
 from consultations import permissions
-from consultations.permissions import ADD_NOTE, CHANGE_STATUS, DECIDE, EXPORT, VIEW_HEALTH, VIEW_PHOTOS, VIEW_QUEUE
+from consultations.permissions import (
+    ADD_NOTE,
+    CHANGE_STATUS,
+    DECIDE,
+    EXPORT,
+    EXPORT_FHIR,
+    VIEW_HEALTH,
+    VIEW_PHOTOS,
+    VIEW_QUEUE,
+)
 from tests.factories import make_staff
 
 pytestmark = pytest.mark.django_db
@@ -20,6 +29,7 @@ MATRIX = {
         VIEW_HEALTH: False,
         VIEW_PHOTOS: False,
         EXPORT: False,
+        EXPORT_FHIR: False,
         CHANGE_STATUS: True,
         DECIDE: False,
         ADD_NOTE: True,
@@ -31,6 +41,7 @@ MATRIX = {
         VIEW_HEALTH: True,
         VIEW_PHOTOS: True,
         EXPORT: True,
+        EXPORT_FHIR: True,
         CHANGE_STATUS: True,
         DECIDE: True,
         ADD_NOTE: True,
@@ -42,6 +53,7 @@ MATRIX = {
         VIEW_HEALTH: False,
         VIEW_PHOTOS: False,
         EXPORT: False,
+        EXPORT_FHIR: False,
         CHANGE_STATUS: False,
         DECIDE: False,
         ADD_NOTE: False,
@@ -78,7 +90,14 @@ def test_roles_in_code_are_the_roles_the_migration_created():
     # Decided since: everyone sees the clinic's closed days, providers keep them (issue 14).
     added = {
         permissions.FRONT_DESK: ["view_closedday"],
-        permissions.PROVIDER: ["view_closedday", "add_closedday", "change_closedday", "delete_closedday"],
+        # ... and providers export a request as FHIR for their EHR (issue 28).
+        permissions.PROVIDER: [
+            "view_closedday",
+            "add_closedday",
+            "change_closedday",
+            "delete_closedday",
+            "export_fhir",
+        ],
     }
     expected = {
         role: {
