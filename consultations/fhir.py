@@ -18,9 +18,11 @@ What the Bundle holds (type "collection", one per request):
 - DocumentReference per photo: metadata and the staff URL of the image (audited when opened);
   never the image itself.
 
+- Procedure per treatment record and AdverseEvent per complication, once the aftercare models
+  exist (read through getattr: nothing before they are merged).
+
 Where more goes: each resource comes from one contributor function in CONTRIBUTORS (ctx → list
-of resource dicts). The aftercare records (treatment record → Procedure, complication →
-AdverseEvent) plug in by appending a contributor here; see docs/architecture.md.
+of resource dicts); see docs/architecture.md.
 Validated in tests with fhir.resources (its R4B models: the same shape as R4 for every
 resource used here).
 """
@@ -296,18 +298,24 @@ def patient(ctx):
 
 
 def practitioner(ctx):
-    provider = ctx.consultation.provider
-    if provider is None:
-        return []
-    resource = {
-        "resourceType": "Practitioner",
-        "id": f"provider-{provider.pk}",
-        "identifier": [{"system": ctx.system("sid/provider"), "value": str(provider.pk)}],
-        "name": [{"text": provider.display_name}],
-    }
-    if provider.credentials:
-        resource["qualification"] = [{"code": {"text": provider.credentials}}]
-    return [resource]
+    """The provider whose time is held, and every injector of a treatment record, once each."""
+    providers = {}
+    if ctx.consultation.provider is not None:
+        providers[ctx.consultation.provider.pk] = ctx.consultation.provider
+    for record in _related(ctx.consultation, "treatment_records"):
+        providers.setdefault(record.injector_id, record.injector)
+    resources = []
+    for provider in providers.values():
+        resource = {
+            "resourceType": "Practitioner",
+            "id": f"provider-{provider.pk}",
+            "identifier": [{"system": ctx.system("sid/provider"), "value": str(provider.pk)}],
+            "name": [{"text": provider.display_name}],
+        }
+        if provider.credentials:
+            resource["qualification"] = [{"code": {"text": provider.credentials}}]
+        resources.append(resource)
+    return resources
 
 
 def appointment(ctx):
@@ -396,6 +404,89 @@ def document_references(ctx):
     ]
 
 
+# --- After the visit (aftercare's models, when they exist) ----------------------------------
+# Read through getattr so this module works before and after the aftercare branch is merged: a
+# request without `treatment_records` / `complications` contributes nothing.
+
+ADVERSE_EVENT_OUTCOME = {
+    "recovered": "resolved",
+    "recovering": "recovering",
+    "not_recovered": "ongoing",
+    "sequelae": "resolvedWithSequelae",
+    "unknown": "unknown",
+}
+# MedWatch's boxes as FHIR R4 adverse-event-seriousness codes, most serious first.
+SERIOUSNESS = [
+    ("life_threatening", "serious-is-life-threatening"),
+    ("hospitalisation", "serious-results-in-hospitalization"),
+    ("disability", "serious-results-in-persistent-or-significant-disability"),
+    ("intervention", "serious-requires-medical-or-surgical-intervention"),
+    ("other_serious", "serious"),
+]
+
+
+def _related(consultation, name):
+    manager = getattr(consultation, name, None)
+    return list(manager.all()) if manager is not None else []
+
+
+def procedures(ctx):
+    """Each treatment record (aftercare) as a Procedure: product, areas, amount, lot, injector."""
+    return [
+        {
+            "resourceType": "Procedure",
+            "id": f"treatment-{record.pk}",
+            "status": "completed",
+            "code": {"text": record.product},
+            "subject": ctx.patient,
+            "performedDateTime": _instant(record.given_at),
+            "performer": [{"actor": ctx.ref("Practitioner", f"provider-{record.injector_id}")}],
+            "bodySite": [{"text": area} for area in record.areas or [] if area],
+            "note": [
+                {
+                    "text": f"{record.amount_ml} mL, lot {record.lot_number}, "
+                    f"lot expiry {record.expiry.isoformat()} (record version {record.revision})"
+                }
+            ],
+        }
+        for record in _related(ctx.consultation, "treatment_records")
+    ]
+
+
+def adverse_events(ctx):
+    """Each complication (aftercare) as an AdverseEvent pointing at the treatment it followed."""
+    resources = []
+    for complication in _related(ctx.consultation, "complications"):
+        chosen = set(complication.seriousness or [])
+        serious = next((code for key, code in SERIOUSNESS if key in chosen), "non-serious")
+        resource = {
+            "resourceType": "AdverseEvent",
+            "id": f"complication-{complication.pk}",
+            "actuality": "actual",
+            "event": {"text": f"{complication.get_kind_display()}: {complication.description}"},
+            "subject": ctx.patient,
+            "date": _instant(complication.onset_at),
+            "recordedDate": _instant(complication.recorded_at),
+            "seriousness": {
+                "coding": [
+                    {"system": "http://terminology.hl7.org/CodeSystem/adverse-event-seriousness", "code": serious}
+                ]
+            },
+            "outcome": {
+                "coding": [
+                    {
+                        "system": "http://terminology.hl7.org/CodeSystem/adverse-event-outcome",
+                        "code": ADVERSE_EVENT_OUTCOME.get(complication.outcome, "unknown"),
+                    }
+                ]
+            },
+        }
+        if complication.record_id:
+            resource["suspectEntity"] = [{"instance": ctx.ref("Procedure", f"treatment-{complication.record_id}")}]
+        resources.append(resource)
+    return resources
+
+
 # Each returns a list of resources for the request. Append to add resources (e.g. aftercare's
 # Procedure for a treatment record, AdverseEvent for a complication).
 CONTRIBUTORS = [
@@ -406,6 +497,8 @@ CONTRIBUTORS = [
     appointment,
     consent,
     document_references,
+    procedures,
+    adverse_events,
 ]
 
 

@@ -225,3 +225,73 @@ def test_fhir_spanish_request_keeps_the_questions_as_asked():
 def test_fhir_instant_is_utc():
     moment = datetime.datetime(2026, 12, 6, 9, 30, tzinfo=datetime.timezone(datetime.timedelta(hours=-5)))
     assert fhir._instant(moment) == "2026-12-06T14:30:00Z"
+
+
+def test_fhir_aftercare_records_become_procedure_and_adverse_event(consultation, monkeypatch):
+    """Aftercare's models live on another branch: stand-ins with their fields, read the way the
+    builder reads them (fhir._related), so this test holds before and after that merge."""
+    from types import SimpleNamespace
+
+    given = consultation.slot_start
+    record = SimpleNamespace(
+        pk=7,
+        product="Belotero Balance (+) Lidocaine",
+        areas=["Lips"],
+        amount_ml="0.50",
+        lot_number="LOT123",
+        expiry=datetime.date(2027, 6, 30),
+        injector_id=consultation.provider.pk,
+        injector=consultation.provider,
+        given_at=given,
+        revision=2,
+    )
+    complication = SimpleNamespace(
+        pk=3,
+        get_kind_display=lambda: "Lump or nodule",
+        description="Small lump on the upper lip",
+        onset_at=given + datetime.timedelta(days=3),
+        recorded_at=given + datetime.timedelta(days=4),
+        seriousness=["intervention"],
+        outcome="recovering",
+        record_id=7,
+    )
+    rows = {"treatment_records": [record], "complications": [complication]}
+    monkeypatch.setattr(fhir, "_related", lambda consultation, name: rows.get(name, []))
+
+    bundle = fhir.build_bundle(consultation)
+
+    validate_every_resource(bundle)
+    found = resources(bundle)
+    assert found["Procedure"]["code"]["text"] == "Belotero Balance (+) Lidocaine"
+    assert "LOT123" in found["Procedure"]["note"][0]["text"]
+    assert found["AdverseEvent"]["suspectEntity"][0]["instance"]["reference"] == "Procedure/treatment-7"
+    assert found["AdverseEvent"]["outcome"]["coding"][0]["code"] == "recovering"
+    assert found["AdverseEvent"]["seriousness"]["coding"][0]["code"] == (
+        "serious-requires-medical-or-surgical-intervention"
+    )
+
+
+def test_fhir_without_aftercare_models_adds_no_procedure(consultation):
+    found = resources(fhir.build_bundle(consultation))
+    assert "Procedure" not in found
+    assert "AdverseEvent" not in found
+
+
+def test_fhir_every_reference_points_at_an_entry_of_the_bundle(consultation):
+    bundle = fhir.build_bundle(consultation)
+    present = {f"{e['resource']['resourceType']}/{e['resource']['id']}" for e in bundle["entry"]}
+
+    def references(node):
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key == "reference":
+                    yield value
+                else:
+                    yield from references(value)
+        elif isinstance(node, list):
+            for item in node:
+                yield from references(item)
+
+    found = set(references(bundle))
+    assert found
+    assert found <= present
