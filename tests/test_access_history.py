@@ -125,3 +125,22 @@ def test_spanish_page_lists_the_history_in_spanish_markup(client):
     response = client.get(manage_url(consultation, "es"))
     assert response.status_code == 200
     assert 'data-testid="access-history"' in response.content.decode()
+
+
+def test_self_service_page_with_a_history_and_the_feed_page_are_valid_html(client, tmp_path):
+    from consultations.models import ProviderFeed
+    from tests.factories import make_provider
+    from tests.test_html_valid import vnu_errors
+
+    consultation = make_request()
+    provider = make_provider(display_name="Dr Valid")
+    open_as(client, provider.user, consultation)
+    AuditEvent.log(AuditEvent.Action.EXPORT, consultation, user=provider.user, detail="FHIR export")
+    (tmp_path / "history.html").write_bytes(client.get(manage_url(consultation)).content)
+    ProviderFeed.issue(provider)
+    client.force_login(provider.user)
+    feed_page = client.post(reverse("admin:consultations_consultationrequest_calendar_feed"), {"feed": "rotate"})
+    (tmp_path / "feed.html").write_bytes(feed_page.content)
+
+    errors = [m for m in vnu_errors(tmp_path) if m["type"] != "info"]
+    assert not errors, [(m.get("url", "?").rsplit("/", 1)[-1], m["message"]) for m in errors]
