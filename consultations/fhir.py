@@ -41,7 +41,7 @@ from django.utils.translation import gettext as _  # build_bundle() has the pati
 from clinic import absolute
 from education.models import TreatmentReview
 
-from .models import ScreeningAnswer, Status
+from .models import ConsultationRequest, ScreeningAnswer, Status
 
 ANSWER_SYSTEM_PATH = "/fhir/CodeSystem/screening-answer"
 
@@ -94,8 +94,11 @@ def _instant(value):
 
 
 def questions_digest(consultation, answers):
-    """A digest of exactly what was asked: the treatment, the language and each question with its kind."""
-    asked = [[a.precaution_id, a.question, a.flag_kind] for a in answers]
+    """A digest of exactly what was asked: the treatment, the language and each question with its kind.
+
+    Only the snapshot stored with the answers (never the precaution it came from, which may be
+    edited or deleted later), so the digest of a request never changes."""
+    asked = [[a.question, a.flag_kind] for a in answers]
     said = {"treatment": consultation.treatment_id, "language": consultation.language, "screening": asked}
     return hashlib.sha256(json.dumps(said, sort_keys=True).encode()).hexdigest()
 
@@ -108,7 +111,8 @@ def matching_approval(consultation, answers):
         treatment_id=consultation.treatment_id,
         language__in={consultation.language, settings.LANGUAGE_CODE},
         approved_at__lte=consultation.created_at,
-    ).order_by("-approved_at")
+    ).defer("content")  # screening() reads (and caches) the questions alone
+    candidates = candidates.order_by("-approved_at")
     for language in (consultation.language, settings.LANGUAGE_CODE):
         review = next((r for r in candidates if r.language == language), None)
         if review is None:
@@ -129,17 +133,7 @@ def _choice_options(ctx):
 
 
 def _label(name):
-    from .models import ConsultationRequest
-
     return str(ConsultationRequest._meta.get_field(name).verbose_name).capitalize()
-
-
-# Free-text items of the form, in the order the form asks them: (linkId, model field, group).
-TEXT_ITEMS = [
-    ("previous-treatments", "previous_treatments", "goals"),
-    ("medications", "medications", "health"),
-    ("allergies", "allergies", "health"),
-]
 
 
 def questionnaire_items(ctx):

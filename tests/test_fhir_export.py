@@ -295,3 +295,16 @@ def test_fhir_every_reference_points_at_an_entry_of_the_bundle(consultation):
     found = set(references(bundle))
     assert found
     assert found <= present
+
+
+def test_fhir_questionnaire_version_survives_a_deleted_precaution():
+    treatment = make_treatment(slug="draftonly", published=False)
+    precaution = make_precaution(treatment)
+    consultation = make_request(treatment)
+    before = resources(fhir.build_bundle(consultation))["Questionnaire"]
+    assert before["version"].startswith("asked-")  # a draft: no approval signed the questions
+
+    precaution.delete()
+    consultation.refresh_from_db()
+    after = resources(fhir.build_bundle(consultation))["Questionnaire"]
+    assert (after["id"], after["version"]) == (before["id"], before["version"])
