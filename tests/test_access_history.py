@@ -5,8 +5,8 @@ import pytest
 from django.urls import reverse
 
 from consultations import links, workflow
+from consultations.access import access_history
 from consultations.models import AuditEvent
-from consultations.queries import access_history
 from tests.factories import make_request, make_staff
 
 pytestmark = pytest.mark.django_db
@@ -110,13 +110,13 @@ def test_access_history_queries_do_not_grow_with_the_trail(django_assert_max_num
 
 
 def test_access_history_is_capped_and_says_so(settings, monkeypatch):
-    from consultations import queries
+    from consultations import access
 
-    monkeypatch.setattr(queries, "ACCESS_HISTORY_LIMIT", 3)
+    monkeypatch.setattr(access, "ACCESS_HISTORY_LIMIT", 3)
     consultation = make_request()
     for _n in range(5):
         AuditEvent.log(AuditEvent.Action.VIEW, consultation)
-    entries, more = queries.access_history(consultation)
+    entries, more = access.access_history(consultation)
     assert (len(entries), more) == (3, True)
 
 

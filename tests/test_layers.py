@@ -75,6 +75,7 @@ LAYERS = [
             "consultations.selfservice",
             "consultations.staff_views",
             "consultations.calfeed",
+            "consultations.access",
             "consultations.admin",
             "consultations.queries",
             "consultations.urls",

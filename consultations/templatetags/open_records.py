@@ -2,8 +2,8 @@
 
 from django import template
 
-from ..queries import NOT_RECORDED
-from ..queries import access_history as history_of
+from ..access import NOT_RECORDED
+from ..access import access_history as history_of
 
 register = template.Library()
 
