@@ -74,6 +74,36 @@ def test_feed_is_valid_icalendar_with_the_required_properties(provider, distinct
     assert all(len(line) <= 75 for line in ics.split(b"\r\n"))
 
 
+def rfc5545_problems(ics):
+    """What RFC 5545 requires of a feed beyond what the parser accepts (a small validator)."""
+    problems = []
+    if not ics.endswith(b"\r\n") or b"\n" in ics.replace(b"\r\n", b""):
+        problems.append("lines must end in CRLF")
+    problems += [f"line over 75 octets: {line[:30]!r}" for line in ics.split(b"\r\n") if len(line) > 75]
+    calendar = Calendar.from_ical(ics)
+    problems += [f"calendar lacks {p}" for p in ("VERSION", "PRODID") if p not in calendar]
+    uids = []
+    for event in events(ics):
+        for prop in ("UID", "DTSTAMP", "DTSTART"):
+            if prop not in event:
+                problems.append(f"event lacks {prop}")
+        if "DTEND" in event and event.decoded("DTEND") <= event.decoded("DTSTART"):
+            problems.append("event ends before it starts")
+        uids.append(str(event["UID"]))
+    if len(uids) != len(set(uids)):
+        problems.append("UIDs repeat")
+    return problems
+
+
+def test_feed_passes_the_rfc5545_checks_with_several_times(provider, distinctive):
+    booked(provider, NOW + datetime.timedelta(days=2))
+    booked(provider, NOW + datetime.timedelta(days=3))
+
+    ics = calfeed.build_feed(provider, now=NOW)
+    assert len(events(ics)) == 3
+    assert rfc5545_problems(ics) == []
+
+
 def test_feed_text_has_no_patient_name_email_phone_or_health_detail(client, provider, distinctive):
     token = ProviderFeed.issue(provider)
     text = client.get(f"/calendar/{token}.ics").content.decode()
