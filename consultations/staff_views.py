@@ -330,7 +330,8 @@ def export_fhir(request, model_admin, object_id):
     from .permissions import EXPORT_FHIR
 
     consultation = get_viewable(request, model_admin, object_id)
-    if not request.user.has_perm(EXPORT_FHIR):
+    # The Bundle carries the health answers: a group given the export alone does not get them.
+    if not (request.user.has_perm(EXPORT_FHIR) and request.user.has_perm(VIEW_HEALTH)):
         raise PermissionDenied
     bundle = fhir.build_bundle(consultation)
     response = HttpResponse(

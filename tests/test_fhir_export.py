@@ -308,3 +308,19 @@ def test_fhir_questionnaire_version_survives_a_deleted_precaution():
     consultation.refresh_from_db()
     after = resources(fhir.build_bundle(consultation))["Questionnaire"]
     assert (after["id"], after["version"]) == (before["id"], before["version"])
+
+
+def test_fhir_export_alone_without_the_health_permission_is_refused(client, consultation):
+    from django.contrib.auth.models import Group, Permission
+
+    group = Group.objects.create(name="Exports only")
+    group.permissions.add(
+        Permission.objects.get(codename="view_consultationrequest"), Permission.objects.get(codename="export_fhir")
+    )
+    user = make_staff(username="exporter")
+    user.groups.add(group)
+    client.force_login(user)
+
+    response = client.get(reverse("admin:consultations_consultationrequest_export_fhir", args=[consultation.pk]))
+    assert response.status_code == 403
+    assert not AuditEvent.objects.filter(action=AuditEvent.Action.EXPORT).exists()
