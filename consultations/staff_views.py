@@ -350,6 +350,7 @@ def calendar_feed(request, model_admin):
     a message, which would keep the secret in the session); only its hash is stored.
     """
     from . import calfeed
+    from .forms.feed import REVOKE, ROTATE, FeedForm
     from .models import Provider, ProviderFeed
 
     provider = Provider.objects.filter(user=request.user).first()
@@ -358,11 +359,11 @@ def calendar_feed(request, model_admin):
     feed = ProviderFeed.objects.filter(provider=provider).first()
     new_url = ""
     if request.method == "POST":
-        choice = request.POST.get("feed")
-        if choice == "rotate":
+        choice = FeedForm(request.POST).choice()
+        if choice == ROTATE:
             new_url = calfeed.feed_url(ProviderFeed.issue(provider))
             feed = ProviderFeed.objects.get(provider=provider)
-        elif choice == "revoke" and feed is not None and feed.is_live:
+        elif choice == REVOKE and feed is not None and feed.is_live:
             feed.revoke()
             messages.success(request, _("Your calendar feed is switched off. The old address shows nothing now."))
             return redirect(reverse("admin:consultations_consultationrequest_calendar_feed"))
@@ -371,6 +372,7 @@ def calendar_feed(request, model_admin):
         "opts": model_admin.opts,
         "title": _("Your calendar feed"),
         "feed": feed,
+        "form": FeedForm(live=feed is not None and feed.is_live),
         "new_url": new_url,
         "provider": provider,
     }

@@ -139,7 +139,7 @@ def test_self_service_page_with_a_history_and_the_feed_page_are_valid_html(clien
     (tmp_path / "history.html").write_bytes(client.get(manage_url(consultation)).content)
     ProviderFeed.issue(provider)
     client.force_login(provider.user)
-    feed_page = client.post(reverse("admin:consultations_consultationrequest_calendar_feed"), {"feed": "rotate"})
+    feed_page = client.post(reverse("admin:consultations_consultationrequest_calendar_feed"), {"rotate": "x"})
     (tmp_path / "feed.html").write_bytes(feed_page.content)
 
     errors = [m for m in vnu_errors(tmp_path) if m["type"] != "info"]

@@ -190,14 +190,14 @@ def test_provider_makes_rotates_and_revokes_their_feed_in_the_admin(client, prov
     page_url = reverse("admin:consultations_consultationrequest_calendar_feed")
     assert b"Your feed is off" in client.get(page_url).content
 
-    made = client.post(page_url, {"feed": "rotate"})
+    made = client.post(page_url, {"rotate": "Make my feed address"})
     url = made.context["new_url"]
     assert made.status_code == 200
     assert "no-store" in made["Cache-Control"]
     path = url.split("://", 1)[1].split("/", 1)[1]
     assert client.get(f"/{path}").status_code == 200
 
-    revoked = client.post(page_url, {"feed": "revoke"})
+    revoked = client.post(page_url, {"revoke": "Switch my feed off"})
     assert revoked.status_code == 302
     assert client.get(f"/{path}").status_code == 404
 

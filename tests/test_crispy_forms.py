@@ -95,6 +95,7 @@ CRISPY_TEMPLATES = [
     "consultations/manage_cancel.html",
     "admin/consultations/consultationrequest/change_form.html",
     "admin/consultations/consultationrequest/confirm_action.html",
+    "admin/consultations/consultationrequest/calendar_feed.html",
     "admin/twofactor/verify.html",
     "admin/twofactor/set_up.html",
 ]
