@@ -20,6 +20,8 @@ logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
 # cookies. A token in a log would give whoever reads the log the patient's page.
 SECRETS = [
     (re.compile(r"(/manage/)[^/\s?#\"']+"), r"\1…"),
+    # A provider's calendar feed (/calendar/<secret>.ics): the secret opens their schedule.
+    (re.compile(r"(/calendar/)[^/\s?#\"']+"), r"\1…"),
     (re.compile(r"[\w.-]{8,}:[0-9A-Za-z]{5,}:[\w-]{20,}"), "…"),
     (re.compile(r"\b(sessionid|csrftoken|csrfmiddlewaretoken)=[^;&\s\"']+"), r"\1=…"),
 ]
@@ -27,7 +29,7 @@ SECRETS = [
 
 # Every pattern above needs one of these (a signed value needs two colons): a line without
 # them, such as nearly every access-log line, skips the regular expressions.
-SECRET_HINTS = ("/manage/", "sessionid", "csrf")
+SECRET_HINTS = ("/manage/", "/calendar/", "sessionid", "csrf")
 
 
 def mask_secrets(text):

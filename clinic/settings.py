@@ -544,6 +544,8 @@ CLINIC_LINK_MAX_AGE_DAYS = env_int("CLINIC_LINK_MAX_AGE_DAYS", 60)
 # patient then works on token-free pages; after it, they open the link again.
 CLINIC_SELF_SERVICE_MINUTES = env_int("CLINIC_SELF_SERVICE_MINUTES", 60)
 CLINIC_RETENTION_DAYS = env_int("CLINIC_RETENTION_DAYS", 730)
+# "Who looked at my request" on the patient's page names staff by role only, unless the clinic opts in.
+CLINIC_SHOW_STAFF_NAMES_TO_PATIENTS = env_bool("CLINIC_SHOW_STAFF_NAMES_TO_PATIENTS", False)
 CLINIC_MIN_FILL_SECONDS = env_int("CLINIC_MIN_FILL_SECONDS", 3)
 CLINIC_SUBMISSION_RATE = os.environ.get("CLINIC_SUBMISSION_RATE", "10/h")
 # How many proxies in front of the app append to X-Forwarded-For (0: believe REMOTE_ADDR only).

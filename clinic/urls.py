@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path
 
+from consultations import calfeed
 from education.sitemaps import sitemaps
 
 from . import views
@@ -20,6 +21,8 @@ urlpatterns = [
     path("metrics", views.metrics, name="metrics"),
     path("robots.txt", views.robots_txt, name="robots_txt"),
     path("sitemap.xml", sitemap, {"sitemaps": sitemaps}, name="sitemap"),
+    # A provider's calendar subscription (consultations/calfeed.py): the secret is the address.
+    path("calendar/<str:token>.ics", calfeed.feed, name="calendar_feed"),
 ]
 # The patient side in every language: English keeps today's addresses (no prefix), Spanish
 # lives under /es/. The language comes from the address only, never from a cookie or the

@@ -444,6 +444,8 @@ class ConsultationRequestAdmin(DeclaredFiltersOnly, admin.ModelAdmin):
             path("<int:object_id>/urgent-handled/", wrap(self.urgent_handled_view), name=f"{name}_urgent_handled"),
             path("lot-recall/", wrap(self.lot_recall_view), name=f"{name}_lot_recall"),
             path("lot-recall/contact/", wrap(self.lot_recall_contact_view), name=f"{name}_lot_recall_contact"),
+            path("<int:object_id>/fhir.json", wrap(self.export_fhir_view), name=f"{name}_export_fhir"),
+            path("calendar-feed/", wrap(self.calendar_feed_view), name=f"{name}_calendar_feed"),
             *super().get_urls(),
         ]
 
@@ -482,6 +484,12 @@ class ConsultationRequestAdmin(DeclaredFiltersOnly, admin.ModelAdmin):
 
     def lot_recall_contact_view(self, request):
         return staff_views.lot_recall_contact(request, self)
+
+    def export_fhir_view(self, request, object_id):
+        return staff_views.export_fhir(request, self, object_id)
+
+    def calendar_feed_view(self, request):
+        return staff_views.calendar_feed(request, self)
 
 
 # --- Providers and their hours ---------------------------------------------------------------
@@ -645,3 +653,42 @@ class FollowUpPlanAdmin(DeclaredFiltersOnly, admin.ModelAdmin):
 
     list_display = ["treatment", "check_in_days"]
     list_select_related = ["treatment"]
+
+
+# --- Calendar feeds (issue 28) ----------------------------------------------------------------
+from .models import ProviderFeed  # noqa: E402  (kept with the feature it serves, for a small merge)
+
+
+@admin.register(ProviderFeed)
+class ProviderFeedAdmin(DeclaredFiltersOnly, admin.ModelAdmin):
+    """The owner sees every provider's feed and can switch one off (a lost phone, a provider who
+    left). Providers make, rotate and revoke their own on the calendar feed page (staff_views)."""
+
+    list_display = ["provider", "live", "rotated_at", "revoked_at"]
+    readonly_fields = ["provider", "created_at", "rotated_at", "revoked_at"]
+    actions = ["revoke"]
+
+    @admin.display(description=_("on"), boolean=True)
+    def live(self, feed):
+        return feed.is_live
+
+    @admin.action(description=_("Switch the selected feeds off"))
+    def revoke(self, request, queryset):
+        for feed in queryset.live():
+            feed.revoke()
+
+    def has_module_permission(self, request):
+        return request.user.is_active and request.user.is_superuser
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_superuser
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        # The action needs it; the form has nothing editable (the secret's hash is not a field).
+        return request.user.is_active and request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None):
+        return False

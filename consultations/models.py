@@ -1025,3 +1025,63 @@ class Complication(models.Model):
 
     def get_seriousness_display(self):
         return [str(self.Seriousness(s).label) for s in self.seriousness if s in self.Seriousness.values]
+
+
+class ProviderFeedQuerySet(models.QuerySet):
+    def live(self):
+        return self.filter(token_hash__isnull=False)
+
+    def for_token(self, token):
+        """The live feed this secret opens, or None. Looked up by its hash: the secret is not stored."""
+        if not token or len(token) > 200:
+            return None
+        return self.live().select_related("provider").filter(token_hash=ProviderFeed.hash_token(token)).first()
+
+
+class ProviderFeed(models.Model):
+    """A provider's calendar subscription (consultations/calfeed.py): a secret URL, its hash kept here.
+
+    The secret is shown once, when it is made; rotating makes a new one (the old URL stops at
+    once) and revoking clears it. The feed lists times and references only, never a patient.
+    """
+
+    provider = models.OneToOneField(Provider, on_delete=models.CASCADE, related_name="calendar_feed")
+    # SHA-256 of the secret in the URL; empty (NULL) when revoked. A stolen database opens no feed.
+    token_hash = models.CharField(max_length=64, unique=True, null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    rotated_at = models.DateTimeField(_("secret made"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+
+    objects = ProviderFeedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("calendar feed")
+        verbose_name_plural = _("calendar feeds")
+
+    def __str__(self):
+        return f"Calendar feed of {self.provider}"
+
+    @property
+    def is_live(self):
+        return self.token_hash is not None
+
+    @staticmethod
+    def hash_token(token):
+        return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+    @classmethod
+    def issue(cls, provider, now=None):
+        """A new secret for the provider's feed (made or rotated); returns it: it is never stored."""
+        token = secrets.token_urlsafe(32)
+        now = now or timezone.now()
+        cls.objects.update_or_create(
+            provider=provider,
+            defaults={"token_hash": cls.hash_token(token), "rotated_at": now, "revoked_at": None},
+            create_defaults={"token_hash": cls.hash_token(token), "rotated_at": now, "created_at": now},
+        )
+        return token
+
+    def revoke(self, now=None):
+        self.token_hash = None
+        self.revoked_at = now or timezone.now()
+        self.save(update_fields=["token_hash", "revoked_at"])

@@ -26,6 +26,8 @@ CUSTOM = [
     ("record_treatment", _("Can record treatments and complications")),
     # Who had a product lot (a recall): reference, name, phone and date, no health details.
     ("search_lots", _("Can search patients by product lot (recall)")),
+    # FHIR R4 Bundles (consultations/fhir.py): everything about a request, health answers included.
+    ("export_fhir", _("Can export requests as FHIR")),
 ]
 
 # Full names, as user.has_perm() takes them.
@@ -38,6 +40,7 @@ DECIDE = f"{APP}.decide_request"
 ADD_NOTE = f"{APP}.add_note"
 RECORD_TREATMENT = f"{APP}.record_treatment"
 LOT_RECALL = f"{APP}.search_lots"
+EXPORT_FHIR = f"{APP}.export_fhir"
 
 FRONT_DESK = "Front desk"
 PROVIDER = "Provider"
@@ -95,6 +98,8 @@ ROLES = {
             "view_followupplan",
             "add_followupplan",
             "change_followupplan",
+            # Open records (issue 28): a request as a FHIR Bundle for the provider's EHR.
+            "export_fhir",
         ],
     },
     CONTENT_EDITOR: {

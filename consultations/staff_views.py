@@ -538,3 +538,63 @@ def lot_recall_contact(request, model_admin):
     sent = aftercare.contact_for_recall(consultations, by=request.user, ip=client_ip(request))
     messages.success(request, _("“Please contact us” emails sent: %(count)d.") % {"count": sent})
     return redirect(reverse("admin:consultations_consultationrequest_lot_recall") + f"?lot={lot}")
+
+
+# --- Open records (issue 28): FHIR export and the provider's calendar feed ---------------------
+
+
+def export_fhir(request, model_admin, object_id):
+    """One request as a FHIR R4 Bundle (JSON) for the provider's EHR; audited like every export."""
+    from . import fhir
+    from .permissions import EXPORT_FHIR
+
+    consultation = get_viewable(request, model_admin, object_id)
+    # The Bundle carries the health answers: a group given the export alone does not get them.
+    if not (request.user.has_perm(EXPORT_FHIR) and request.user.has_perm(VIEW_HEALTH)):
+        raise PermissionDenied
+    bundle = fhir.build_bundle(consultation)
+    response = HttpResponse(
+        json.dumps(bundle, indent=2, ensure_ascii=False), content_type="application/fhir+json; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="consultation-{consultation.reference}.fhir.json"'
+    response["Cache-Control"] = "private, no-store"
+    AuditEvent.record(request, AuditEvent.Action.EXPORT, consultation, detail="FHIR export")
+    return response
+
+
+def calendar_feed(request, model_admin):
+    """The signed-in provider's calendar subscription: make, rotate or revoke its secret URL.
+
+    The URL is shown once, in the answer to the POST that made it (not through a redirect and
+    a message, which would keep the secret in the session); only its hash is stored.
+    """
+    from . import calfeed
+    from .forms.feed import REVOKE, ROTATE, FeedForm
+    from .models import Provider, ProviderFeed
+
+    provider = Provider.objects.filter(user=request.user).first()
+    if provider is None:
+        raise PermissionDenied
+    feed = ProviderFeed.objects.filter(provider=provider).first()
+    new_url = ""
+    if request.method == "POST":
+        choice = FeedForm(request.POST).choice()
+        if choice == ROTATE:
+            new_url = calfeed.feed_url(ProviderFeed.issue(provider))
+            feed = ProviderFeed.objects.get(provider=provider)
+        elif choice == REVOKE and feed is not None and feed.is_live:
+            feed.revoke()
+            messages.success(request, _("Your calendar feed is switched off. The old address shows nothing now."))
+            return redirect(reverse("admin:consultations_consultationrequest_calendar_feed"))
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "opts": model_admin.opts,
+        "title": _("Your calendar feed"),
+        "feed": feed,
+        "form": FeedForm(live=feed is not None and feed.is_live),
+        "new_url": new_url,
+        "provider": provider,
+    }
+    response = TemplateResponse(request, "admin/consultations/consultationrequest/calendar_feed.html", context)
+    response["Cache-Control"] = "private, no-store"
+    return response

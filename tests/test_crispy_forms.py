@@ -103,6 +103,7 @@ CRISPY_TEMPLATES = [
     "admin/consultations/consultationrequest/aftercare_form.html",
     "admin/consultations/consultationrequest/lot_recall.html",
     "consultations/aftercare/check_in.html",
+    "admin/consultations/consultationrequest/calendar_feed.html",
     "admin/twofactor/verify.html",
     "admin/twofactor/set_up.html",
 ]

@@ -13,6 +13,7 @@ from consultations.permissions import (
     CHANGE_STATUS,
     DECIDE,
     EXPORT,
+    EXPORT_FHIR,
     LOT_RECALL,
     RECORD_TREATMENT,
     VIEW_HEALTH,
@@ -32,6 +33,7 @@ MATRIX = {
         VIEW_HEALTH: False,
         VIEW_PHOTOS: False,
         EXPORT: False,
+        EXPORT_FHIR: False,
         CHANGE_STATUS: True,
         DECIDE: False,
         ADD_NOTE: True,
@@ -45,6 +47,7 @@ MATRIX = {
         VIEW_HEALTH: True,
         VIEW_PHOTOS: True,
         EXPORT: True,
+        EXPORT_FHIR: True,
         CHANGE_STATUS: True,
         DECIDE: True,
         ADD_NOTE: True,
@@ -58,6 +61,7 @@ MATRIX = {
         VIEW_HEALTH: False,
         VIEW_PHOTOS: False,
         EXPORT: False,
+        EXPORT_FHIR: False,
         CHANGE_STATUS: False,
         DECIDE: False,
         ADD_NOTE: False,
@@ -95,6 +99,7 @@ def test_roles_in_code_are_the_roles_the_migration_created():
     # Decided since: after the visit (issue 26), providers record treatments and both roles run a lot recall.
     added = {
         permissions.FRONT_DESK: ["view_closedday", "search_lots"],
+        # ... and providers export a request as FHIR for their EHR (issue 28).
         permissions.PROVIDER: [
             "view_closedday",
             "add_closedday",
@@ -105,6 +110,7 @@ def test_roles_in_code_are_the_roles_the_migration_created():
             "view_followupplan",
             "add_followupplan",
             "change_followupplan",
+            "export_fhir",
         ],
     }
     expected = {

@@ -11,6 +11,7 @@ NOT_THE_APP = [".venv", "node_modules", "staticfiles", "tests", "scripts", "depl
 STAFF_ONLY = [
     "consultations/admin.py",
     "consultations/forms/staff.py",
+    "consultations/forms/feed.py",
     "consultations/queries.py",
     "consultations/staff_views.py",
     "consultations/templatetags/staff_dashboard.py",
