@@ -18,8 +18,7 @@ What the Bundle holds (type "collection", one per request):
 - DocumentReference per photo: metadata and the staff URL of the image (audited when opened);
   never the image itself.
 
-- Procedure per treatment record and AdverseEvent per complication, once the aftercare models
-  exist (read through getattr: nothing before they are merged).
+- Procedure per treatment record and AdverseEvent per complication (after the visit).
 
 Where more goes: each resource comes from one contributor function in CONTRIBUTORS (ctx → list
 of resource dicts); see docs/architecture.md.
@@ -399,8 +398,7 @@ def document_references(ctx):
 
 
 # --- After the visit (aftercare's models, when they exist) ----------------------------------
-# Read through getattr so this module works before and after the aftercare branch is merged: a
-# request without `treatment_records` / `complications` contributes nothing.
+# A request without treatment records or complications contributes nothing.
 
 ADVERSE_EVENT_OUTCOME = {
     "recovered": "resolved",
@@ -420,8 +418,7 @@ SERIOUSNESS = [
 
 
 def _related(consultation, name):
-    manager = getattr(consultation, name, None)
-    return list(manager.all()) if manager is not None else []
+    return list(getattr(consultation, name).all())
 
 
 def procedures(ctx):
@@ -526,6 +523,8 @@ def build_bundle(consultation, now=None, base=""):
 
 def bundles(queryset, now=None):
     """Every request of `queryset` as a Bundle, read in chunks with what the builder needs."""
-    rows = queryset.select_related("treatment", "provider").prefetch_related("answers", "photos", "additional_info")
+    rows = queryset.select_related("treatment", "provider").prefetch_related(
+        "answers", "photos", "additional_info", "treatment_records", "complications"
+    )
     for consultation in rows.iterator(chunk_size=200):
         yield consultation, build_bundle(consultation, now=now)

@@ -3,18 +3,20 @@ opened, changed or exported their request, and says what the audit does not reco
 
 import pytest
 from django.urls import reverse
+from django.utils import translation
 
-from consultations import links, workflow
+from consultations import workflow
 from consultations.access import access_history
 from consultations.models import AuditEvent
-from tests.factories import make_request, make_staff
+from tests.factories import make_request, make_staff, self_service
 
 pytestmark = pytest.mark.django_db
 
 
-def manage_url(consultation, language=""):
-    path = reverse("consultations:manage", kwargs={"token": links.make_token(consultation)})
-    return f"/{language}{path}" if language else path
+def opened(client, consultation, language="en"):
+    """The patient opens their emailed link (in `language`): the token-free page it leads to."""
+    with translation.override(language):
+        return self_service(client, consultation)
 
 
 def open_as(client, user, consultation):
@@ -29,7 +31,7 @@ def test_patient_sees_a_staff_look_by_role_at_once(client):
     provider = make_staff("Provider", username="dr-hidden", first_name="Hildegard", last_name="Vonnegut")
     open_as(client, provider, consultation)
 
-    page = client.get(manage_url(consultation)).content.decode()
+    page = client.get(opened(client, consultation)).content.decode()
 
     assert 'data-testid="access-history"' in page
     assert "A provider" in page
@@ -58,7 +60,7 @@ def test_staff_names_only_when_the_clinic_turns_them_on(client, settings):
     open_as(client, provider, consultation)
 
     settings.CLINIC_SHOW_STAFF_NAMES_TO_PATIENTS = True
-    assert "Hildegard Vonnegut (a provider)" in client.get(manage_url(consultation)).content.decode()
+    assert "Hildegard Vonnegut (a provider)" in client.get(opened(client, consultation)).content.decode()
 
 
 def test_status_changes_and_exports_are_listed_and_notes_without_their_text(client):
@@ -70,7 +72,7 @@ def test_status_changes_and_exports_are_listed_and_notes_without_their_text(clie
     AuditEvent.log(AuditEvent.Action.EXPORT, consultation, user=provider, detail="FHIR export")
     AuditEvent.log(AuditEvent.Action.EXPORT, consultation, detail="CSV export of the queue")
 
-    page = client.get(manage_url(consultation)).content.decode()
+    page = client.get(opened(client, consultation)).content.decode()
 
     assert "Changed the status from “New” to “Triaged”" in page
     assert "Exported for a medical record system" in page
@@ -92,7 +94,7 @@ def test_patients_own_changes_say_you(client):
 
 
 def test_page_names_what_the_audit_does_not_record(client):
-    page = client.get(manage_url(make_request())).content.decode()
+    page = client.get(opened(client, make_request())).content.decode()
 
     assert "Nobody at the clinic has opened your request yet." in page
     assert "does not record the emails and reminders sent to you" in page
@@ -122,7 +124,7 @@ def test_access_history_is_capped_and_says_so(settings, monkeypatch):
 
 def test_spanish_page_lists_the_history_in_spanish_markup(client):
     consultation = make_request(language="es")
-    response = client.get(manage_url(consultation, "es"))
+    response = client.get(opened(client, consultation, "es"))
     assert response.status_code == 200
     assert 'data-testid="access-history"' in response.content.decode()
 
@@ -136,7 +138,7 @@ def test_self_service_page_with_a_history_and_the_feed_page_are_valid_html(clien
     provider = make_provider(display_name="Dr Valid")
     open_as(client, provider.user, consultation)
     AuditEvent.log(AuditEvent.Action.EXPORT, consultation, user=provider.user, detail="FHIR export")
-    (tmp_path / "history.html").write_bytes(client.get(manage_url(consultation)).content)
+    (tmp_path / "history.html").write_bytes(client.get(opened(client, consultation)).content)
     ProviderFeed.issue(provider)
     client.force_login(provider.user)
     feed_page = client.post(reverse("admin:consultations_consultationrequest_calendar_feed"), {"rotate": "x"})

@@ -5,6 +5,7 @@ import io
 import json
 
 import pytest
+import time_machine
 from django.core.management import call_command
 from django.urls import reverse
 from fhir.resources.R4B import get_fhir_model_class
@@ -227,44 +228,34 @@ def test_fhir_instant_is_utc():
     assert fhir._instant(moment) == "2026-12-06T14:30:00Z"
 
 
-def test_fhir_aftercare_records_become_procedure_and_adverse_event(consultation, monkeypatch):
-    """Aftercare's models live on another branch: stand-ins with their fields, read the way the
-    builder reads them (fhir._related), so this test holds before and after that merge."""
-    from types import SimpleNamespace
+def test_fhir_aftercare_records_become_procedure_and_adverse_event(consultation):
+    """The treatment record and a complication (issue 26) in the Bundle: product, lot, outcome."""
+    import decimal
+
+    from consultations import aftercare
 
     given = consultation.slot_start
-    record = SimpleNamespace(
-        pk=7,
-        product="Belotero Balance (+) Lidocaine",
-        areas=["Lips"],
-        amount_ml="0.50",
-        lot_number="LOT123",
-        expiry=datetime.date(2027, 6, 30),
-        injector_id=consultation.provider.pk,
-        injector=consultation.provider,
-        given_at=given,
-        revision=2,
-    )
-    complication = SimpleNamespace(
-        pk=3,
-        get_kind_display=lambda: "Lump or nodule",
-        description="Small lump on the upper lip",
-        onset_at=given + datetime.timedelta(days=3),
-        recorded_at=given + datetime.timedelta(days=4),
-        seriousness=["intervention"],
-        outcome="recovering",
-        record_id=7,
-    )
-    rows = {"treatment_records": [record], "complications": [complication]}
-    monkeypatch.setattr(fhir, "_related", lambda consultation, name: rows.get(name, []))
+    ConsultationRequest.objects.filter(pk=consultation.pk).update(status=Status.COMPLETED)
+    consultation.refresh_from_db()
+    with time_machine.travel(given + datetime.timedelta(hours=1), tick=False):
+        record = aftercare.record_treatment(
+            consultation, by=consultation.provider.user, now=given + datetime.timedelta(hours=1),
+            product="Belotero Balance (+) Lidocaine", areas=["Lips"], amount_ml=decimal.Decimal("0.50"),
+            lot_number="LOT123", expiry=datetime.date(2030, 6, 30), injector=consultation.provider, given_at=given,
+        )  # fmt: skip
+        aftercare.log_complication(
+            consultation, by=consultation.provider.user, now=given + datetime.timedelta(days=4), record=record,
+            kind="nodule", onset_at=given + datetime.timedelta(days=3), description="Small lump on the upper lip",
+            actions=["hyaluronidase"], action_details="", outcome="recovering", seriousness=["intervention"],
+        )  # fmt: skip
 
-    bundle = fhir.build_bundle(consultation)
+    bundle = fhir.build_bundle(ConsultationRequest.objects.get(pk=consultation.pk))
 
     validate_every_resource(bundle)
     found = resources(bundle)
     assert found["Procedure"]["code"]["text"] == "Belotero Balance (+) Lidocaine"
     assert "LOT123" in found["Procedure"]["note"][0]["text"]
-    assert found["AdverseEvent"]["suspectEntity"][0]["instance"]["reference"] == "Procedure/treatment-7"
+    assert found["AdverseEvent"]["suspectEntity"][0]["instance"]["reference"] == f"Procedure/treatment-{record.pk}"
     assert found["AdverseEvent"]["outcome"]["coding"][0]["code"] == "recovering"
     assert found["AdverseEvent"]["seriousness"]["coding"][0]["code"] == (
         "serious-requires-medical-or-surgical-intervention"

@@ -4,7 +4,7 @@ from crispy_forms.layout import Layout
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .layout import StaffFormHelper, StaffSubmit
+from clinic.forms import StaffFormHelper, StaffSubmit
 
 ROTATE, REVOKE = "rotate", "revoke"
 
