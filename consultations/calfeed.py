@@ -13,7 +13,6 @@ the URL is masked in logs (clinic/logging.py).
 
 import datetime
 
-from django.conf import settings
 from django.http import Http404, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -21,7 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 from icalendar import Calendar, Event
 
-from clinic import absolute
+from clinic import absolute, conf
 
 from .models import ConsultationRequest, ProviderFeed
 
@@ -54,7 +53,7 @@ def feed_times(provider, now=None):
 def build_feed(provider, now=None):
     """The iCalendar (RFC 5545) bytes of the provider's feed."""
     now = now or timezone.now()
-    clinic = settings.CLINIC
+    clinic = conf.clinic()
     calendar = Calendar()
     calendar.add("prodid", f"-//{clinic['NAME']}//Provider calendar//EN")
     calendar.add("version", "2.0")

@@ -20,6 +20,8 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
+from clinic.formatting import clinic_today
+
 from .rendering import reading_grade, render_markdown
 
 # Organisations a source's title or publisher may name, and the addresses that belong to them.
@@ -238,7 +240,7 @@ class TreatmentQuerySet(models.QuerySet):
 
     def review_overdue(self, today=None):
         """Published pages whose signed version is past its next-review date."""
-        today = today or timezone.localdate()
+        today = today or clinic_today()
         return self.published().filter(approved__next_review_on__lt=today)
 
     def with_content(self):
@@ -497,7 +499,7 @@ class Treatment(models.Model):
                 % {"language": language_name(language)},
                 code="translation_incomplete",
             )
-        today = timezone.localdate()
+        today = clinic_today()
         content, fingerprint = self.current_content(language)
         signed = {
             "treatment": self,

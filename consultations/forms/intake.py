@@ -15,16 +15,16 @@ import phonenumbers
 from crispy_forms.bootstrap import InlineRadios
 from crispy_forms.layout import Div, Field, Fieldset, Hidden, Layout, Submit
 from django import forms
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinLengthValidator
 from django.forms.utils import ErrorDict
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from clinic import conf
+from clinic.formatting import clinic_today
 from clinic.forms import ErrorSummary, PatientFormHelper, PatientFormMixin, Text
 from clinic.text import has_disguising_characters, strip_disguising_characters
 from education.models import Treatment, TreatmentArea
@@ -441,7 +441,7 @@ class IntakeForm(PatientFormMixin, SubmissionTokenMixin, forms.ModelForm):
             _("Please enter a mobile number we can call, for example (207) 555-0134."), code="invalid_phone"
         )
         try:
-            number = phonenumbers.parse(value, settings.CLINIC["PHONE_REGION"])
+            number = phonenumbers.parse(value, conf.clinic("PHONE_REGION"))
         except phonenumbers.NumberParseException:
             raise invalid from None
         if not phonenumbers.is_valid_number(number):
@@ -450,7 +450,7 @@ class IntakeForm(PatientFormMixin, SubmissionTokenMixin, forms.ModelForm):
 
     def clean_date_of_birth(self):
         born = self.cleaned_data["date_of_birth"]
-        today = timezone.localdate()
+        today = clinic_today()
         if born > today:
             raise ValidationError(_("Your date of birth cannot be in the future."), code="future")
         age = age_on(today, born)

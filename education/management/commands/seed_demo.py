@@ -11,7 +11,9 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
-from consultations import availability
+from clinic import conf
+from clinic.formatting import clinic_today
+from consultations import availability, permissions
 from consultations.intake import record_screening, screening_flags, worst_kind
 from consultations.models import ClosedDay, ConsultationRequest, PrivacyNotice, Provider, WorkingHours, age_on
 from education.content import load_content
@@ -28,7 +30,7 @@ def opening_hours(spec=None):
     """[(weekday, start, end)] from the clinic's schema.org opening hours, the same setting the
     footer and the page data describe ("Mo-Fr 09:00-17:00", several rules separated by ";" or ",").
     The demo provider works exactly those hours, so the footer never promises a time nobody offers."""
-    spec = settings.CLINIC["OPENING_HOURS"] if spec is None else spec
+    spec = conf.clinic("OPENING_HOURS") if spec is None else spec
     hours = []
     for rule in re.split(r"[;,]\s*", spec.strip()):
         match = re.fullmatch(r"(\w\w)(?:-(\w\w))?\s+(\d\d):(\d\d)-(\d\d):(\d\d)", rule.strip())
@@ -42,7 +44,7 @@ def opening_hours(spec=None):
 
 def seed_closed_days(today=None):
     """Close the demo clinic on the coming Christmas and New Year's Day (this year's and next)."""
-    today = today or timezone.localdate()
+    today = today or clinic_today()
     created = 0
     for year in (today.year, today.year + 1):
         for month, day, name in DEMO_CLOSED_DAYS:
@@ -64,7 +66,7 @@ def seed_demo_provider():
         user.set_unusable_password()
         user.save(update_fields=["password"])
     # The group membership creates the Provider profile (consultations/signals.py), as for a real colleague.
-    user.groups.add(Group.objects.get(name="Provider"))
+    user.groups.add(Group.objects.get(name=permissions.PROVIDER))
     provider, _ = Provider.objects.get_or_create(
         user=user, defaults={"display_name": "Demo Provider", "credentials": "MD (demo)"}
     )
@@ -95,7 +97,7 @@ def seed_demo_review():
     if created:
         user.set_unusable_password()
         user.save(update_fields=["password"])
-    user.user_permissions.add(Permission.objects.get(codename="approve_treatment"))
+    user.user_permissions.add(Permission.objects.get(codename=permissions.APPROVE_TREATMENT.split(".")[1]))
     reviewer, _created = Reviewer.objects.get_or_create(
         user=user, defaults={"name": "Demo Reviewer", "credentials": "MD (demo data)", "demo": True}
     )
@@ -143,7 +145,7 @@ def seed_demo_requests(provider):
         chosen, hold = data.pop("answers"), data.pop("hold")
         pairs = [(p, next((a for word, a in chosen.items() if word in p.question.lower()), "no")) for p in precautions]
         flags = screening_flags(
-            age=age_on(timezone.localdate(), data["date_of_birth"]),
+            age=age_on(clinic_today(), data["date_of_birth"]),
             pregnancy=data["pregnancy"],
             answers=pairs,
             labeled_min_age=treatment.labeled_min_age,
