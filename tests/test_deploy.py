@@ -2,17 +2,20 @@
 each command a unit runs exists. The multi-node tests (tests/load/test_multinode.py) run the
 same nginx site for real in front of two app nodes."""
 
+import http.client
+import http.server
 import os
 import re
 import shutil
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
 from django.core.management import get_commands
 
-from .load.harness import ROOT, base_env, free_port, nginx_main_config, nginx_test, render_site
+from .load.harness import ROOT, base_env, free_port, nginx_main_config, nginx_test, render_site, start_nginx
 
 DEPLOY = ROOT / "deploy"
 UNITS = sorted((DEPLOY / "systemd").iterdir())
@@ -21,6 +24,8 @@ ENV_FILE = "/etc/clinic/clinic.env"
 # Every file in deploy/ and the test that exercises it (a new file needs a test here).
 EXERCISED = {
     "README.md": "test_readme_walks_through_every_deploy_file",
+    # Booted for real under systemd by tests/boot/run.sh (make test-boot); here: its contract.
+    "install": "test_installer_is_sound_bash_and_writes_what_the_units_read",
     "clinic.env.example": "test_env_template_gives_settings_that_load",
     "nginx/clinic.conf.template": "test_rendered_site_passes_nginx_t",
     "nginx/render.py": "test_rendered_site_passes_nginx_t",
@@ -60,7 +65,34 @@ def test_rendered_site_passes_nginx_t(tmp_path, brotli):
     assert "{{" not in text
     assert "server 127.0.0.1:18301 max_fails=2 fail_timeout=10s;" in text
     assert "server 127.0.0.1:18302 max_fails=2 fail_timeout=10s;" in text
+    # HTTP/2 in the form this nginx knows: "http2 on;" from 1.25.1 (Debian 13), where the listen
+    # parameter warns at every start (found by the first boot); the listen parameter before.
+    if nginx_version() >= (1, 25, 1):
+        assert re.search(r"^\s*http2 on;", text, re.MULTILINE)
+        assert "ssl http2" not in text
+    else:
+        assert re.search(r"listen 127\.0\.0\.1:\d+ ssl http2;", text)
+
+
+def test_http2_directive_form_for_new_nginx(tmp_path):
+    text = render(tmp_path, extra=["--http2", "directive"]).read_text()
+    assert len(re.findall(r"^\s*http2 on;", text, re.MULTILINE)) == 2  # the site and the default server
+    assert "http2;" not in text.replace("http2 on;", "")
+    text = render(tmp_path, extra=["--http2", "listen"]).read_text()
+    assert "http2 on;" not in text
     assert re.search(r"listen 127\.0\.0\.1:\d+ ssl http2;", text)
+
+
+def test_app_gets_the_canonical_host_and_cache_keys_on_it(tmp_path):
+    # Security review 3, findings 5 and 6: the client's Host (with any port or case) must not
+    # reach the app's absolute URLs, nor make new cache entries.
+    text = re.sub(r"#.*", "", render(tmp_path).read_text())
+    assert "$http_host" not in text
+    assert re.findall(r"proxy_set_header Host ([^;]+);", text) == [
+        f"$host:{re.search(r'listen 127.0.0.1:(\d+) ssl', text).group(1)}"
+    ]
+    assert 'proxy_cache_key "$scheme$host$request_uri";' in text
+    assert render(tmp_path, extra=["--https-port", "443"]).read_text().count("proxy_set_header Host $host;") == 1
 
 
 def test_brotli_is_on_exactly_when_asked_for(tmp_path):
@@ -106,6 +138,95 @@ def test_micro_cache_skips_every_private_visit(tmp_path):
     # Exactly one location caches: the content pages. Admin, consultations and probes do not.
     assert text.count("proxy_cache clinic_pages;") == 1
     assert "proxy_ignore_headers" not in re.sub(r"#.*", "", text)
+
+
+def nginx_version():
+    result = subprocess.run(["nginx", "-v"], capture_output=True, text=True, timeout=30)
+    return tuple(int(part) for part in re.search(r"nginx/([\d.]+)", result.stderr).group(1).split("."))
+
+
+def https_answer(nginx, host, method="GET", path="/healthz", body=None):
+    """(status, body) nginx answers for this Host header, or None when it closes the connection."""
+    connection = nginx.connection()
+    try:
+        connection.request(method, path, body=body, headers={"Host": host})
+        response = connection.getresponse()
+        return response.status, response.read().decode()
+    except (ConnectionError, http.client.RemoteDisconnected):
+        return None
+    finally:
+        connection.close()
+
+
+def https_status(nginx, host, method="GET", path="/healthz", body=None):
+    answer = https_answer(nginx, host, method, path, body)
+    return answer and answer[0]
+
+
+class EchoHost(http.server.BaseHTTPRequestHandler):
+    """A stand-in app node: answers every request with the Host header it received."""
+
+    def do_GET(self):
+        body = (self.headers.get("Host") or "").encode()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Cache-Control", "no-store")
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def lone_nginx(tmp_path, monkeypatch):
+    """The rendered site, running, in front of one stand-in node, with a 1 MB body limit."""
+    assert shutil.which("nginx"), "nginx is missing: apt-get install nginx (.ci/run does)"
+    monkeypatch.setenv("CLINIC_MAX_REQUEST_MB", "1")
+    static = tmp_path / "static"
+    static.mkdir()
+    node = http.server.ThreadingHTTPServer(("127.0.0.1", 0), EchoHost)
+    threading.Thread(target=node.serve_forever, daemon=True).start()
+    nginx = start_nginx(tmp_path, [f"127.0.0.1:{node.server_port}"], static)
+    yield nginx
+    nginx.stop()
+    node.shutdown()
+    node.server_close()
+
+
+def test_unknown_hosts_are_refused(lone_nginx):
+    port = lone_nginx.port
+    # The site's names reach the node as the one canonical name (lower case, the site's port);
+    # on the content pages, where the micro-cache is keyed on it, too.
+    for path in ("/healthz", "/treatments/"):
+        for sent in (f"localhost:{port}", f"LOCALHOST.:{port}", "localhost:9999", "LocalHost"):
+            assert https_answer(lone_nginx, sent, path=path) == (200, f"localhost:{port}"), sent
+    # Any other name is never passed on: the connection is closed (444).
+    assert https_answer(lone_nginx, "evil.example") is None
+    assert https_answer(lone_nginx, f"evil.example:{port}", path="/treatments/") is None
+    plain = http.client.HTTPConnection("127.0.0.1", lone_nginx.http_port, timeout=10)
+    try:
+        plain.request("GET", "/", headers={"Host": "evil.example"})
+        with pytest.raises((ConnectionError, http.client.RemoteDisconnected)):
+            plain.getresponse()
+    finally:
+        plain.close()
+
+
+def test_error_log_never_holds_a_self_service_token(lone_nginx):
+    # Security review 3, finding 8: a 413 on /consultations/manage/<token>/info/ wrote the
+    # token into nginx's error log with the request line.
+    host, body = f"localhost:{lone_nginx.port}", b"x" * (2 * 1024 * 1024)
+    token = "SeCrEtToKeN1234567890"
+    for path in (f"/consultations/manage/{token}/info/", f"/es/consultations/manage/{token}/info/"):
+        assert https_status(lone_nginx, host, "POST", path, body) == 413
+    # Other URLs still log their errors (the log works and the test could see a token).
+    assert https_status(lone_nginx, host, "POST", "/consultations/new/?marker=visible", body) == 413
+    error_log = (lone_nginx.tmp / "nginx-error.log").read_text()
+    assert "/consultations/new/" in error_log
+    assert token not in error_log
+    assert "/consultations/manage/TOKEN/info/" in lone_nginx.access_log()
+    assert token not in lone_nginx.access_log()
 
 
 def test_render_refuses_a_malformed_node(tmp_path):
@@ -245,6 +366,104 @@ def test_env_template_gives_settings_that_load(tmp_path):
         timeout=120,
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_env_template_lets_local_probes_in(tmp_path):
+    # The first boot: `curl http://127.0.0.1:8001/readyz` (and Prometheus on 127.0.0.1) got 400,
+    # the env file allowed the site's name only. Loopback names are safe to allow: nginx passes
+    # only its server_name on (test_unknown_hosts_are_refused).
+    env = {
+        **base_env(tmp_path / "static", tmp_path),
+        **env_template(),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        "REDIS_URL": "",
+    }
+    script = (
+        "from django.test import Client; c = Client(REMOTE_ADDR='127.0.0.1', raise_request_exception=False); "
+        "print(c.get('/healthz', HTTP_HOST='127.0.0.1:8001').status_code, "
+        "c.get('/healthz', HTTP_HOST='[::1]:8001').status_code, "
+        "c.get('/healthz', HTTP_HOST='evil.example').status_code)"
+    )
+    result = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", script],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    loopback_v4, loopback_v6, other = result.stdout.splitlines()[-1].split()
+    # The view answered for the loopback names (503: this test's database is not migrated);
+    # DisallowedHost would be 400, as it still is for any other name.
+    assert (loopback_v4, loopback_v6, other) == ("503", "503", "400"), result.stderr[-2000:]
+
+
+INSTALLER = DEPLOY / "install"
+
+
+def installer_env_keys():
+    return set(re.findall(r"^\s*(?:\[.*\] \|\| )?set_env (\w+) ", INSTALLER.read_text(), re.MULTILINE))
+
+
+def test_installer_is_sound_bash_and_writes_what_the_units_read():
+    result = subprocess.run(["bash", "-n", str(INSTALLER)], capture_output=True, text=True, timeout=30)
+    assert result.returncode == 0, result.stderr
+    assert os.access(INSTALLER, os.X_OK)
+    usage = subprocess.run([str(INSTALLER), "--help"], capture_output=True, text=True, timeout=30)
+    assert usage.returncode == 0
+    for option in ("--host", "--self-signed", "--nodes", "--smtp"):
+        assert option in usage.stdout
+    assert subprocess.run([str(INSTALLER), "--bogus"], capture_output=True, timeout=30).returncode == 2
+    # Every key it writes is one the env template documents (README.md's table lists them all).
+    keys = installer_env_keys()
+    assert {"DJANGO_SECRET_KEY", "DATABASE_URL", "REDIS_URL", "EMAIL_URL", "WEB_CONCURRENCY"} <= keys
+    documented = set(re.findall(r"^#?(\w+)=", (DEPLOY / "clinic.env.example").read_text(), re.MULTILINE))
+    assert keys <= documented, keys - documented
+    # The units read the env file it writes and run the code where it puts it.
+    text = INSTALLER.read_text()
+    assert "ENV_FILE=$ETC/clinic.env" in text and "ETC=/etc/clinic" in text and f"APP={INSTALL_DIR}" in text
+
+
+def test_installer_database_and_redis_urls_use_sockets():
+    # No TCP port for PostgreSQL or Redis (a shared network; hardening): the URLs the installer
+    # writes point at Unix sockets, and the app's libraries read them so.
+    import dj_database_url
+    import redis
+
+    text = INSTALLER.read_text()
+    database_url = re.search(r'set_env DATABASE_URL "([^"]+)"', text).group(1)
+    parsed = dj_database_url.parse(database_url)
+    assert (parsed["HOST"], parsed["NAME"], parsed["USER"], parsed["PASSWORD"]) == (
+        "/var/run/postgresql",
+        "clinic",
+        "clinic",
+        "",
+    )
+    redis_url = re.search(r'set_env REDIS_URL "([^"]+)"', text).group(1)
+    pool = redis.ConnectionPool.from_url(redis_url)
+    assert pool.connection_kwargs["path"] == "/run/redis/redis-server.sock"
+    assert "port 0" in text and "listen_addresses = ''" in text
+
+
+def test_release_step_runs_once_per_release_not_at_boot():
+    # The first boot: enabled as the README said, clinic-release ran check/collectstatic/migrate
+    # at every boot (19-42 s before the site answered on 2 cores).
+    release = read_unit(DEPLOY / "systemd/clinic-release.service")
+    assert "Install" not in release
+    for name in ("clinic@.service", "clinic-worker.service"):
+        unit = read_unit(DEPLOY / "systemd" / name)
+        assert not any("clinic-release" in value for value in values(unit, "Unit", "Wants")), name
+        assert not any("clinic-release" in value for value in values(unit, "Unit", "Requires")), name
+
+
+def test_node_is_started_only_once_it_accepts_connections():
+    # The first boot: "started" before granian listened, so nginx marked both nodes failed and
+    # answered 502 for ~12 s after a reboot. The unit now waits for its port.
+    node = read_unit(DEPLOY / "systemd/clinic@.service")
+    (post,) = values(node, "Service", "ExecStartPost")
+    assert "/dev/tcp/127.0.0.1/%i" in post and "exit 1" in post
+    assert "$" not in post  # systemd would expand it
+    assert values(node, "Service", "TimeoutStartSec")
 
 
 def test_env_template_names_what_a_multi_node_site_shares():
