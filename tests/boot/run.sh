@@ -106,7 +106,7 @@ expect() {  # expect WHAT ACTUAL WANTED
   say "ok: $1"
 }
 client() { timeout "${T:-300}" "$PY" "$REPO/tests/boot/client.py" --ca "$CA" --host "$HOST" "$@"; }
-psql_inside() { inside runuser -u postgres -- psql -h /var/run/postgresql -d clinic -tAc "$1"; }
+psql_inside() { inside runuser -u postgres -- psql -h /var/run/postgresql -p 5432 -d clinic -tAc "$1"; }
 node_pids() { for unit in clinic@8001 clinic@8002 clinic-worker nginx; do inside systemctl show -p MainPID --value "$unit"; done | tr '\n' ' '; }
 state_of_machine() {  # what a second installer run must leave as it is
   node_pids
