@@ -134,7 +134,7 @@ def traffic(site, args):
     """GETs of content pages and a few patients' requests until --until-file appears."""
     result = {"confirmed": 0, "posts": 0, "gets": 0, "errors": []}
     stop = Path(args.until_file)
-    number = 0
+    number, last_post = 0, 0.0
     while not stop.exists():
         for path in ("/", "/treatments/", "/es/", "/healthz"):
             try:
@@ -144,9 +144,10 @@ def traffic(site, args):
             result["gets"] += 1
             if status != 200:
                 result["errors"].append(f"GET {path}: {status}")
-        # The form's rate limit (10 an hour from one address) leaves room for a handful.
-        if number < args.max_posts:
-            number += 1
+        # The form's rate limit (10 an hour from one address) leaves room for a handful, spread
+        # over the upgrade (the release step, then each node's restart).
+        if number < args.max_posts and time.monotonic() - last_post >= args.post_every:
+            number, last_post = number + 1, time.monotonic()
             email = f"{args.prefix}-{number}@example.com"
             try:
                 status, location, _text = send_form(site, open_form(site), email)
@@ -180,7 +181,8 @@ def main():
     load.add_argument("--until-file", required=True)
     load.add_argument("--prefix", required=True)
     load.add_argument("--out", required=True)
-    load.add_argument("--max-posts", type=int, default=6)
+    load.add_argument("--max-posts", type=int, default=8)
+    load.add_argument("--post-every", type=float, default=20)
     args = parser.parse_args()
     {"submit": submit, "probe": probe, "traffic": traffic}[args.command](Site(args.host, args.ca), args)
 
