@@ -101,14 +101,16 @@ boot() {
     --bind="$CACHE/apt:/var/cache/apt/archives" ${WHEELS:+--bind-ro="$WHEELS:/root/wheels"} \
     >>"$WORK/$name.console" 2>&1 </dev/null &
   NSPAWN_PID=$!
-  for _ in $(seq 1 60); do
-    CPID="$(pgrep -P "$NSPAWN_PID" | head -n 1 || true)"
-    [ -n "$CPID" ] && break
-    sleep 0.5
-  done
-  [ -n "$CPID" ] || fail "$name: systemd-nspawn started no container ($WORK/$name.console)"
   local state=""
   for _ in $(seq 1 120); do
+    # The container's PID 1 (systemd), not nspawn's short-lived helper child (the second boot
+    # found that one first and waited on a process that was gone).
+    CPID=""
+    for pid in $(pgrep -P "$NSPAWN_PID" || true); do
+      if [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = systemd ]; then CPID="$pid"; fi
+    done
+    kill -0 "$NSPAWN_PID" 2>/dev/null || fail "$name: systemd-nspawn exited ($WORK/$name.console)"
+    if [ -z "$CPID" ]; then sleep 1; continue; fi
     state="$(T=10 inside systemctl is-system-running 2>/dev/null || true)"
     case "$state" in running|degraded) break ;; esac
     sleep 1
