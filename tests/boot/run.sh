@@ -46,7 +46,13 @@ poweroff() {
 cleanup() {
   local code=$?
   poweroff
-  if [ "$code" -eq 0 ] && [ -z "${CLINIC_BOOT_KEEP:-}" ]; then rm -rf "$WORK"; else say "kept $WORK (console logs, roots)"; fi
+  if [ "$code" -eq 0 ] && [ -z "${CLINIC_BOOT_KEEP:-}" ]; then
+    # Just after a power-off a few files may still be held for a moment.
+    for _ in 1 2 3 4 5; do rm -rf "$WORK" 2>/dev/null && break; sleep 2; done
+    [ ! -d "$WORK" ] || say "could not remove $WORK"
+  else
+    say "kept $WORK (console logs, roots)"
+  fi
   exit "$code"
 }
 trap cleanup EXIT
