@@ -17,7 +17,7 @@ for c in python3.13 python3.12 python3 \
 done
 endef
 
-.PHONY: help run serve test test-fast check lint lighthouse bench clean messages
+.PHONY: help run serve test test-fast test-boot check lint lighthouse bench clean messages
 help:
 	@echo "make run     - set up .venv, migrate, load demo data, serve on 127.0.0.1:$(PORT) (DEBUG on)"
 	@echo "make test    - the whole test suite, browser tests included"
@@ -127,3 +127,8 @@ lighthouse: $(VENV)/.installed node_modules/.installed
 
 bench: $(VENV)/.installed node_modules/.installed
 	$(PY) scripts/bench.py
+
+# deploy/install on a fresh Debian 13 booted under systemd (systemd-nspawn), checked from outside:
+# root, mmdebstrap and systemd-container; ports 80, 443, 8001, 8002 free. At most 30 minutes.
+test-boot: $(VENV)/.installed
+	timeout --kill-after=60 1800 tests/boot/run.sh

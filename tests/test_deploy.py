@@ -464,6 +464,16 @@ def test_release_step_runs_once_per_release_not_at_boot():
         assert not any("clinic-release" in value for value in values(unit, "Unit", "Requires")), name
 
 
+def test_release_step_leaves_static_files_readable_by_nginx():
+    # collectstatic copies with FILE_UPLOAD_PERMISSIONS (0600): the boot test's nginx (group
+    # clinic) answered 403 for every static file.
+    from django.conf import settings
+
+    assert settings.FILE_UPLOAD_PERMISSIONS & 0o040 == 0  # why the release step has to do it
+    release = read_unit(DEPLOY / "systemd/clinic-release.service")
+    assert values(release, "Service", "ExecStartPost") == [f"/usr/bin/chmod -R g+rX {INSTALL_DIR}/staticfiles"]
+
+
 def test_node_is_started_only_once_it_accepts_connections():
     # The first boot: "started" before granian listened, so nginx marked both nodes failed and
     # answered 502 for ~12 s after a reboot. The unit now waits for its port.

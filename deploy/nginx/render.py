@@ -13,6 +13,8 @@ import argparse
 import glob
 import os
 import re
+import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -32,6 +34,16 @@ def read_env_file(path):
                 key, value = line.split("=", 1)
                 values[key.strip()] = value.strip().strip("'\"")
     return values
+
+
+def nginx_version():
+    """(1, 26, 3) from `nginx -v`; (0,) when nginx is not installed here."""
+    nginx = shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin:/sbin")
+    if nginx is None:
+        return (0,)
+    result = subprocess.run([nginx, "-v"], capture_output=True, text=True, timeout=30)  # noqa: S603 - nginx found on PATH
+    found = re.search(r"nginx/(\d+(?:\.\d+)*)", result.stderr + result.stdout)
+    return tuple(int(part) for part in found.group(1).split(".")) if found else (0,)
 
 
 def brotli_installed():
@@ -58,6 +70,12 @@ def parse_args(argv=None):
     parser.add_argument("--max-fails", type=int, default=2)
     parser.add_argument("--fail-timeout", default="10s")
     parser.add_argument("--brotli", choices=["auto", "on", "off"], default="auto")
+    parser.add_argument(
+        "--http2",
+        choices=["auto", "directive", "listen"],
+        default="auto",
+        help='"http2 on;" (nginx 1.25.1+) or "listen ... http2" (older); default: from `nginx -v`',
+    )
     return parser.parse_args(argv)
 
 
@@ -78,6 +96,10 @@ def render(args):
             return f"    listen {args.listen_address}:{port}{extra};"
         return f"    listen {port}{extra};\n    listen [::]:{port}{extra};"
 
+    # "http2 on;" in the server block since nginx 1.25.1 (Debian 13), where "listen ... http2"
+    # warns at every start; older nginx (Debian 12's 1.22) knows only the listen parameter.
+    http2 = args.http2 if args.http2 != "auto" else ("directive" if nginx_version() >= (1, 25, 1) else "listen")
+    https_extra = " ssl http2" if http2 == "listen" else " ssl"
     values = {
         "upstream_servers": "\n".join(
             f"    server {node} max_fails={args.max_fails} fail_timeout={args.fail_timeout};" for node in nodes
@@ -86,7 +108,10 @@ def render(args):
         "access_log": args.access_log,
         "server_name": args.server_name,
         "http_listen": listen(args.http_port),
-        "https_listen": listen(args.https_port, " ssl http2"),
+        "https_listen": listen(args.https_port, https_extra),
+        "http2_directive": "    http2 on;\n" if http2 == "directive" else "",
+        "http_listen_default": listen(args.http_port, " default_server"),
+        "https_listen_default": listen(args.https_port, f"{https_extra} default_server"),
         "https_port_suffix": "" if args.https_port == 443 else f":{args.https_port}",
         "tls_certificate": args.tls_certificate or f"{live}/fullchain.pem",
         "tls_certificate_key": args.tls_certificate_key or f"{live}/privkey.pem",
