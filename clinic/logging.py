@@ -44,7 +44,7 @@ class MaskSecretsFilter(logging.Filter):
     """Rewrites a record's message (and traceback) with every token masked.
 
     On the project's handler for Django's records ("Not Found: /consultations/manage/…/"),
-    and on gunicorn's access and error logs (gunicorn.conf.py).
+    and on granian's access log (serve.py).
     """
 
     def filter(self, record):
