@@ -1,18 +1,18 @@
 import datetime
-import threading
 import uuid
 from zoneinfo import ZoneInfo
 
 import icalendar
 import pytest
 from django.contrib.auth import get_user_model
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from consultations import booking, notices, workflow
 from consultations.availability import Slot, is_open
 from consultations.models import AdditionalInfo, ConsultationRequest, InvalidTransition, Provider, Status, WorkingHours
 from tests.factories import build_request, make_booked_request, make_treatment
+from tests.races import race
 
 NY = ZoneInfo("America/New_York")
 # A Tuesday morning; the provider works every day 9–17, so Wednesday's times are all bookable.
@@ -318,31 +318,6 @@ def test_patient_emails_carry_no_personal_or_health_data(provider, mailoutbox, d
 # --- the race --------------------------------------------------------------------------
 
 
-def race(count, attempt):
-    """Run attempt(i) in `count` threads released together; each thread has its own connection."""
-    barrier = threading.Barrier(count)
-    results = [None] * count
-
-    def run(i):
-        try:
-            barrier.wait()
-            attempt(i)
-            results[i] = "won"
-        except booking.SlotTaken:
-            results[i] = "taken"
-        except Exception as error:  # noqa: BLE001 - reported in the assertion below
-            results[i] = repr(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
-
-
 @pytest.mark.races
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 @pytest.mark.parametrize("check_first", [True, False], ids=["checked", "constraint-only"])
@@ -353,7 +328,7 @@ def test_twenty_people_holding_the_same_time_get_it_once(provider, monkeypatch, 
     slot = at(provider, 9, 40)
     requests = [new_request() for _ in range(20)]
 
-    results = race(20, lambda i: booking.hold(requests[i], slot, now=NOW))
+    results = race(20, lambda i: (booking.hold(requests[i], slot, now=NOW), "won")[1], {booking.SlotTaken: "taken"})
 
     assert sorted(results) == ["taken"] * 19 + ["won"]
     assert active_at(slot).count() == 1
@@ -368,7 +343,9 @@ def test_twenty_people_moving_to_the_same_time_get_it_once(provider, monkeypatch
     requests = [make_booked_request(slot) for slot in old_slots]
     target = at(provider, 13, 0)
 
-    results = race(20, lambda i: booking.reschedule(requests[i], target, now=NOW))
+    results = race(
+        20, lambda i: (booking.reschedule(requests[i], target, now=NOW), "won")[1], {booking.SlotTaken: "taken"}
+    )
 
     assert sorted(results) == ["taken"] * 19 + ["won"]
     assert active_at(target).count() == 1
