@@ -325,7 +325,10 @@ STORAGES = {
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
         if DEBUG
-        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage",
+        # Public files for nginx to serve: not FILE_UPLOAD_PERMISSIONS (0600, meant for patients'
+        # photos), which made every /static/ URL 403 through nginx (found by the boot test).
+        "OPTIONS": {"file_permissions_mode": 0o644, "directory_permissions_mode": 0o755},
     },
 }
 WHITENOISE_MAX_AGE = 31536000 if not DEBUG else 0

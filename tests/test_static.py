@@ -104,3 +104,27 @@ def test_unhashed_static_file_gets_the_configured_max_age(production_app, settin
     assert status == 200
     assert headers["cache-control"] == f"max-age={settings.WHITENOISE_MAX_AGE}, public"
     assert settings.WHITENOISE_MAX_AGE >= ONE_YEAR
+
+
+def test_collected_static_files_are_readable_by_the_web_server(tmp_path, settings):
+    # Patients' photos are written 0600 (FILE_UPLOAD_PERMISSIONS); static files are public and
+    # nginx, another user, must read them (every /static/ URL was 403 on the booted server).
+    import os
+    import stat
+
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import storages
+
+    from clinic import settings as project_settings
+
+    options = project_settings.STORAGES["staticfiles"]["OPTIONS"]
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {
+            "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage",
+            "OPTIONS": {**options, "location": str(tmp_path)},
+        },
+    }
+    name = storages["staticfiles"].save("css/site.css", ContentFile(b"body{}"))
+    assert stat.S_IMODE(os.stat(tmp_path / name).st_mode) & 0o044 == 0o044
+    assert stat.S_IMODE(os.stat(tmp_path / "css").st_mode) & 0o055 == 0o055
