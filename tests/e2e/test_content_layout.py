@@ -7,8 +7,11 @@ from tests.factories import approve, make_reviewer
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 SLUGS = ["dermal-fillers", "belotero"]
-# The audited pages were ~9,100 px (desktop) and ~17,600 px (phone) with every fact twice.
-MAX_HEIGHT = {"desktop": 6_000, "phone": 11_000}
+# The audited pages were ~9,100 px (desktop) and ~17,600 px (phone) with every fact twice; issue 15
+# brought them to 6,000 / 11,000. Issue 22 added what a patient must read (allergy signs and 911,
+# necrosis, the FDA's higher-risk areas, infection signs, permanent fillers, the reviewer's credits
+# and next-review date): the bound follows it, still a third shorter than the audited page.
+MAX_HEIGHT = {"desktop": 7_000, "phone": 13_000}
 
 
 @pytest.fixture
