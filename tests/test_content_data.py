@@ -155,3 +155,23 @@ def test_dump_content_writes_the_files_the_loader_reads(tmp_path, belotero):
     call_command("dump_content", directory=str(tmp_path))
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(p.name for p in content.CONTENT_DIR.glob("*.json"))
     assert content.digest(content.shipped(tmp_path)["belotero"]) == content.digest(content.shipped()["belotero"])
+
+
+def test_every_shipped_text_fits_its_column_in_every_language():
+    # SQLite never enforces max_length; PostgreSQL refused a 307-character Spanish precaution
+    # during `migrate` (the loader runs there), so a fresh install on PostgreSQL failed.
+    from education.models import SideEffect, TreatmentArea
+
+    too_long = []
+    for model in (Treatment, Section, TreatmentArea, SideEffect, Precaution, Source):
+        limited = [
+            f
+            for f in model._meta.concrete_fields
+            if getattr(f, "max_length", None) and f.get_internal_type() == "CharField"
+        ]
+        for record in model.objects.all():
+            for field in limited:
+                value = getattr(record, field.attname) or ""
+                if len(value) > field.max_length:
+                    too_long.append((model.__name__, record.pk, field.attname, len(value), field.max_length))
+    assert too_long == []
