@@ -17,3 +17,4 @@ class ConsultationsConfig(AppConfig):
         from . import signals
 
         signals.connect()
+        post_migrate.connect(signals.ensure_privacy_notice, sender=self, dispatch_uid="consultations.privacy_notice")

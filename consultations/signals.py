@@ -11,7 +11,12 @@ new bookings (takes bookings: off).
 
 Any saved booking, provider, hours or closed day drops the empty form's list of open times
 (consultations.formpage), so the next form shows the times open now.
+
+A database with no privacy notice at all (a flushed one) gets the shipped notice back after
+migrate: the form cannot ask for consent without one.
 """
+
+import importlib
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -63,6 +68,22 @@ def times_changed(sender, instance, created=False, **kwargs):
         return
     # After the commit: another worker must not work out the old times again in between.
     transaction.on_commit(formpage.times_changed)
+
+
+# The shipped notice, as its data migrations wrote it (English, then the Spanish text).
+SHIPPED_NOTICE = (("0002_privacy_notice_v1", "create_notice"), ("0010_privacy_notice_in_spanish", "add_spanish"))
+
+
+def ensure_privacy_notice(sender, using="default", **kwargs):
+    """post_migrate (and so after a flush): the shipped notice when the database has none."""
+    from django.apps import apps
+
+    from .models import PrivacyNotice
+
+    if PrivacyNotice.objects.using(using).exists():
+        return
+    for module, function in SHIPPED_NOTICE:
+        getattr(importlib.import_module(f"consultations.migrations.{module}"), function)(apps, None)
 
 
 def connect():

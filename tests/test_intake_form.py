@@ -500,3 +500,18 @@ def test_form_does_not_offer_products_sold_outside_the_us_as_areas(db):
     offered = set(IntakeForm(treatment=belotero).fields["areas"].queryset.values_list("status", flat=True))
     assert TreatmentArea.Status.FDA_APPROVED in offered
     assert TreatmentArea.Status.NO_US_APPROVAL_FOUND not in offered
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_flushed_database_gets_the_shipped_privacy_notice_back():
+    # The form cannot ask for consent without a notice: after a flush (every transactional test
+    # ends with one) post_migrate writes the shipped notice again, in both languages.
+    from django.core.management import call_command
+    from django.utils import translation
+
+    from consultations.models import PrivacyNotice
+
+    call_command("flush", interactive=False, verbosity=0)
+    notice = PrivacyNotice.current()
+    with translation.override("es"):
+        assert notice.version == "2026-11-1" and "clínica" in notice.text.lower()

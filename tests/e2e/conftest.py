@@ -1,5 +1,3 @@
-import importlib
-
 import pytest
 
 from tests.missing import need
@@ -26,9 +24,10 @@ def browser_type_launch_args(browser_type_launch_args):
 def _baseline_data(request):
     """What a freshly migrated database holds, before each browser test that uses the database.
 
-    Browser tests are transactional: the database is flushed after each. The guides and the staff
-    roles come back by themselves (post_migrate: education.content, consultations.permissions); the
-    privacy notice is a data migration's row, written again here by that migration's own functions.
+    Browser tests are transactional: the database is flushed after each. The guides, the staff
+    roles and the privacy notice come back by themselves (post_migrate: education.content,
+    consultations.permissions, consultations.signals.ensure_privacy_notice); this writes them again
+    in the connection the browser test uses.
     (serialized_rollback alone cannot be relied on: once Playwright's event loop runs in the thread,
     Django hands out a second set of connections, which never held the serialized data.)
     """
@@ -36,21 +35,17 @@ def _baseline_data(request):
     if marker is None:
         return
     request.getfixturevalue("transactional_db")
-    from django.apps import apps
 
     from consultations.models import PrivacyNotice
     from consultations.permissions import sync_roles
+    from consultations.signals import ensure_privacy_notice
     from education.content import load_content
 
     if PrivacyNotice.objects.exists():
         return
     load_content()
     sync_roles()
-    for name, function in (
-        ("0002_privacy_notice_v1", "create_notice"),
-        ("0010_privacy_notice_in_spanish", "add_spanish"),
-    ):
-        getattr(importlib.import_module(f"consultations.migrations.{name}"), function)(apps, None)
+    ensure_privacy_notice(sender=None)
 
 
 @pytest.fixture
