@@ -10,6 +10,9 @@ from pathlib import Path
 
 import pytest
 
+# make run's steps in a clone of the repository, each a manage.py process: not in make test-fast.
+pytestmark = pytest.mark.load
+
 ROOT = Path(__file__).resolve().parent.parent
 
 

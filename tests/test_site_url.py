@@ -88,6 +88,7 @@ def test_check_without_site_url_passes_with_debug_on():
     assert "clinic.E001" not in result.stderr + result.stdout
 
 
+@pytest.mark.load  # runs `make serve` (the production server): not in make test-fast
 def test_make_serve_refuses_to_start_without_site_url():
     inherited = {key: os.environ[key] for key in ("PATH", "HOME", "LANG", "TMPDIR") if key in os.environ}
     env = {**inherited, **PRODUCTION_ENV, "PORT": "18199"}
@@ -100,6 +101,7 @@ def test_make_serve_refuses_to_start_without_site_url():
     assert "Listening at" not in result.stderr + result.stdout
 
 
+@pytest.mark.load  # runs `make serve` (the production server): not in make test-fast
 def test_make_serve_starts_while_a_page_awaits_its_named_reviewer(tmp_path):
     """Content errors do not stop `make serve` (the reviewer signs in through it to approve), but
     `check --deploy` still fails on them; settings errors like clinic.E001 stop it (test above)."""
