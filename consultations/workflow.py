@@ -122,17 +122,19 @@ def _change(consultation, to, *, by=None, ip=None, reason="", note="", by_patien
     return previous
 
 
-def _record_patient_step(consultation, note, detail):
+def _record_patient_step(consultation, note, detail, action=AuditEvent.Action.PATIENT_CHANGE, at=None):
     """A change the patient made through their link that is not a status change (a move, a chosen
-    time): in the status history and the audit trail too, so staff see all that happened in one list."""
+    time, a red-flag check-in): in the status history and the audit trail too, so staff see all that
+    happened in one list."""
     StatusChange.objects.create(
         consultation=consultation,
         from_status=consultation.status,
         to_status=consultation.status,
         by_patient=True,
         note=note,
+        at=at or timezone.now(),
     )
-    AuditEvent.log(AuditEvent.Action.PATIENT_CHANGE, consultation, detail=detail, by_patient=True)
+    AuditEvent.log(action, consultation, detail=detail, by_patient=True)
 
 
 # --- Staff ------------------------------------------------------------------------------------
@@ -396,15 +398,13 @@ def mark_urgent(consultation, now):
         locked.urgent_since = now
         locked.save(update_fields=["urgent_since", "updated_at"])
     consultation.urgent_since = locked.urgent_since
-    StatusChange.objects.create(
-        consultation=consultation,
-        from_status=consultation.status,
-        to_status=consultation.status,
-        by_patient=True,
+    _record_patient_step(
+        consultation,
+        "Urgent: a check-in answer named a warning sign",
+        "marked urgent (red-flag check-in)",
+        action=AuditEvent.Action.URGENT,
         at=now,
-        note="Urgent: a check-in answer named a warning sign",
     )
-    AuditEvent.log(AuditEvent.Action.URGENT, consultation, detail="marked urgent (red-flag check-in)", by_patient=True)
     return consultation
 
 
