@@ -1,91 +1,16 @@
-"""How the site's forms are rendered: crispy-forms helpers shared by every form (patient pages,
-staff pages in the admin, the second-factor pages).
+"""What the patients' forms share: Bootstrap's widget classes and is-invalid set by the form, a
+visible limit on text boxes, and the error summary's items in page order.
 
-Patient pages use the bootstrap5 template pack, whose templates are overridden once in
-templates/bootstrap5/ to keep the accessible markup: labels, help and error texts that
-aria-describedby points at, fieldsets with legends for choices, a Submit that is a <button>.
-Staff forms sit inside the Django admin: the same layouts, with one admin-styled field
-template (StaffFormHelper) and the admin's button classes (StaffSubmit).
-
-Careful: crispy's Submit and Hidden compile their value as a template. Give them only text made
-in code; anything a user sent (a `next` address) goes through Text, which only escapes.
+How a form looks is not here. Patient forms are laid out with crispy-forms in
+consultations/layouts.py (one function per form, attached by the view); staff forms are written
+in the admin's templates, each field through templates/admin/clinic/field.html.
 """
 
-from crispy_forms.helper import FormHelper
-from crispy_forms.layout import Submit
 from django import forms
 from django.forms.boundfield import BoundField
-from django.template.loader import render_to_string
-from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 COUNTER = _("{count} of {max} characters")
-
-
-class PatientFormHelper(FormHelper):
-    """A POST form on a patient page. Validation is server-side only (novalidate): the browser's
-    bubbles are not announced consistently; errors are shown in the summary and at each field."""
-
-    form_method = "post"
-
-    def __init__(self, form=None):
-        super().__init__(form)
-        self.attrs = {"novalidate": ""}
-
-
-class StaffFormHelper(FormHelper):
-    """A POST form on a staff page, in the admin's look: one field template for every staff form."""
-
-    form_method = "post"
-    field_template = "admin/consultations/crispy/field.html"
-
-
-class StaffSubmit(Submit):
-    """The admin's button; Bootstrap's classes mean nothing in the admin."""
-
-    field_classes = "button"
-
-
-class DangerSubmit(Submit):
-    """A patient's button for what cannot be undone online (cancelling a request)."""
-
-    field_classes = "btn btn-danger"
-
-
-class Text:
-    """A piece of HTML made in Python with format_html (an introduction, a link to read first).
-    Unlike crispy's HTML object it is not compiled as a template, so text from the database
-    (a treatment's name) is only ever escaped, never evaluated."""
-
-    def __init__(self, html):
-        self.html = html
-
-    def render(self, form, context, template_pack=None, **kwargs):
-        return self.html
-
-
-def link(url, text, css_class=""):
-    """A way out beside a form's button ("No, keep it"): a plain link, not a POST."""
-    if css_class:
-        return Text(format_html('<a class="{}" href="{}">{}</a>', css_class, url, text))
-    return Text(format_html('<a href="{}">{}</a>', url, text))
-
-
-class ErrorSummary:
-    """The summary above a patient form's fields when it has errors: a focused alert whose links
-    lead to each field in page order (form.error_summary()); `level` is its heading's rank on the page."""
-
-    template = "bootstrap5/layout/error_summary.html"
-
-    def __init__(self, title, level=2):
-        self.title, self.level = title, level
-
-    def render(self, form, context, template_pack=None, **kwargs):
-        if not form.errors:
-            return ""
-        return render_to_string(
-            self.template, {"title": self.title, "level": self.level, "items": form.error_summary()}
-        )
 
 
 class PatientBoundField(BoundField):

@@ -28,7 +28,6 @@ from clinic.clientip import client_ip
 from clinic.formatting import clinic_today, time_of_day, when
 
 from . import aftercare, permissions, staff_views, workflow
-from .forms.aftercare import UrgentHandledForm
 from .forms.staff import NoteForm, action_form
 from .models import (
     AuditEvent,
@@ -341,11 +340,15 @@ class ConsultationRequestAdmin(DeclaredFiltersOnly, admin.ModelAdmin):
         user = request.user
         can_see_health = user.has_perm(permissions.VIEW_HEALTH)
         can_see_photos = user.has_perm(permissions.VIEW_PHOTOS)
-        actions = []
-        for action in workflow.available_actions(consultation, user):
-            form = action_form(action.name, consultation=consultation)
-            url = staff_views.transition_url(consultation, action.name)
-            actions.append({"form": form, "helper": form.button_helper(url, self.action_label(action, consultation))})
+        # Each button with the input its action needs (a decline reason…): change_form.html writes them out.
+        actions = [
+            {
+                "name": a.name,
+                "label": self.action_label(a, consultation),
+                "form": action_form(a.name, consultation=consultation),
+            }
+            for a in workflow.available_actions(consultation, user)
+        ]
         return {
             "can_see_health": can_see_health,
             "can_see_photos": can_see_photos,
@@ -357,9 +360,7 @@ class ConsultationRequestAdmin(DeclaredFiltersOnly, admin.ModelAdmin):
             "notes": list(consultation.notes.select_related("author")),
             "history": list(consultation.status_changes.select_related("by")),
             "workflow_actions": actions,
-            "note_form": (
-                NoteForm(action=staff_views.note_url(consultation)) if user.has_perm(permissions.ADD_NOTE) else None
-            ),
+            "note_form": NoteForm() if user.has_perm(permissions.ADD_NOTE) else None,
             "requested_time": when(consultation.slot_start),
             "slot_end": time_of_day(consultation.slot_end),
             "patient_age": consultation.age_on(clinic_today()),
@@ -387,13 +388,7 @@ class ConsultationRequestAdmin(DeclaredFiltersOnly, admin.ModelAdmin):
             ),
             "check_ins": [{"check_in": c, "state": c.state(now), "label": c.get_state_display(now)} for c in check_ins],
             "complications": list(consultation.complications.all()) if can_see_health else [],
-            "urgent_form": (
-                UrgentHandledForm(
-                    action=reverse("admin:consultations_consultationrequest_urgent_handled", args=[consultation.pk])
-                )
-                if can_record and consultation.urgent_since
-                else None
-            ),
+            "can_clear_urgent": bool(can_record and consultation.urgent_since),
         }
 
     @staticmethod

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_http_methods
 
 from clinic import formatting
 
-from . import aftercare
+from . import aftercare, layouts
 from .forms.aftercare import CheckInForm
 from .models import InvalidTransition
 from .selfservice import with_consultation
@@ -88,7 +88,7 @@ def check_in(request, consultation):
         template = "consultations/aftercare/urgent.html" if current.urgent else "consultations/aftercare/thanks.html"
         return _render(request, template, consultation, day=current.day, back_url=back)
     action = reverse("consultations:manage_check-in")
-    form = CheckInForm(request.POST if request.method == "POST" else None, action=action, day=current.day)
+    form = CheckInForm(request.POST if request.method == "POST" else None, day=current.day)
     if request.method == "POST" and form.is_valid():
         if form.cleaned_data["day"] != current.day:
             # The form of an earlier day, sent after a newer check-in opened: show the newer one.
@@ -104,4 +104,7 @@ def check_in(request, consultation):
                 now=now,
             )
         return redirect(action)
-    return _render(request, "consultations/aftercare/check_in.html", consultation, day=current.day, form=form)
+    helper = layouts.check_in(form, action=action)
+    return _render(
+        request, "consultations/aftercare/check_in.html", consultation, day=current.day, form=form, helper=helper
+    )

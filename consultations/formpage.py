@@ -17,7 +17,7 @@ import copy
 import secrets
 import time
 
-from crispy_forms.layout import Hidden, Layout
+from crispy_forms.layout import Layout
 from crispy_forms.utils import render_crispy_form
 from django.conf import settings
 from django.core.cache import cache
@@ -25,8 +25,8 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 
 from clinic import pagecache
-from clinic.forms import Text
 
+from . import layouts
 from .forms import timechoice
 
 # The open times follow the clock: kept for at most this many seconds.
@@ -54,22 +54,23 @@ def open_times():
 
 
 def empty_form_helper(form):
-    """The crispy helper for an empty intake form: its own submission token, the rest kept."""
+    """The crispy helper for an empty intake form (layouts.intake): its own submission token, the rest kept."""
     times, choices = open_times()
     language, notice = get_language(), form.notice.version
     key = f"formpage:form:{form.treatment.pk}:{language}:{pagecache.content_version()}:{notice}:{times}"
+    helper = layouts.intake(form)
     fields = cache.get(key)
     if fields is None:
         form.fields["preferred_time"].choices = choices
-        helper = copy.copy(form.helper)
-        helper.form_tag = False  # no <form>, no CSRF token
-        helper.layout = Layout(
-            *(part for part in form.helper.layout.fields if getattr(part, "name", "") != SUBMISSION_FIELD)
-        )
-        fields = str(render_crispy_form(form, helper))
+        kept = copy.copy(helper)
+        kept.form_tag = False  # no <form>, no CSRF token
+        kept.layout = Layout(*(part for part in helper.layout.fields if getattr(part, "name", "") != SUBMISSION_FIELD))
+        fields = str(render_crispy_form(form, kept))
         cache.set(key, fields, SECONDS)
-    helper = copy.copy(form.helper)
-    helper.layout = Layout(Hidden(SUBMISSION_FIELD, form.submission_token_value), Text(mark_safe(fields)))  # noqa: S308 - crispy's output
+    helper.layout = Layout(
+        layouts.Hidden(SUBMISSION_FIELD, form.submission_token_value),
+        layouts.Text(mark_safe(fields)),  # noqa: S308 - crispy's output
+    )
     return helper
 
 

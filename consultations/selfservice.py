@@ -26,7 +26,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from clinic import formatting
 
-from . import booking, links, workflow
+from . import booking, layouts, links, workflow
 from .availability import Slot
 from .forms.selfservice import CancelForm, ConfirmHoldForm, InfoForm, MoveForm
 from .models import ConsultationRequest, InvalidTransition, Status
@@ -149,8 +149,12 @@ def _confirm_hold_form(consultation):
         and booking.can_change(consultation)
     )
     if not waiting:
-        return None
-    return ConfirmHoldForm(action=reverse("consultations:manage_confirm"))
+        return {}
+    form = ConfirmHoldForm()
+    return {
+        "confirm_hold_form": form,
+        "confirm_hold_helper": layouts.confirm_hold(form, action=reverse("consultations:manage_confirm")),
+    }
 
 
 def _page(request, template, consultation, status=200, **context):
@@ -161,7 +165,7 @@ def _page(request, template, consultation, status=200, **context):
             "consultation": consultation,
             "held": Slot.of(consultation),
             "status_words": STATUS_WORDS[consultation.status],
-            "confirm_hold_form": _confirm_hold_form(consultation),
+            **_confirm_hold_form(consultation),
             "hold_lapses_when": formatting.slot_when(booking.lapse_deadline(consultation)),
             **_actions(consultation),
             **context,
@@ -177,13 +181,18 @@ def _back_url():
 
 
 def _info_form(consultation, data=None, files=None):
-    return InfoForm(data, files, topic=consultation.info_topic, action=reverse("consultations:manage_info"))
+    """The "please add…" form and its layout, for manage.html."""
+    form = InfoForm(data, files, topic=consultation.info_topic)
+    return {
+        "info_form": form,
+        "info_helper": layouts.add_information(form, action=reverse("consultations:manage_info")),
+    }
 
 
 @require_http_methods(["GET", "HEAD"])
 @with_consultation
 def manage(request, consultation):
-    return _page(request, "consultations/manage.html", consultation, info_form=_info_form(consultation))
+    return _page(request, "consultations/manage.html", consultation, **_info_form(consultation))
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -200,7 +209,14 @@ def cancel(request, consultation):
         else:
             messages.success(request, _("Your request is cancelled. We have sent you an email to confirm."))
         return redirect("consultations:manage_page")
-    return _page(request, "consultations/manage_cancel.html", consultation, form=CancelForm(back_url=_back_url()))
+    form = CancelForm()
+    return _page(
+        request,
+        "consultations/manage_cancel.html",
+        consultation,
+        form=form,
+        helper=layouts.cancel(form, back_url=_back_url()),
+    )
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -212,9 +228,7 @@ def move(request, consultation):
         return redirect("consultations:manage_page")
     if consultation.slot_start is not None and actions["moves_left"] == 0:
         return _page(request, "consultations/manage_move.html", consultation, limit_reached=True)
-    form = MoveForm(
-        request.POST or None, consultation=consultation, moves_left=actions["moves_left"], back_url=_back_url()
-    )
+    form = MoveForm(request.POST or None, consultation=consultation, moves_left=actions["moves_left"])
     if request.method == "POST" and form.is_valid():
         slot = form.cleaned_data["slot"]
         try:
@@ -233,7 +247,8 @@ def move(request, consultation):
                 else _("Done. Your new time is %(when)s.") % {"when": slot.label},
             )
             return redirect("consultations:manage_page")
-    return _page(request, "consultations/manage_move.html", consultation, form=form)
+    helper = layouts.move(form, back_url=_back_url())
+    return _page(request, "consultations/manage_move.html", consultation, form=form, helper=helper)
 
 
 @require_POST
@@ -242,7 +257,8 @@ def add_info(request, consultation):
     if not _actions(consultation)["can_add_info"]:
         messages.info(request, _("We are not waiting for information on this request any more."))
         return redirect("consultations:manage_page")
-    form = _info_form(consultation, request.POST, request.FILES)
+    info = _info_form(consultation, request.POST, request.FILES)
+    form = info["info_form"]
     if form.is_valid():
         sent_photos = form.cleaned_data.get("photos") or []
         try:
@@ -252,7 +268,7 @@ def add_info(request, consultation):
         else:
             messages.success(request, _("Thank you. We have your information and will be in touch."))
         return redirect("consultations:manage_page")
-    return _page(request, "consultations/manage.html", consultation, info_form=form)
+    return _page(request, "consultations/manage.html", consultation, **info)
 
 
 @require_POST

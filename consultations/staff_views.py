@@ -49,14 +49,6 @@ def change_url(consultation, anchor=""):
     return reverse("admin:consultations_consultationrequest_change", args=[consultation.pk]) + anchor
 
 
-def transition_url(consultation, action_name):
-    return reverse("admin:consultations_consultationrequest_transition", args=[consultation.pk, action_name])
-
-
-def note_url(consultation):
-    return reverse("admin:consultations_consultationrequest_note", args=[consultation.pk])
-
-
 @require_POST
 def transition(request, model_admin, object_id, action_name):
     consultation = get_viewable(request, model_admin, object_id)
@@ -103,7 +95,6 @@ def confirm_page(request, model_admin, consultation, action, form):
         "original": consultation,
         "action": action,
         "form": form,
-        "helper": form.confirm_helper(transition_url(consultation, action.name), change_url(consultation, "#workflow")),
         "title": _("Confirm: %(action)s") % {"action": action.label},
         "when": formatting.when(consultation.slot_start),
     }
@@ -368,8 +359,6 @@ def treatment_record(request, model_admin, object_id, record_id=None):
         initial=initial,
         consultation=consultation,
         now=now,
-        action=url,
-        back_url=change_url(consultation, "#aftercare"),
         correcting=record is not None,
     )
     if request.method == "POST" and form.is_valid():
@@ -391,7 +380,10 @@ def treatment_record(request, model_admin, object_id, record_id=None):
     if record is not None and request.method == "GET":
         AuditEvent.record(request, AuditEvent.Action.VIEW, consultation, detail=f"treatment record {record.pk}")
     title = _("Correct the treatment record") if record else _("Record the treatment")
-    return _aftercare_page(request, model_admin, "aftercare_form.html", title, consultation, form=form)
+    button = _("Save the correction") if record else _("Record and email aftercare")
+    return _aftercare_page(
+        request, model_admin, "aftercare_form.html", title, consultation, form=form, form_url=url, button=button
+    )
 
 
 def complication(request, model_admin, object_id):
@@ -403,8 +395,6 @@ def complication(request, model_admin, object_id):
         initial={"record": consultation.treatment_records.order_by("-given_at").first()},
         consultation=consultation,
         now=now,
-        action=reverse("admin:consultations_consultationrequest_complication", args=[consultation.pk]),
-        back_url=change_url(consultation, "#aftercare"),
     )
     if request.method == "POST" and form.is_valid():
         logged = aftercare.log_complication(
@@ -413,7 +403,14 @@ def complication(request, model_admin, object_id):
         messages.success(request, _("Complication recorded. Print the MedWatch summary for the FDA report."))
         return redirect(reverse("admin:consultations_consultationrequest_medwatch", args=[consultation.pk, logged.pk]))
     return _aftercare_page(
-        request, model_admin, "aftercare_form.html", _("Record a complication"), consultation, form=form
+        request,
+        model_admin,
+        "aftercare_form.html",
+        _("Record a complication"),
+        consultation,
+        form=form,
+        form_url=reverse("admin:consultations_consultationrequest_complication", args=[consultation.pk]),
+        button=_("Record the complication"),
     )
 
 
@@ -511,11 +508,7 @@ def lot_recall(request, model_admin):
         rows=rows,
         columns=RECALL_COLUMNS,
         lot=form.cleaned_data["lot"] if form.is_valid() else "",
-        contact_form=RecallContactForm(
-            rows=rows or (),
-            lot=form.cleaned_data["lot"] if form.is_valid() else "",
-            action=reverse("admin:consultations_consultationrequest_lot_recall_contact"),
-        ),
+        contact_form=RecallContactForm(rows=rows or (), lot=form.cleaned_data["lot"] if form.is_valid() else ""),
     )
 
 
@@ -591,7 +584,6 @@ def calendar_feed(request, model_admin):
         "opts": model_admin.opts,
         "title": _("Your calendar feed"),
         "feed": feed,
-        "form": FeedForm(live=feed is not None and feed.is_live),
         "new_url": new_url,
         "provider": provider,
     }

@@ -21,7 +21,7 @@ from clinic.clientip import client_key
 from education.models import Treatment
 from education.rendering import render_markdown
 
-from . import booking, formpage, intake, ratelimit
+from . import booking, formpage, intake, layouts, ratelimit
 from .availability import Slot
 from .forms import IntakeForm
 from .models import ConsultationRequest, PrivacyNotice
@@ -143,7 +143,7 @@ def _form_page(request, form, treatment, helper=None):
     unsigned, questions_language = treatment.screening_status(get_language())
     context = {
         "form": form,
-        "helper": helper or form.helper,
+        "helper": helper or layouts.intake(form),
         "treatment": treatment,
         "questions_language": questions_language,
         "questions_unsigned": unsigned,

@@ -104,6 +104,8 @@ LAYERS = [
             # Providers are people: the Provider group's membership keeps a Provider profile (apps.ready).
             "consultations.signals",
             "consultations.views",
+            # How each patient form looks (crispy layouts), attached by the views that show them.
+            "consultations.layouts",
             "consultations.formpage",
             "consultations.selfservice",
             "consultations.aftercare_views",

@@ -1,11 +1,8 @@
-"""The code form of the second sign-in step, rendered by crispy-forms in the admin login page's look."""
+"""The code form of the second sign-in step; templates/admin/twofactor/code_form.html writes it
+out in the admin login page's look."""
 
-from crispy_forms.layout import Div, Field, Layout
 from django import forms
-from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
-
-from clinic.forms import StaffFormHelper, StaffSubmit, Text
 
 
 class CodeForm(forms.Form):
@@ -18,20 +15,6 @@ class CodeForm(forms.Form):
             attrs={"autocomplete": "one-time-code", "autocapitalize": "none", "spellcheck": "false", "autofocus": True}
         ),
     )
-    button = _("Continue")
-
-    def __init__(self, *args, next_url="", **kwargs):
-        super().__init__(*args, **kwargs)
-        self.helper = StaffFormHelper(self)
-        self.helper.form_id = "login-form"  # the admin's login.css lays the page out by it
-        self.helper.attrs = {"novalidate": ""}
-        self.helper.layout = Layout(
-            # A Field object has its own template: the staff one, in the login box's "form-row".
-            Field("otp_token", template=StaffFormHelper.field_template, wrapper_class="form-row"),
-            # Not crispy's Hidden: it compiles its value as a template, and this one comes from the URL.
-            Text(format_html('<input type="hidden" name="next" value="{}">', next_url)),
-            Div(StaffSubmit("continue", self.button), css_class="submit-row"),
-        )
 
     def clean_otp_token(self):
         # People copy "123 456" as the app shows it, or a recovery code with a stray space.
@@ -39,8 +22,6 @@ class CodeForm(forms.Form):
 
 
 class SetUpForm(CodeForm):
-    button = _("Turn on two-step sign-in")
-
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         field = self.fields["otp_token"]

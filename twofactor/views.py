@@ -62,7 +62,7 @@ def verify(request):
         return redirect(with_next(request, "admin:two_factor_set_up"))
     if devices.is_locked_out(request):
         return locked_out(request)
-    form = CodeForm(request.POST or None, next_url=next_url(request))
+    form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         device = devices.verify(request, form.cleaned_data["otp_token"])
         if device is not None:
@@ -100,7 +100,7 @@ def set_up(request):
     device = devices.new_authenticator(user) if request.method != "POST" else devices.pending_authenticator(user)
     if device is None:  # posted without having seen the page: show a key first
         return redirect(with_next(request, "admin:two_factor_set_up"))
-    form = SetUpForm(request.POST or None, next_url=next_url(request))
+    form = SetUpForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         codes = devices.confirm_authenticator(request, device, form.cleaned_data["otp_token"])
         if codes is not None:

@@ -1,18 +1,16 @@
 """The forms after the visit: the provider's treatment record, its correction and the complication
-record (staff, in the admin's look), the lot search, and the patient's check-in.
+record, the lot search (staff: written in the admin's templates), and the patient's check-in
+(its layout is consultations/layouts.py).
 
 The product and areas offered are the treatment's approved ones (aftercare.approved_products):
 what a reviewer signed, not free text, so a recall finds every patient by the same names.
 """
 
-import functools
-
-from crispy_forms.layout import Div, Field, Layout, Submit
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from clinic import formatting
-from clinic.forms import ErrorSummary, PatientFormHelper, PatientFormMixin, StaffFormHelper, StaffSubmit, link
+from clinic.forms import PatientFormMixin
 from clinic.text import strip_disguising_characters
 
 from ..aftercare import approved_products
@@ -43,7 +41,7 @@ class TreatmentRecordForm(forms.ModelForm):
         fields = ["product", "areas", "amount_ml", "lot_number", "expiry", "injector", "given_at"]
         help_texts = {"lot_number": _("As printed on the syringe's label.")}
 
-    def __init__(self, *args, consultation, now, action="", back_url="", correcting=False, **kwargs):
+    def __init__(self, *args, consultation, now, correcting=False, **kwargs):
         super().__init__(*args, **kwargs)
         self.now, self.correcting = now, correcting
         products, areas = approved_products(consultation.treatment)
@@ -57,16 +55,6 @@ class TreatmentRecordForm(forms.ModelForm):
         self.fields["amount_ml"].widget.attrs.update({"min": "0.01", "step": "0.01"})
         if not correcting:
             del self.fields["reason"]
-        self.helper = StaffFormHelper(self)
-        self.helper.form_action = action
-        self.helper.layout = Layout(
-            *self.fields,
-            Div(
-                StaffSubmit("save", _("Save the correction") if correcting else _("Record and email aftercare")),
-                link(back_url, _("Back to the request"), css_class="button cancel-link"),
-                css_class="submit-row",
-            ),
-        )
 
     def clean_lot_number(self):
         lot = normalise_lot(self.cleaned_data["lot_number"])
@@ -121,22 +109,12 @@ class ComplicationForm(forms.ModelForm):
         }
         help_texts = {"action_details": _("For example the hyaluronidase dose, or who the patient was referred to.")}
 
-    def __init__(self, *args, consultation, now, action="", back_url="", **kwargs):
+    def __init__(self, *args, consultation, now, **kwargs):
         super().__init__(*args, **kwargs)
         self.now = now
         self.fields["record"].queryset = consultation.treatment_records.all()
         self.fields["record"].label_from_instance = lambda r: (
             f"{r.product}, lot {r.lot_number} ({formatting.local(r.given_at):%Y-%m-%d})"
-        )
-        self.helper = StaffFormHelper(self)
-        self.helper.form_action = action
-        self.helper.layout = Layout(
-            *self.fields,
-            Div(
-                StaffSubmit("save", _("Record the complication")),
-                link(back_url, _("Back to the request"), css_class="button cancel-link"),
-                css_class="submit-row",
-            ),
         )
 
     def clean_onset_at(self):
@@ -151,12 +129,6 @@ class ComplicationForm(forms.ModelForm):
 
 class LotSearchForm(forms.Form):
     lot = forms.CharField(label=_("Lot number"), max_length=40, help_text=_("As printed on the recall notice."))
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.helper = StaffFormHelper(self)
-        self.helper.form_method = "get"
-        self.helper.layout = Layout("lot", StaffSubmit("search", _("Find patients")))
 
     def clean_lot(self):
         lot = normalise_lot(self.cleaned_data["lot"])
@@ -191,39 +163,12 @@ class CheckInForm(PatientFormMixin, forms.Form):
         strip=True,
     )
 
-    def __init__(self, *args, action="", day=None, **kwargs):
+    def __init__(self, *args, day=None, **kwargs):
         super().__init__(*args, auto_id="checkin_%s", initial={"day": day}, **kwargs)
-        self.action = action
         self.style_widgets()
-
-    @functools.cached_property
-    def helper(self):
-        helper = PatientFormHelper(self)
-        helper.form_action = self.action
-        helper.label_class = "fw-semibold"
-        helper.layout = Layout(
-            ErrorSummary(_("There is a problem")),
-            "day",
-            Field("feeling"),
-            Field("signs"),
-            Field("note"),
-            Submit("send", _("Send my answers")),
-        )
-        return helper
 
     def clean_note(self):
         return strip_disguising_characters(self.cleaned_data["note"])
-
-
-class UrgentHandledForm(forms.Form):
-    """The one button that takes an urgent request back to its usual place in the queue."""
-
-    def __init__(self, *args, action="", **kwargs):
-        super().__init__(*args, **kwargs)
-        self.helper = StaffFormHelper(self)
-        self.helper.form_action = action
-        self.helper.form_class = "clinic-no-print"
-        self.helper.layout = Layout(StaffSubmit("handled", _("Mark the urgent check-in as handled")))
 
 
 class RecallContactForm(forms.Form):
@@ -236,11 +181,8 @@ class RecallContactForm(forms.Form):
         error_messages={"required": _("Tick at least one patient.")},
     )
 
-    def __init__(self, *args, rows=(), lot="", action="", **kwargs):
+    def __init__(self, *args, rows=(), lot="", **kwargs):
         initial = {"lot": lot, "reference": [row["reference"] for row in rows]}
         # Its own ids: the search form above has a "lot" field too.
         super().__init__(*args, initial=initial, auto_id="contact_%s", **kwargs)
         self.fields["reference"].choices = [(row["reference"], f"{row['reference']} ({row['name']})") for row in rows]
-        self.helper = StaffFormHelper(self)
-        self.helper.form_action = action
-        self.helper.layout = Layout("lot", "reference", StaffSubmit("contact", _("Send the emails")))

@@ -4,7 +4,8 @@ The form is built for one treatment: its areas become checkboxes and each of its
 precautions with a screening question becomes a Yes/No/Not sure radio group, the
 same records the treatment page shows. Hidden fields carry what the page was
 rendered with (treatment, privacy notice version, a signed submission token), so
-a change in between is noticed instead of silently saved.
+a change in between is noticed instead of silently saved. How it looks is
+consultations/layouts.py (intake).
 """
 
 import datetime
@@ -12,20 +13,16 @@ import functools
 import re
 
 import phonenumbers
-from crispy_forms.bootstrap import InlineRadios
-from crispy_forms.layout import Div, Field, Fieldset, Hidden, Layout, Submit
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import MinLengthValidator
 from django.forms.utils import ErrorDict
-from django.urls import reverse
-from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from clinic import conf
 from clinic.formatting import clinic_today
-from clinic.forms import ErrorSummary, PatientFormHelper, PatientFormMixin, Text
+from clinic.forms import PatientFormMixin
 from clinic.text import has_disguising_characters, strip_disguising_characters
 from education.models import Treatment, TreatmentArea
 
@@ -337,7 +334,7 @@ class IntakeForm(PatientFormMixin, SubmissionTokenMixin, forms.ModelForm):
     def question_name(precaution):
         return f"precaution_{precaution.pk}"
 
-    # --- Groups for the template --------------------------------------------------
+    # --- Groups for the layout (consultations/layouts.py) ---------------------------------
 
     def screening_fields(self):
         return [self[self.question_name(precaution)] for precaution in self.precautions]
@@ -346,75 +343,6 @@ class IntakeForm(PatientFormMixin, SubmissionTokenMixin, forms.ModelForm):
     def non_field_error_target(self):
         # After a change of treatment the message is about the new health questions.
         return "screening" if self.treatment_changed else ""
-
-    # --- Rendering -------------------------------------------------------------------
-
-    @functools.cached_property
-    def helper(self):
-        """The crispy layout of the page: sections as fieldsets with a legend, the screening
-        questions as Yes/No/Not sure radio groups, the honeypot hidden from people. Built when
-        the form is shown (a valid POST never needs it, nor the query for the areas)."""
-        helper = PatientFormHelper(self)
-        helper.form_action = reverse("consultations:new")
-        helper.form_class = "intake-form"
-        helper.label_class = "fw-semibold"
-        screening_intro = _(
-            "These questions come from the %(name)s product information. A “yes” does not rule you out: "
-            "your provider will talk it through with you."
-        ) % {"name": self.treatment.name}
-        privacy = _(
-            "Our privacy notice (version %(version)s) explains who sees your answers and how long we keep them."
-        ) % {"version": self.notice.version}
-        helper.layout = Layout(
-            # What the page was rendered with, so a change in between is noticed (see the module docstring).
-            Hidden("submission_token", self.submission_token_value),
-            Hidden("rendered_for", self.treatment.slug),
-            Hidden("notice_version", self.notice.version),
-            ErrorSummary(_("Please check the following")),
-            Fieldset(_("About you"), *self.BEFORE_QUESTIONS[:5], css_class="mb-4"),
-            Fieldset(
-                _("Your goals"),
-                "treatment",
-                *(["areas"] if self.fields["areas"].queryset.exists() else []),
-                "goals",
-                "previous_treatments",
-                css_class="mb-4",
-            ),
-            Fieldset(
-                _("Health screening"),
-                Text(format_html("<p>{}</p>", screening_intro)),
-                *(InlineRadios(self.question_name(precaution)) for precaution in self.precautions),
-                InlineRadios("pregnancy"),
-                "medications",
-                "allergies",
-                css_id="screening",
-                css_class="mb-4",
-                tabindex="-1",
-            ),
-            Fieldset(_("Photos"), Field("photos", template="consultations/crispy/photos_field.html"), css_class="mb-4"),
-            Fieldset(
-                _("Your consultation"),
-                Field("preferred_time", wrapper_class="time-field"),
-                css_class="mb-4",
-            ),
-            Fieldset(
-                _("Privacy"),
-                Text(
-                    format_html(
-                        '<p>{} <a href="{}" target="_blank" rel="noopener">{}</a></p>',
-                        privacy,
-                        reverse("consultations:privacy"),
-                        _("Read the privacy notice (opens in a new tab)"),
-                    )
-                ),
-                "consent",
-                css_class="mb-4",
-            ),
-            # Honeypot: hidden from people and from screen readers, skipped by the keyboard.
-            Div(HONEYPOT, css_class="visually-hidden", aria_hidden="true"),
-            Submit("send", _("Send my request"), css_class="btn-lg"),
-        )
-        return helper
 
     # --- Validation -------------------------------------------------------------------
 

@@ -1,26 +1,22 @@
 """The forms on the patient's self-service pages: moving the time (the intake form's time picker),
 answering what the clinic asked for (text, or photos with the intake's checks) and cancelling.
 
-Each carries its crispy layout (helpers in clinic/forms.py); the pages render {% crispy form %}.
+Fields and validation only: how each looks is consultations/layouts.py, attached by the view.
 """
 
 import functools
 
-from crispy_forms.layout import Div, Field, Layout, Submit
 from django import forms
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from clinic.forms import DangerSubmit, ErrorSummary, PatientFormHelper, PatientFormMixin, link
+from clinic.forms import PatientFormMixin
 from clinic.text import strip_disguising_characters
 
 from ..availability import Slot
 from ..models import InfoTopic
 from . import timechoice
 from .intake import PhotosField
-
-PROBLEM = _("There is a problem")
-BUTTONS = "d-flex flex-wrap gap-3 align-items-center"
 
 
 class MoveForm(PatientFormMixin, forms.Form):
@@ -34,10 +30,10 @@ class MoveForm(PatientFormMixin, forms.Form):
         },
     )
 
-    def __init__(self, *args, consultation, moves_left=None, back_url="", **kwargs):
+    def __init__(self, *args, consultation, moves_left=None, **kwargs):
         super().__init__(*args, auto_id="%s", **kwargs)
         held = Slot.of(consultation)
-        self.held, self.back_url = held, back_url
+        self.held = held
         field = self.fields["slot"]
         if held is None:
             field.label = _("Your time")
@@ -51,22 +47,6 @@ class MoveForm(PatientFormMixin, forms.Form):
             ) % {"count": moves_left}
         field.help_text = timechoice.help_text(extra)
         self.style_widgets()
-
-    @functools.cached_property
-    def helper(self):
-        helper = PatientFormHelper(self)
-        helper.label_class = "fw-semibold"
-        held = self.held is not None
-        helper.layout = Layout(
-            ErrorSummary(PROBLEM),
-            Field("slot", wrapper_class="time-field"),
-            Div(
-                Submit("move", _("Move to this time") if held else _("Choose this time")),
-                link(self.back_url, _("Keep my current time") if held else _("Back to your request")),
-                css_class=f"{BUTTONS} mt-3",
-            ),
-        )
-        return helper
 
     def clean_slot(self):
         key = self.cleaned_data["slot"]
@@ -94,9 +74,9 @@ class InfoForm(PatientFormMixin, forms.Form):
     )
     photos = PhotosField(label=_("Your photos"))
 
-    def __init__(self, *args, topic="", action="", **kwargs):
+    def __init__(self, *args, topic="", **kwargs):
         super().__init__(*args, auto_id="info_%s", **kwargs)
-        self.topic, self.action = topic, action
+        self.topic = topic
         self.wants_photos = topic == InfoTopic.PHOTOS
         if self.wants_photos:
             self.fields["text"].label = _("Anything you would like to add (optional)")
@@ -107,18 +87,6 @@ class InfoForm(PatientFormMixin, forms.Form):
         if not self.wants_photos:
             text = self.fields["text"]
             text.help_text = f"{text.help_text} {NO_PHOTOS_HERE}"
-
-    @functools.cached_property
-    def helper(self):
-        helper = PatientFormHelper(self)
-        helper.form_action = self.action
-        helper.layout = Layout(
-            # The section's heading is an <h2>: the summary's comes under it.
-            ErrorSummary(PROBLEM, level=3),
-            *self.fields,
-            Submit("send", _("Send the photos") if self.wants_photos else _("Send the information")),
-        )
-        return helper
 
     def clean(self):
         cleaned = super().clean()
@@ -139,24 +107,9 @@ class InfoForm(PatientFormMixin, forms.Form):
 
 
 class CancelForm(forms.Form):
-    """Nothing to fill in: the button that cancels, and a way back that changes nothing."""
-
-    def __init__(self, *args, back_url="", **kwargs):
-        super().__init__(*args, **kwargs)
-        self.helper = PatientFormHelper(self)
-        self.helper.form_class = BUTTONS
-        self.helper.layout = Layout(
-            DangerSubmit("cancel", _("Yes, cancel my request")), link(back_url, _("No, keep it"))
-        )
+    """Nothing to fill in: the button is the answer (layouts.cancel)."""
 
 
 class ConfirmHoldForm(forms.Form):
     """Nothing to fill in: the button by which the patient says they want the held time (it then
-    does not lapse: workflow.confirm_hold)."""
-
-    def __init__(self, *args, action="", **kwargs):
-        super().__init__(*args, **kwargs)
-        self.helper = PatientFormHelper(self)
-        self.helper.form_action = action
-        self.helper.form_class = BUTTONS
-        self.helper.layout = Layout(Submit("confirm", _("Yes, I want this time")))
+    does not lapse: workflow.confirm_hold; layouts.confirm_hold)."""

@@ -1,16 +1,13 @@
 """The forms on the staff request page: each workflow button with the extra input it needs, and notes.
 
-Each form carries its crispy layout in the admin's look (StaffFormHelper in layout.py): the
-request page shows an action's fields and button, the confirmation step (for an action that
-emails the patient) the same fields again with the confirming button and a way back.
+Fields and validation only. The admin's templates write them out: the request page shows an
+action's fields and button (change_form.html), the confirmation step (for an action that emails
+the patient) the same fields again with the confirming button and a way back (confirm_action.html).
 """
 
-from crispy_forms.layout import Div, Hidden, Layout
 from django import forms
-from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from clinic.forms import StaffFormHelper, StaffSubmit, Text, link
 from clinic.text import strip_disguising_characters
 
 from .. import workflow
@@ -18,8 +15,6 @@ from ..models import DeclineReason, InfoTopic, Note
 
 # Sent by the confirmation page only: a click on the request page leads there first.
 CONFIRMED = "confirmed"
-# Buttons that end a request look dangerous; approving is the page's main action.
-DANGER = {"decline", "cancel"}
 
 
 class ActionForm(forms.Form):
@@ -32,43 +27,6 @@ class ActionForm(forms.Form):
 
     def arguments(self):
         return self.cleaned_data
-
-    def _helper(self, url, form_class, *layout):
-        helper = StaffFormHelper(self)
-        helper.form_action = url
-        helper.form_class = form_class
-        helper.layout = Layout(*layout)
-        return helper
-
-    def button_helper(self, url, label):
-        """On the request page: the fields, then the button named after the action."""
-        name = self.action.name
-        css = "default" if name == "approve" else "clinic-danger" if name in DANGER else None
-        return self._helper(
-            url, f"clinic-action clinic-action-{name}", *self.fields, StaffSubmit(name, label, css_class=css)
-        )
-
-    def confirm_helper(self, url, back_url):
-        """On the confirmation step: posted again with CONFIRMED, the fields to check or correct."""
-        name = self.action.name
-        css = "default clinic-danger" if name in DANGER else "default"
-        confirm = _("Yes: %(action)s, and email the patient") % {"action": self.action.label}
-        return self._helper(
-            url,
-            "clinic-action",
-            Hidden(CONFIRMED, "yes"),
-            *(
-                [Text(format_html('<p class="errornote">{}</p>', _("Please correct the error below.")))]
-                if self.errors
-                else []
-            ),
-            *self.fields,
-            Div(
-                StaffSubmit(name, confirm, css_class=css),
-                link(back_url, _("No, go back"), css_class="button cancel-link"),
-                css_class="submit-row",
-            ),
-        )
 
 
 class DeclineForm(ActionForm):
@@ -118,13 +76,6 @@ class NoteForm(forms.ModelForm):
         labels = {"text": _("Add an internal note")}
         help_texts = {"text": _("Seen by clinic staff only, never by the patient. Notes cannot be edited later.")}
         widgets = {"text": forms.Textarea(attrs={"rows": 3, "maxlength": 4000})}
-
-    def __init__(self, *args, action="", **kwargs):
-        super().__init__(*args, **kwargs)
-        self.helper = StaffFormHelper(self)
-        self.helper.form_action = action
-        self.helper.form_class = "clinic-note-form"
-        self.helper.layout = Layout("text", StaffSubmit("add_note", _("Add note")))
 
     def clean_text(self):
         # Cleaned like the patients' free text: a note of only invisible characters is an empty note.
