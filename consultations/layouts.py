@@ -17,6 +17,7 @@ from crispy_forms import layout
 from crispy_forms.bootstrap import InlineRadios
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Div, Field, Fieldset, Layout
+from crispy_forms.utils import TEMPLATE_PACK
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.html import format_html
@@ -47,7 +48,7 @@ class PrintedValue:
     """For crispy's inputs: the value printed (escaped by the template), never compiled as a
     template as crispy's own BaseInput.render does; the element is not changed by rendering."""
 
-    def render(self, form, context, template_pack=layout.TEMPLATE_PACK, **kwargs):
+    def render(self, form, context, template_pack=TEMPLATE_PACK, **kwargs):
         return render_to_string(self.get_template_name(template_pack), {"input": self})
 
 

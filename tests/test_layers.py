@@ -323,7 +323,7 @@ def test_the_clinic_day_comes_from_clinic_formatting_not_the_process_time_zone()
 
 
 def test_the_second_factor_does_not_import_the_consultations_app():
-    # Its forms use the project-wide helpers (clinic.forms), not another app's.
+    # Its code form is plain Django, written out by its own admin templates (admin/twofactor/code_form.html).
     graph = import_graph()
     assert (
         sorted(

@@ -13,7 +13,7 @@ from clinic.text import strip_disguising_characters
 from .. import workflow
 from ..models import DeclineReason, InfoTopic, Note
 
-# Sent by the confirmation page only: a click on the request page leads there first.
+# Sent by the confirmation page only (confirm_action.html): a click on the request page leads there first.
 CONFIRMED = "confirmed"
 
 
