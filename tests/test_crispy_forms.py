@@ -31,6 +31,7 @@ from consultations.forms.aftercare import CheckInForm
 from consultations.forms.selfservice import CancelForm, ConfirmHoldForm, InfoForm, MoveForm
 from consultations.models import InfoTopic, Status
 from tests.factories import (
+    make_area,
     make_booked_request,
     make_precaution,
     make_provider,
@@ -144,6 +145,27 @@ def test_every_patient_form_has_a_crispy_layout(booked):
         layouts.check_in(CheckInForm(day=2), action="/check-in/"),
     ]
     assert all(has_layout(helper) for helper in helpers)
+
+
+def test_every_patient_layout_places_every_field_in_the_forms_order(booked):
+    # crispy leaves out a field its layout does not name: a field added to a form needs its place in
+    # the layout, in the form's order (the error summary lists the problems in that order).
+    treatment = make_treatment("other")
+    make_area(treatment)
+    make_precaution(treatment)
+    pairs = [
+        (form := IntakeForm(treatment=treatment), layouts.intake(form)),
+        (form := MoveForm(consultation=booked), layouts.move(form, back_url="/back/")),
+        (form := InfoForm(topic=InfoTopic.GENERAL), layouts.add_information(form, action="/info/")),
+        (form := InfoForm(topic=InfoTopic.PHOTOS), layouts.add_information(form, action="/info/")),
+        (form := CheckInForm(day=2), layouts.check_in(form, action="/check-in/")),
+    ]
+    for form, helper in pairs:
+        placed = [pointer.name for pointer in helper.layout.get_field_names()]
+        assert sorted(placed) == sorted(form.fields), type(form).__name__
+        # A hidden field may go anywhere; what people see follows the form's order.
+        visible = [name for name in form.fields if not form[name].is_hidden]
+        assert [name for name in placed if name in visible] == visible, type(form).__name__
 
 
 def test_layout_inputs_print_their_value_and_never_compile_it():

@@ -317,8 +317,8 @@ class IntakeForm(PatientFormMixin, SubmissionTokenMixin, forms.ModelForm):
                 self.kept_answers += 1
         self.data = data
 
-    # Field order on the page, so the error summary lists problems top to bottom;
-    # the treatment's own screening questions come first in "Health screening".
+    # Field order on the page (layouts.intake places them so), so the error summary lists problems
+    # top to bottom; the treatment's own screening questions come first in "Health screening".
     BEFORE_QUESTIONS = [
         *("first_name", "last_name", "email", "phone", "date_of_birth"),
         *("treatment", "areas", "goals", "previous_treatments"),
