@@ -21,7 +21,7 @@ from django.utils import timezone
 from . import notices
 from .availability import Slot, is_open
 from .booking import can_change
-from .models import AuditEvent, OfferState, Status, WaitlistEntry, WaitlistOffer, bits_of
+from .models import AuditEvent, OfferState, Status, WaitlistEntry, WaitlistOffer, bits_of, weekday_bit
 
 
 def offer_minutes():
@@ -54,7 +54,7 @@ def join(consultation, *, days=(), parts=(), provider=None, now=None):
 
     days: weekdays (0 = Monday), parts: DayPart values; none of either means any day / any part."""
     now = now or timezone.now()
-    choices = {"days": bits_of(days), "parts": bits_of(parts), "provider": provider}
+    choices = {"days": bits_of(weekday_bit(int(day)) for day in days), "parts": bits_of(parts), "provider": provider}
     entry = WaitlistEntry.objects.select_for_update().filter(consultation=consultation, left_at__isnull=True).first()
     if entry is None:
         try:
