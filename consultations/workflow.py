@@ -384,7 +384,12 @@ def accept_offer(offer, now=None):
 
 
 def _accept_offer(offer, now):
-    locked = WaitlistOffer.objects.select_for_update().select_related("entry").get(pk=offer.pk)
+    # Every offer of this time locked, in one order: two patients taking it at once queue here (the
+    # second then finds its offer marked taken) instead of deadlocking, each holding its own offer
+    # while waiting for the other's claim of the time. A booking made on the form meanwhile is
+    # still settled by the database constraint (booking.SlotTaken).
+    list(WaitlistOffer.objects.select_for_update().for_time(offer.provider_id, offer.start).order_by("pk"))
+    locked = WaitlistOffer.objects.select_related("entry").get(pk=offer.pk)
     if locked.state == OfferState.TAKEN:
         raise booking.SlotTaken  # the winner of a race marked it so
     if not locked.is_open(now) or not locked.entry.is_active:
