@@ -348,6 +348,7 @@ def waitlist_offer(request, token):
 
 def _offer_headers(response):
     response["X-Robots-Tag"] = "noindex"
-    # The address holds the offer's token: it is not sent on to another site.
-    response["Referrer-Policy"] = "no-referrer"
+    # The address holds the offer's token: it is not sent on to another site. Not "no-referrer":
+    # the browser would then send its own button's POST with "Origin: null", which CSRF refuses.
+    response["Referrer-Policy"] = "same-origin"
     return response

@@ -203,7 +203,7 @@ def test_opening_the_offer_link_changes_nothing(provider, client, django_capture
 
     assert response.status_code == 200
     assert "Yes, give me this time" in response.text
-    assert response["Referrer-Policy"] == "no-referrer"
+    assert response["Referrer-Policy"] == "same-origin"
     offer.refresh_from_db()
     patient.refresh_from_db()
     assert offer.state == OfferState.PENDING
