@@ -590,3 +590,7 @@ CLINIC_HOLD_BRAKE = env_rate("CLINIC_HOLD_BRAKE", "20/h")
 # A held time the patient does not confirm through the receipt's link within this many hours is
 # released (never later than the time itself); the request stays, without a time.
 CLINIC_HOLD_CONFIRM_HOURS = env_int("CLINIC_HOLD_CONFIRM_HOURS", 24)
+# The waitlist (consultations/waitlist.py): a freed time is offered to this many waitlisted patients at
+# once, in order of joining; an offer not accepted within so many minutes expires and the next ones get it.
+CLINIC_WAITLIST_OFFER_MINUTES = env_int("CLINIC_WAITLIST_OFFER_MINUTES", 120)
+CLINIC_WAITLIST_OFFER_BATCH = env_int("CLINIC_WAITLIST_OFFER_BATCH", 3)

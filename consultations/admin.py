@@ -15,6 +15,7 @@ from django.contrib.admin.utils import unquote
 from django.contrib.admin.views.main import ChangeList
 from django.contrib.auth import get_user_model
 from django.contrib.humanize.templatetags.humanize import naturaltime
+from django.db import models
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
@@ -684,6 +685,135 @@ class ProviderFeedAdmin(DeclaredFiltersOnly, admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         # The action needs it; the form has nothing editable (the secret's hash is not a field).
         return request.user.is_active and request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+# --- The waitlist (issue 27) ----------------------------------------------------------------------
+from .models import OfferState, WaitlistEntry, WaitlistOffer, WorkingHours, weekday_bit  # noqa: E402
+
+
+class WaitlistProviderFilter(admin.SimpleListFilter):
+    """Per provider: the patients who wait for this provider's times, "any provider" included."""
+
+    title = _("provider")
+    parameter_name = "for_provider"
+
+    def lookups(self, request, model_admin):
+        return [(str(provider.pk), str(provider)) for provider in Provider.objects.filter(active=True)]
+
+    def queryset(self, request, queryset):
+        if self.value() and self.value().isdigit():
+            return queryset.filter(models.Q(provider__isnull=True) | models.Q(provider_id=int(self.value())))
+        return queryset
+
+
+class WaitlistDayFilter(admin.SimpleListFilter):
+    """Per day of the week: the patients a freed time on that day would be offered to."""
+
+    title = _("day")
+    parameter_name = "day"
+
+    def lookups(self, request, model_admin):
+        return [(str(value), label) for value, label in WorkingHours.Weekday.choices]
+
+    def queryset(self, request, queryset):
+        if self.value() in {str(day) for day in range(7)}:
+            bit = weekday_bit(int(self.value()))
+            return queryset.annotate(day_hit=models.F("days").bitand(bit)).filter(
+                models.Q(days=0) | models.Q(day_hit__gt=0)
+            )
+        return queryset
+
+
+@admin.register(WaitlistEntry)
+class WaitlistEntryAdmin(DeclaredFiltersOnly, admin.ModelAdmin):
+    """Who waits for an earlier time, in the order offers go out. Read-only: patients join and
+    leave through their link; a look at the list (names) is audited like the queue."""
+
+    list_display = ["joined_at_display", "patient", "request_link", "wants", "provider_display", "held_time"]
+    list_filter = [WaitlistProviderFilter, WaitlistDayFilter]
+    list_select_related = ["consultation", "provider"]
+    ordering = ["joined_at", "pk"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).active()
+
+    @admin.display(description=_("joined"), ordering="joined_at")
+    def joined_at_display(self, entry):
+        return when(entry.joined_at)
+
+    @admin.display(description=_("patient"))
+    def patient(self, entry):
+        return entry.consultation.full_name
+
+    @admin.display(description=_("request"))
+    def request_link(self, entry):
+        url = reverse("admin:consultations_consultationrequest_change", args=[entry.consultation_id])
+        return format_html('<a href="{}">{}</a>', url, entry.consultation.reference)
+
+    @admin.display(description=_("days and times"))
+    def wants(self, entry):
+        return entry.get_preferences_display()
+
+    @admin.display(description=_("provider"))
+    def provider_display(self, entry):
+        return str(entry.provider) if entry.provider_id else _("Any provider")
+
+    @admin.display(description=_("time held now"))
+    def held_time(self, entry):
+        return when(entry.consultation.slot_start) if entry.consultation.holds_time else "—"
+
+    def changelist_view(self, request, extra_context=None):
+        response = super().changelist_view(request, extra_context)
+        changelist = (getattr(response, "context_data", None) or {}).get("cl")
+        if changelist is not None and request.method == "GET":
+            # Names of patients: each one on the page is a look at patient data, as in the queue.
+            shown = [entry.consultation for entry in changelist.result_list]
+            staff_views.audit_many(request, AuditEvent.Action.VIEW, shown, detail="waitlist")
+        return response
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(WaitlistOffer)
+class WaitlistOfferAdmin(DeclaredFiltersOnly, admin.ModelAdmin):
+    """The freed times offered, per provider and day: references and states, no names."""
+
+    list_display = ["start_display", "provider", "reference", "state", "sent_at_display", "expires_display"]
+    list_filter = ["state", "provider"]
+    list_select_related = ["provider", "entry__consultation"]
+    date_hierarchy = "start"
+
+    @admin.display(description=_("offered time"), ordering="start")
+    def start_display(self, offer):
+        return when(offer.start)
+
+    @admin.display(description=_("request"))
+    def reference(self, offer):
+        return offer.entry.consultation.reference
+
+    @admin.display(description=_("sent"), ordering="sent_at")
+    def sent_at_display(self, offer):
+        return when(offer.sent_at)
+
+    @admin.display(description=_("expires"), ordering="expires_at")
+    def expires_display(self, offer):
+        return when(offer.expires_at) if offer.state == OfferState.PENDING else "—"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
     def has_delete_permission(self, request, obj=None):
         return False

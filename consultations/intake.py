@@ -11,7 +11,7 @@ from django.views.decorators.debug import sensitive_variables
 from clinic import absolute
 from clinic.formatting import clinic_today
 
-from . import booking, notices
+from . import booking, notices, waitlist
 from .models import ConsultationRequest, Flag, FlagKind, Photo, ScreeningAnswer
 
 logger = logging.getLogger(__name__)
@@ -134,6 +134,8 @@ def submit_request(form, client=""):
             height=photo.height,
         )
 
+    if data.get("waitlist"):
+        waitlist.join(consultation, days=data["waitlist_days"], parts=data["waitlist_parts"])
     notify_received(consultation)
     if refusal == "brake" and booking.brake_notice_due():
         limit, window = booking.hold_brake()

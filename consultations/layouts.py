@@ -23,6 +23,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from .forms.intake import WAITLIST_FIELDS
 from .forms.mixins import HONEYPOT
 
 PROBLEM = _("There is a problem")
@@ -54,6 +55,12 @@ class PrintedValue:
 
 class Submit(PrintedValue, layout.Submit):
     """A <button type="submit"> (templates/bootstrap5/layout/baseinput.html), id submit-id-<name>."""
+
+
+class SecondarySubmit(Submit):
+    """A patient's button for a step back, not the page's main action."""
+
+    field_classes = "btn btn-outline-secondary"
 
 
 class DangerSubmit(Submit):
@@ -142,7 +149,13 @@ def intake(form):
             tabindex="-1",
         ),
         Fieldset(_("Photos"), Field("photos", template="consultations/crispy/photos_field.html"), css_class="mb-4"),
-        Fieldset(_("Your consultation"), Field("preferred_time", wrapper_class="time-field"), css_class="mb-4"),
+        Fieldset(
+            _("Your consultation"),
+            Field("preferred_time", wrapper_class="time-field"),
+            # "Tell me if an earlier time opens" and its choices (forms/waitlist.py), under the time picker.
+            *WAITLIST_FIELDS,
+            css_class="mb-4",
+        ),
         Fieldset(
             _("Privacy"),
             Text(
@@ -206,6 +219,39 @@ def cancel(form, *, back_url):
 def confirm_hold(form, *, action):
     """Nothing to fill in: the patient says they want the held time (it then does not lapse)."""
     return PatientFormHelper(form, Submit("confirm", _("Yes, I want this time")), action=action, css_class=BUTTONS)
+
+
+# --- The waitlist (selfservice.manage_waitlist, selfservice.waitlist_offer) ------------------
+
+
+def waitlist(form, *, action):
+    """Any time, or chosen days and parts of the day; the button says whether this joins or changes."""
+    return PatientFormHelper(
+        form,
+        ErrorSummary(PROBLEM, level=2),
+        "when",
+        "days",
+        "parts",
+        "provider",
+        Submit("join", _("Save my choices") if form.joined else _("Put me on the waitlist")),
+        action=action,
+    )
+
+
+def leave_waitlist(form, *, action, back_url):
+    """Nothing to fill in: the button that takes the request off the list, and a way back."""
+    return PatientFormHelper(
+        form,
+        SecondarySubmit("leave", _("Leave the waitlist")),
+        link(back_url, _("Back to your request")),
+        action=action,
+        css_class=BUTTONS,
+    )
+
+
+def accept_offer(form):
+    """The offer page's one button (a POST: opening the emailed link never takes the time)."""
+    return PatientFormHelper(form, Submit("accept", _("Yes, give me this time"), css_class="btn-lg"))
 
 
 # --- After the visit (consultations/aftercare_views.py) --------------------------------------

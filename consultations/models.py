@@ -11,6 +11,7 @@ import json
 import secrets
 
 from django.conf import settings
+from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
@@ -19,6 +20,7 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from clinic.clientip import client_ip
+from clinic.formatting import clinic_tz
 from education.models import Precaution, Treatment
 
 from .permissions import CUSTOM as CUSTOM_PERMISSIONS
@@ -1085,3 +1087,221 @@ class ProviderFeed(models.Model):
         self.token_hash = None
         self.revoked_at = now or timezone.now()
         self.save(update_fields=["token_hash", "revoked_at"])
+
+
+# --- The waitlist (issue 27): freed times offered to patients who asked for an earlier one ---------
+# The patient's preferences are read in the clinic's zone: "mornings" means the clinic's mornings,
+# whatever zone a server or a patient's browser is in.
+
+
+class DayPart(models.IntegerChoices):
+    """Parts of the day, as bits (an entry keeps the parts it wants in one number)."""
+
+    MORNING = 1, _("Morning (before noon)")
+    AFTERNOON = 2, _("Afternoon (noon to 5 PM)")
+    EVENING = 4, _("Evening (from 5 PM)")
+
+    @classmethod
+    def of(cls, local_time):
+        """The part of the day a wall-clock time (in the clinic's zone) falls in."""
+        if local_time < datetime.time(12):
+            return cls.MORNING
+        if local_time < datetime.time(17):
+            return cls.AFTERNOON
+        return cls.EVENING
+
+
+def weekday_bit(weekday):
+    """Monday (0) is bit 1, Sunday (6) bit 64: an entry keeps its chosen days in one number."""
+    return 1 << weekday
+
+
+def bits_of(values):
+    return sum({int(value) for value in values})
+
+
+class WaitlistEntryQuerySet(models.QuerySet):
+    def active(self):
+        """On the list now: not left, and the request still open."""
+        return self.filter(left_at__isnull=True, consultation__status__in=ACTIVE_STATUSES)
+
+    def matching(self, provider_id, start):
+        """Who would take this freed time (a provider's start), in the order they joined.
+
+        The time suits their days and parts of the day (in the clinic's zone; none chosen means any),
+        their provider (or any), and it is earlier than the time they hold (or they hold none). A
+        booking agreed by phone without a time is changed by phone, so it is never offered one.
+        """
+        local = start.astimezone(clinic_tz())
+        day, part = weekday_bit(local.weekday()), DayPart.of(local.time())
+        return (
+            self.active()
+            .annotate(day_hit=models.F("days").bitand(day), part_hit=models.F("parts").bitand(part))
+            .filter(models.Q(days=0) | models.Q(day_hit__gt=0))
+            .filter(models.Q(parts=0) | models.Q(part_hit__gt=0))
+            .filter(models.Q(provider__isnull=True) | models.Q(provider_id=provider_id))
+            .filter(models.Q(consultation__slot_start__isnull=True) | models.Q(consultation__slot_start__gt=start))
+            .exclude(consultation__status=Status.APPROVED, consultation__slot_start__isnull=True)
+            .order_by("joined_at", "pk")
+        )
+
+    def not_offered(self, provider_id, start):
+        """Entries that have not had their chance at this time yet (an offer pending or let expire).
+        A patient who lost a race for it ("taken") may be offered it again if it frees again."""
+        had_it = WaitlistOffer.objects.filter(
+            entry=models.OuterRef("pk"),
+            provider_id=provider_id,
+            start=start,
+            state__in=[OfferState.PENDING, OfferState.EXPIRED],
+        )
+        return self.filter(~models.Exists(had_it))
+
+
+class WaitlistEntry(models.Model):
+    """A patient asked to be told when an earlier time opens (on the form or through their link)."""
+
+    class Left(models.TextChoices):
+        PATIENT = "patient", _("Left the list")
+        ACCEPTED = "accepted", _("Took an offered time")
+        CLOSED = "closed", _("Request closed")
+
+    consultation = models.ForeignKey(
+        ConsultationRequest, on_delete=models.CASCADE, related_name="waitlist_entries", db_column="request_id"
+    )
+    # None: any provider.
+    provider = models.ForeignKey(
+        Provider,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="waitlist_entries",
+        verbose_name=_("provider"),
+    )
+    # Bits of weekday_bit() and DayPart; 0 means any day / any part of the day.
+    days = models.PositiveSmallIntegerField(_("days"), default=0)
+    parts = models.PositiveSmallIntegerField(_("parts of the day"), default=0)
+    # The order offers go out in; changing one's preferences keeps one's place.
+    joined_at = models.DateTimeField(_("joined"), default=timezone.now, db_index=True)
+    left_at = models.DateTimeField(_("left"), null=True, blank=True)
+    left_reason = models.CharField(_("why left"), max_length=8, choices=Left.choices, blank=True)
+
+    objects = WaitlistEntryQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["joined_at", "pk"]
+        verbose_name = _("waitlist entry")
+        verbose_name_plural = _("waitlist")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["consultation"], condition=models.Q(left_at__isnull=True), name="one_waitlist_place_per_request"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(days__lte=127, parts__lte=7), name="waitlist_days_and_parts_are_bits"
+            ),
+        ]
+
+    def __str__(self):
+        return f"Waitlist: {self.consultation_id} since {self.joined_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def is_active(self):
+        return self.left_at is None
+
+    @property
+    def any_time(self):
+        return not self.days and not self.parts
+
+    @property
+    def weekdays(self):
+        """The chosen weekdays (0 = Monday), empty for any day."""
+        return [day for day in range(7) if self.days & weekday_bit(day)]
+
+    @property
+    def day_parts(self):
+        return [part for part in DayPart if self.parts & part]
+
+    def get_preferences_display(self):
+        """E.g. "Any time", or "Monday, Friday · Morning (before noon)"."""
+        if self.any_time:
+            return str(_("Any time"))
+        days = ", ".join(str(WorkingHours.Weekday(day).label) for day in self.weekdays) or str(_("Any day"))
+        parts = ", ".join(str(part.label) for part in self.day_parts) or str(_("any part of the day"))
+        return f"{days} · {parts}"
+
+
+class OfferState(models.TextChoices):
+    PENDING = "pending", _("Waiting for the patient")
+    ACCEPTED = "accepted", _("Accepted")
+    TAKEN = "taken", _("Taken by someone else")
+    EXPIRED = "expired", _("Expired")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+OFFER_SALT = "consultations.waitlist-offer"
+
+
+class WaitlistOfferQuerySet(models.QuerySet):
+    def pending(self):
+        return self.filter(state=OfferState.PENDING)
+
+    def for_time(self, provider_id, start):
+        return self.filter(provider_id=provider_id, start=start)
+
+    def due_to_expire(self, now):
+        return self.pending().filter(expires_at__lte=now)
+
+
+class WaitlistOffer(models.Model):
+    """One freed time offered to one waitlisted patient, by email with a one-click link.
+
+    The link carries a signed offer id (token), never the self-service token or anything about
+    the patient; it works while the offer is pending and not past expires_at.
+    """
+
+    entry = models.ForeignKey(WaitlistEntry, on_delete=models.CASCADE, related_name="offers")
+    provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="+", verbose_name=_("provider"))
+    start = models.DateTimeField(_("offered time"), db_index=True)
+    end = models.DateTimeField(_("offered time ends"))
+    sent_at = models.DateTimeField(_("sent"), default=timezone.now)
+    expires_at = models.DateTimeField(_("expires"), db_index=True)
+    state = models.CharField(_("state"), max_length=9, choices=OfferState.choices, default=OfferState.PENDING)
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+
+    objects = WaitlistOfferQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-sent_at", "-pk"]
+        verbose_name = _("waitlist offer")
+        verbose_name_plural = _("waitlist offers")
+        constraints = [
+            # Two runs offering the same freed time at once never mail one patient twice.
+            models.UniqueConstraint(
+                fields=["entry", "provider", "start"],
+                condition=models.Q(state="pending"),
+                name="one_pending_offer_per_entry_and_time",
+            ),
+            models.CheckConstraint(condition=models.Q(end__gt=models.F("start")), name="offer_ends_after_start"),
+        ]
+
+    def __str__(self):
+        return f"Offer {self.pk} ({self.get_state_display()})"
+
+    @property
+    def token(self):
+        return signing.Signer(salt=OFFER_SALT).sign_object(self.pk)
+
+    @classmethod
+    def for_token(cls, token):
+        """The offer a link names, or None for anything that is not a valid token."""
+        if not token or len(token) > 200:
+            return None
+        try:
+            pk = signing.Signer(salt=OFFER_SALT).unsign_object(token)
+        except signing.BadSignature:
+            return None
+        if not isinstance(pk, int):
+            return None
+        return cls.objects.select_related("entry__consultation", "provider").filter(pk=pk).first()
+
+    def is_open(self, now=None):
+        return self.state == OfferState.PENDING and self.expires_at > (now or timezone.now())

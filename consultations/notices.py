@@ -34,7 +34,7 @@ from clinic.i18n import clinic_details
 
 from . import ics, links, mail
 from .availability import Slot, slot_label
-from .models import ConsultationRequest, Status
+from .models import ConsultationRequest, Status, WaitlistOffer
 
 logger = logging.getLogger(__name__)
 
@@ -294,6 +294,27 @@ def _hold_lapsed(consultation, old_start=None):
 def hold_lapsed(consultation, old_slot):
     # Like rescheduled(): the old time travels as an ISO instant, labelled in the patient's language when sent.
     _hold_lapsed(consultation, old_start=old_slot.start.isoformat() if old_slot else None)
+
+
+@patient_notice("waitlist_offer")
+def _waitlist_offer(consultation, offer_id):
+    """An earlier time is free: the one-click link to take it, and until when it is offered.
+    The link names the offer (a signed id), never the request or the self-service token."""
+    offer = WaitlistOffer.objects.get(pk=offer_id)
+    path = reverse("consultations:waitlist_offer", kwargs={"token": offer.token})
+    return Message(
+        "waitlist_offer",
+        {
+            "offer_when": slot_when(offer.start),
+            "offer_expires": slot_when(offer.expires_at),
+            "offer_url": absolute_url(path, base=consultation.site_url),
+        },
+    )
+
+
+def waitlist_offer(offer):
+    """Queue the offer's email (after commit); the task carries the offer's id only."""
+    _waitlist_offer(offer.entry.consultation, offer_id=offer.pk)
 
 
 # --- To the clinic's staff ----------------------------------------------------------------------

@@ -41,6 +41,9 @@ ADD_NOTE = f"{APP}.add_note"
 RECORD_TREATMENT = f"{APP}.record_treatment"
 LOT_RECALL = f"{APP}.search_lots"
 EXPORT_FHIR = f"{APP}.export_fhir"
+# The waitlist per provider and day (issue 27): names and times, no health answers.
+VIEW_WAITLIST = f"{APP}.view_waitlistentry"
+VIEW_WAITLIST_OFFERS = f"{APP}.view_waitlistoffer"
 
 FRONT_DESK = "Front desk"
 PROVIDER = "Provider"
@@ -63,6 +66,9 @@ ROLES = {
             "view_closedday",
             # The front desk makes the calls of a recall.
             "search_lots",
+            # Who waits for an earlier time, and what they were offered (issue 27).
+            "view_waitlistentry",
+            "view_waitlistoffer",
         ],
     },
     PROVIDER: {
@@ -100,6 +106,8 @@ ROLES = {
             "change_followupplan",
             # Open records (issue 28): a request as a FHIR Bundle for the provider's EHR.
             "export_fhir",
+            "view_waitlistentry",
+            "view_waitlistoffer",
         ],
     },
     CONTENT_EDITOR: {

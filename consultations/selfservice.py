@@ -11,6 +11,7 @@ address, form action, Referer or server log line holds the 60-day secret. Old li
 those to a sub-page (/manage/<token>/move/), keep working: they exchange the same way.
 """
 
+import contextlib
 import functools
 
 from django import forms
@@ -26,10 +27,11 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from clinic import formatting
 
-from . import booking, layouts, links, workflow
+from . import booking, layouts, links, waitlist, workflow
 from .availability import Slot
 from .forms.selfservice import CancelForm, ConfirmHoldForm, InfoForm, MoveForm
-from .models import ConsultationRequest, InvalidTransition, Status
+from .forms.waitlist import AcceptOfferForm, LeaveWaitlistForm, WaitlistForm
+from .models import ConsultationRequest, InvalidTransition, OfferState, Status, WaitlistOffer
 
 STATUS_WORDS = {
     Status.NEW: _("We have your request. A provider will review it soon."),
@@ -192,7 +194,14 @@ def _info_form(consultation, data=None, files=None):
 @require_http_methods(["GET", "HEAD"])
 @with_consultation
 def manage(request, consultation):
-    return _page(request, "consultations/manage.html", consultation, **_info_form(consultation))
+    return _page(
+        request,
+        "consultations/manage.html",
+        consultation,
+        can_waitlist=waitlist.can_join(consultation),
+        waitlist_entry=waitlist.entry_of(consultation),
+        **_info_form(consultation),
+    )
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -280,3 +289,91 @@ def confirm_hold(request, consultation):
     else:
         messages.info(request, _("There is no held time waiting for your confirmation on this request."))
     return redirect("consultations:manage_page")
+
+
+# --- The waitlist (issue 27) ------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@with_consultation
+def manage_waitlist(request, consultation):
+    """Join the waitlist for an earlier time, change one's choices, or leave it."""
+    entry = waitlist.entry_of(consultation)
+    if not waitlist.can_join(consultation):
+        messages.info(request, _("This request can no longer wait for an earlier time online. Please call us."))
+        return redirect("consultations:manage_page")
+    action = reverse("consultations:manage_waitlist")
+    if request.method == "POST" and "leave" in request.POST:
+        if waitlist.leave(consultation):
+            messages.success(request, _("You have left the waitlist. We will not email you about earlier times."))
+        return redirect("consultations:manage_page")
+    form = WaitlistForm(request.POST if request.method == "POST" else None, entry=entry)
+    if form.is_bound and form.is_valid():
+        data = form.cleaned_data
+        waitlist.join(consultation, days=data["days"], parts=data["parts"], provider=data["provider"])
+        messages.success(
+            request,
+            _("Your waitlist choices are saved. You keep your place on the list.")
+            if entry
+            else _("You are on the waitlist. We will email you when an earlier time that suits you opens."),
+        )
+        return redirect("consultations:manage_page")
+    leave_form = LeaveWaitlistForm() if entry else None
+    return _page(
+        request,
+        "consultations/manage_waitlist.html",
+        consultation,
+        form=form,
+        helper=layouts.waitlist(form, action=action),
+        entry=entry,
+        leave_form=leave_form,
+        leave_helper=leave_form and layouts.leave_waitlist(leave_form, action=action, back_url=_back_url()),
+    )
+
+
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+def waitlist_offer(request, token):
+    """The emailed offer of a freed time: GET shows it and one button, the POST takes it.
+
+    Opening the link changes nothing (mail scanners open links). The token names the offer only;
+    it stops working once the offer ended (expired, withdrawn, taken by someone else or accepted)."""
+    offer = WaitlistOffer.for_token(token)
+    if offer is None:
+        return _link_problem(request, "invalid", status=404)
+    if request.method == "POST":
+        # Refused (taken by someone else, ended): the page after the redirect says which.
+        with contextlib.suppress(booking.SlotTaken, workflow.OfferClosed):
+            workflow.accept_offer(offer)
+        # Back to the same address (PRG): a reload shows the outcome instead of sending again.
+        response = redirect(request.path)
+        response.status_code = 303
+        return _offer_headers(response)
+    consultation = offer.entry.consultation
+    state = offer.state
+    if state == OfferState.PENDING and not offer.is_open():
+        state = OfferState.EXPIRED  # past its time, before the timer marked it
+    accept = AcceptOfferForm() if state == OfferState.PENDING else None
+    response = render(
+        request,
+        "consultations/waitlist_offer.html",
+        {
+            "offer": offer,
+            "state": state,
+            "offer_when": formatting.slot_when(offer.start),
+            "offer_expires": formatting.slot_when(offer.expires_at),
+            "current": Slot.of(consultation) if consultation.holds_time else None,
+            "still_listed": offer.entry.is_active and consultation.is_active,
+            "form": accept,
+            "helper": accept and layouts.accept_offer(accept),
+        },
+    )
+    return _offer_headers(response)
+
+
+def _offer_headers(response):
+    response["X-Robots-Tag"] = "noindex"
+    # The address holds the offer's token: it is not sent on to another site. Not "no-referrer":
+    # the browser would then send its own button's POST with "Origin: null", which CSRF refuses.
+    response["Referrer-Policy"] = "same-origin"
+    return response

@@ -26,6 +26,10 @@ urlpatterns += [
     # After the visit (issue 26): aftercare and check-ins, behind the same link.
     path("manage/aftercare/", aftercare_views.aftercare_page, name="manage_aftercare"),
     path("manage/check-in/", aftercare_views.check_in, name="manage_check-in"),
+    # The waitlist (issue 27): join, change, leave; and the emailed offer of a freed time, whose
+    # link carries the offer's own token (never the self-service one).
+    path("manage/waitlist/", selfservice.manage_waitlist, name="manage_waitlist"),
+    path("offer/<str:token>/", selfservice.waitlist_offer, name="waitlist_offer"),
     path("manage/<str:token>/", selfservice.exchange, name="manage"),
     path("manage/<str:token>/<slug:page>/", selfservice.exchange, name="manage_exchange"),
 ]

@@ -8,6 +8,10 @@ here too, because the patient is told: the slot mechanics are in booking.py.
 
 The HTTP side (permissions of the button, form, messages) is in staff_views.py and
 selfservice.py; the clock's side in the expire_holds command.
+
+Every change that frees a time (a cancel, a decline, the old time of a move, a lapsed hold, an
+expired request) calls _time_freed(), the one place that hands it to the waitlist; taking a time
+offered from the waitlist is accept_offer() (issue 27).
 """
 
 from dataclasses import dataclass
@@ -19,7 +23,7 @@ from django.utils.translation import gettext_lazy as _
 from clinic import formatting
 from clinic.text import strip_disguising_characters
 
-from . import booking, notices
+from . import booking, notices, waitlist
 from .availability import Slot, slot_label
 from .models import (
     AdditionalInfo,
@@ -30,9 +34,12 @@ from .models import (
     InfoTopic,  # noqa: F401 (staff forms and tests name it as workflow.InfoTopic)
     InvalidTransition,
     Note,
+    OfferState,
     Photo,
     Status,
     StatusChange,
+    WaitlistEntry,
+    WaitlistOffer,
 )
 from .permissions import CHANGE_STATUS, DECIDE
 
@@ -119,7 +126,18 @@ def _change(consultation, to, *, by=None, ip=None, reason="", note="", by_patien
     # Labels as staff read them in the audit trail, not the stored codes.
     detail = f"{Status(previous).label} → {consultation.get_status_display()}"
     AuditEvent.log(AuditEvent.Action.TRANSITION, consultation, user=by, ip=ip, detail=detail, by_patient=by_patient)
+    if not consultation.is_active:
+        # A closed request waits for nothing: off the list, its pending offers withdrawn.
+        waitlist.leave(consultation, reason=WaitlistEntry.Left.CLOSED)
     return previous
+
+
+def _time_freed(slot):
+    """A time is free again (slot: the availability Slot it was, or None): once this transaction
+    commits, the waitlist is offered it (waitlist.offer_time checks it is still free, future and
+    bookable). Every change that frees a time calls this, and only this."""
+    if slot is not None:
+        waitlist.queue_offers(slot.provider_id, slot.start, slot.end)
 
 
 def _record_patient_step(consultation, note, detail, action=AuditEvent.Action.PATIENT_CHANGE, at=None):
@@ -175,8 +193,10 @@ def approve(consultation, by, acknowledged=False, ip=None):
 @transaction.atomic
 def decline(consultation, by, reason, ip=None):
     reason = DeclineReason(reason)  # ValueError for anything not on the list
+    freed = Slot.of(consultation)
     previous = _change(consultation, Status.DECLINED, by=by, ip=ip, reason=reason)
     notices.declined(consultation, previous)
+    _time_freed(freed)
     return previous
 
 
@@ -199,8 +219,10 @@ def no_show(consultation, by, ip=None):
 
 @transaction.atomic
 def cancel(consultation, by, ip=None):
+    freed = Slot.of(consultation)
     previous = _change(consultation, Status.CANCELLED, by=by, ip=ip)
     notices.cancelled_by_clinic(consultation, previous)
+    _time_freed(freed)
     return previous
 
 
@@ -210,8 +232,10 @@ def cancel(consultation, by, ip=None):
 @transaction.atomic
 def cancel_by_patient(consultation):
     """The held time is free again. Raises InvalidTransition."""
+    freed = Slot.of(consultation)
     previous = _change(consultation, Status.CANCELLED, note="Cancelled by patient", by_patient=True)
     notices.cancelled_by_patient(consultation, previous)
+    _time_freed(freed)
     return previous
 
 
@@ -284,6 +308,7 @@ def reschedule(consultation, new_slot, by_patient=True, now=None):
         note = f"Moved from {slot_label(old_slot)} to {slot_label(new_slot)}"
         _record_patient_step(consultation, note, "moved to another time")
     notices.rescheduled(consultation, old_slot)
+    _time_freed(old_slot)
     return consultation
 
 
@@ -296,7 +321,11 @@ def expire(consultation):
 
     Raises InvalidTransition when staff acted on it meanwhile (their decision stands).
     """
-    return _change(consultation, Status.EXPIRED, note="The held time began before the request was confirmed")
+    freed = Slot.of(consultation)
+    previous = _change(consultation, Status.EXPIRED, note="The held time began before the request was confirmed")
+    # Begun already, so never offered; through the same door all the same (one place frees times).
+    _time_freed(freed)
+    return previous
 
 
 @transaction.atomic
@@ -321,8 +350,75 @@ def lapse_hold(consultation, now=None):
     )
     AuditEvent.log(AuditEvent.Action.CHANGE, locked, detail="held time released (not confirmed in time)")
     notices.hold_lapsed(locked, old_slot)
+    _time_freed(old_slot)
     consultation.refresh_from_db()
     return True
+
+
+# --- The waitlist (issue 27) -------------------------------------------------------------------
+
+
+class OfferClosed(InvalidTransition):
+    """The offer expired, was withdrawn or was accepted already: nothing to take."""
+
+
+def accept_offer(offer, now=None):
+    """The patient takes a time offered from the waitlist (the button behind the emailed link).
+
+    Moves their held time to it (or gives a request without a time this one) through booking, so
+    the database constraint gives the time to one request only. Then: history and audit rows, the
+    usual "new time" email, off the list, and their old time is freed in turn (and offered).
+    Returns the request. Raises OfferClosed, or booking.SlotTaken when someone else got the time
+    first (the offer is then marked taken and the patient stays on the list).
+    """
+    now = now or timezone.now()
+    try:
+        with transaction.atomic():
+            return _accept_offer(offer, now)
+    except booking.BookingError as refused:
+        # In a transaction of its own: the refused attempt rolled back, this must stay.
+        gone = OfferState.TAKEN if isinstance(refused, booking.SlotTaken) else OfferState.WITHDRAWN
+        WaitlistOffer.objects.filter(pk=offer.pk, state=OfferState.PENDING).update(state=gone, decided_at=now)
+        offer.refresh_from_db()
+        raise booking.SlotTaken from refused
+
+
+def _accept_offer(offer, now):
+    # Every offer of this time locked, in one order: two patients taking it at once queue here (the
+    # second then finds its offer marked taken) instead of deadlocking, each holding its own offer
+    # while waiting for the other's claim of the time. A booking made on the form meanwhile is
+    # still settled by the database constraint (booking.SlotTaken).
+    list(WaitlistOffer.objects.select_for_update().for_time(offer.provider_id, offer.start).order_by("pk"))
+    locked = WaitlistOffer.objects.select_related("entry").get(pk=offer.pk)
+    if locked.state == OfferState.TAKEN:
+        raise booking.SlotTaken  # the winner of a race marked it so
+    if not locked.is_open(now) or not locked.entry.is_active:
+        raise OfferClosed(_("This offer has ended."))
+    consultation = ConsultationRequest.objects.get(pk=locked.entry.consultation_id)
+    slot, old_slot = Slot(locked.provider_id, locked.start, locked.end), Slot.of(consultation)
+    if not waitlist.can_join(consultation, now):
+        raise booking.SlotUnavailable
+    if old_slot is None:
+        booking.hold(consultation, slot, now=now)
+    else:
+        # Not counted against the patient's online moves (the clinic offered it): no limit check.
+        booking.reschedule(consultation, slot, by_patient=False, now=now)
+    # Taken through the patient's own link: they want this time (it does not lapse).
+    ConsultationRequest.objects.filter(pk=consultation.pk, hold_confirmed_at__isnull=True).update(hold_confirmed_at=now)
+    consultation.refresh_from_db()
+    locked.state, locked.decided_at = OfferState.ACCEPTED, now
+    locked.save(update_fields=["state", "decided_at"])
+    # The others offered the same time are told "just taken" when they click.
+    WaitlistOffer.objects.pending().for_time(slot.provider_id, slot.start).update(
+        state=OfferState.TAKEN, decided_at=now
+    )
+    waitlist.leave(consultation, reason=WaitlistEntry.Left.ACCEPTED, now=now)
+    took = f"Took {slot_label(slot)} from the waitlist" + (f" (was {slot_label(old_slot)})" if old_slot else "")
+    _record_patient_step(consultation, took, "took a time offered from the waitlist", at=now)
+    notices.rescheduled(consultation, old_slot)
+    _time_freed(old_slot)  # the cascade: their old time goes to the next patients waiting
+    offer.refresh_from_db()
+    return consultation
 
 
 # --- Not status changes, but staff work on a request -------------------------------------------

@@ -190,6 +190,8 @@ PATIENT_FORM_PAGES = [
     "consultations/manage_move.html",
     "consultations/manage_cancel.html",
     "consultations/aftercare/check_in.html",
+    "consultations/manage_waitlist.html",
+    "consultations/waitlist_offer.html",
 ]
 STAFF_FORM_PAGES = [
     "admin/consultations/consultationrequest/change_form.html",

@@ -9,6 +9,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from django.urls import reverse
 from django.utils import translation
 
 from consultations.models import Status
@@ -49,12 +50,35 @@ def public_pages(client):
     info_url = self_service(client, needs_info, "manage_info")
     pages.append(("self-service-needs-info-with-errors", client.post(info_url, {"text": ""})))
 
+    pages += waitlist_pages(client)
     pages += spanish_pages(client, treatments)
 
     expected_status = {"form-with-errors": 200, "not-found": 404, "es-not-found": 404}
     for name, response in pages:
         assert response.status_code == expected_status.get(name, 200), name
     return [(name, response.content) for name, response in pages]
+
+
+def waitlist_pages(client):
+    """The waitlist (issue 27): the patient's choices (empty, with errors, once on it) and an emailed offer."""
+    from consultations import waitlist
+    from consultations.availability import open_slots
+    from consultations.models import OfferState, WaitlistOffer
+    from tests.factories import make_provider
+
+    provider = make_provider(display_name="Dr Valid", weekdays=range(7))
+    consultation = make_request()
+    url = self_service(client, consultation, "manage_waitlist")
+    pages = [("waitlist", client.get(url)), ("waitlist-with-errors", client.post(url, {"when": "chosen"}))]
+    waitlist.join(consultation)
+    pages.append(("waitlist-joined", client.get(url)))
+    slot = open_slots(provider=provider)[0]  # a free time, as after a cancel
+    (offer,) = waitlist.offer_time(slot.provider_id, slot.start, slot.end)
+    offer_url = reverse("consultations:waitlist_offer", kwargs={"token": offer.token})
+    pages.append(("waitlist-offer", client.get(offer_url)))
+    WaitlistOffer.objects.filter(pk=offer.pk).update(state=OfferState.TAKEN)
+    pages.append(("waitlist-offer-taken", client.get(offer_url)))
+    return pages
 
 
 def spanish_pages(client, treatments):

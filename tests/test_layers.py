@@ -78,6 +78,8 @@ LAYERS = [
             "consultations.intake",
             "consultations.booking",
             "consultations.workflow",
+            # The waitlist's offers of freed times (issue 27): workflow calls it, it never calls workflow.
+            "consultations.waitlist",
             "consultations.reminders",
             "consultations.aftercare",
             "consultations.forms.*",

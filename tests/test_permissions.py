@@ -19,6 +19,7 @@ from consultations.permissions import (
     VIEW_HEALTH,
     VIEW_PHOTOS,
     VIEW_QUEUE,
+    VIEW_WAITLIST,
 )
 from tests.factories import make_staff
 
@@ -30,6 +31,7 @@ MATRIX = {
         RECORD_TREATMENT: False,
         LOT_RECALL: True,
         VIEW_QUEUE: True,
+        VIEW_WAITLIST: True,
         VIEW_HEALTH: False,
         VIEW_PHOTOS: False,
         EXPORT: False,
@@ -44,6 +46,7 @@ MATRIX = {
         RECORD_TREATMENT: True,
         LOT_RECALL: True,
         VIEW_QUEUE: True,
+        VIEW_WAITLIST: True,
         VIEW_HEALTH: True,
         VIEW_PHOTOS: True,
         EXPORT: True,
@@ -58,6 +61,7 @@ MATRIX = {
         RECORD_TREATMENT: False,
         LOT_RECALL: False,
         VIEW_QUEUE: False,
+        VIEW_WAITLIST: False,
         VIEW_HEALTH: False,
         VIEW_PHOTOS: False,
         EXPORT: False,
@@ -98,7 +102,8 @@ def test_roles_in_code_are_the_roles_the_migration_created():
     # Decided since: everyone sees the clinic's closed days, providers keep them (issue 14).
     # Decided since: after the visit (issue 26), providers record treatments and both roles run a lot recall.
     added = {
-        permissions.FRONT_DESK: ["view_closedday", "search_lots"],
+        # ... and both roles see the waitlist per provider and day (issue 27).
+        permissions.FRONT_DESK: ["view_closedday", "search_lots", "view_waitlistentry", "view_waitlistoffer"],
         # ... and providers export a request as FHIR for their EHR (issue 28).
         permissions.PROVIDER: [
             "view_closedday",
@@ -111,6 +116,8 @@ def test_roles_in_code_are_the_roles_the_migration_created():
             "add_followupplan",
             "change_followupplan",
             "export_fhir",
+            "view_waitlistentry",
+            "view_waitlistoffer",
         ],
     }
     expected = {

@@ -110,12 +110,13 @@ def test_manage_page_shows_how_many_moves_are_left(client, slots):
     assert "You can move it once more online." in response.content.decode()
 
 
-def test_manage_page_uses_three_queries(client, slots, django_assert_num_queries):
+def test_manage_page_uses_four_queries(client, slots, django_assert_num_queries):
     # The request, then its audit trail and status history for "who looked at my request"
-    # (issue 28; their staff's roles add at most two more, however long the trail: test_access_history.py).
+    # (issue 28; their staff's roles add at most two more, however long the trail: test_access_history.py),
+    # and its place on the waitlist (issue 27).
     consultation = make_request(slots[0])
     target = opened(client, consultation)
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(4):
         client.get(target)
 
 

@@ -30,6 +30,7 @@ from .. import availability, photos
 from ..availability import Slot
 from ..models import ConsultationRequest, PrivacyNotice, ScreeningAnswer, age_on
 from . import timechoice
+from . import waitlist as waitlist_fields
 from .mixins import HONEYPOT, SubmissionTokenMixin
 from .timechoice import SlotChoiceField
 
@@ -43,6 +44,8 @@ PHOTO_BUDGET_USED = _(
 )
 
 MIN_AGE = 18
+# "Tell me if an earlier time opens" and its choices (forms/waitlist.py), under the time picker.
+WAITLIST_FIELDS = ["waitlist", "waitlist_when", "waitlist_days", "waitlist_parts"]
 OLDEST_AGE = 120
 
 
@@ -170,6 +173,15 @@ class IntakeForm(PatientFormMixin, SubmissionTokenMixin, forms.ModelForm):
     # Decoded last, once every other field and the submission token are valid (full_clean).
     photos = PhotosField(label=_("Photos of the areas of concern (optional)"), deferred=True)
     preferred_time = SlotChoiceField(label=_("Preferred time"), required=False)
+    # The waitlist (issue 27): optional, with a chosen time or with "No preference".
+    waitlist = forms.BooleanField(
+        label=_("Tell me if an earlier time opens"),
+        required=False,
+        help_text=_("We email you a link when a time that suits you frees up; you choose whether to take it."),
+    )
+    waitlist_when = waitlist_fields.when_field()
+    waitlist_days = waitlist_fields.days_field()
+    waitlist_parts = waitlist_fields.parts_field()
     consent = forms.BooleanField(
         label=_("I have read the privacy notice and agree that the clinic may use my answers to assess my request."),
         error_messages={"required": _("Please confirm that you have read the privacy notice.")},
@@ -323,7 +335,15 @@ class IntakeForm(PatientFormMixin, SubmissionTokenMixin, forms.ModelForm):
         *("first_name", "last_name", "email", "phone", "date_of_birth"),
         *("treatment", "areas", "goals", "previous_treatments"),
     ]
-    AFTER_QUESTIONS = ["pregnancy", "medications", "allergies", "photos", "preferred_time", "consent"]
+    AFTER_QUESTIONS = [
+        "pregnancy",
+        "medications",
+        "allergies",
+        "photos",
+        "preferred_time",
+        *WAITLIST_FIELDS,
+        "consent",
+    ]
 
     def time_taken(self):
         """After losing a race for the chosen time: say so at the field and offer what is open now."""
@@ -414,6 +434,15 @@ class IntakeForm(PatientFormMixin, SubmissionTokenMixin, forms.ModelForm):
         for name in self.FREE_TEXT:
             if cleaned.get(name):
                 cleaned[name] = strip_disguising_characters(cleaned[name])
+        if cleaned.get("waitlist"):
+            cleaned["waitlist_days"], cleaned["waitlist_parts"] = waitlist_fields.cleaned_choices(
+                self,
+                cleaned.get("waitlist_when"),
+                cleaned.get("waitlist_days"),
+                cleaned.get("waitlist_parts"),
+                days_name="waitlist_days",
+                when_name="waitlist_when",
+            )
         return cleaned
 
     def _get_validation_exclusions(self):

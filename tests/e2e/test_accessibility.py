@@ -185,3 +185,25 @@ def test_treatment_page_reads_without_javascript(browser, live_server):
     expect(page.locator("#references li").first).to_be_visible()
     expect(page.get_by_role("link", name="Book a consultation").first).to_be_visible()
     context.close()
+
+
+def test_waitlist_page_with_errors_has_no_axe_violations(axe_page):
+    axe_page.goto(links.manage_path(make_request()) + "waitlist/")
+    axe_page.get_by_label("Only on the days and at the times I choose").check()
+    axe_page.get_by_role("button", name="Put me on the waitlist").click()
+    expect(axe_page.locator("#error-summary")).to_be_focused()
+    assert_accessible(axe_page)
+
+
+def test_waitlist_offer_page_has_no_axe_violations(axe_page):
+    from consultations import waitlist
+    from consultations.availability import open_slots
+    from tests.factories import make_provider
+
+    provider = make_provider(display_name="Dr Axe", weekdays=range(7))
+    waitlist.join(make_request())
+    slot = open_slots(provider=provider)[0]
+    (offer,) = waitlist.offer_time(slot.provider_id, slot.start, slot.end)
+    axe_page.goto(f"/consultations/offer/{offer.token}/")
+    expect(axe_page.get_by_role("button", name="Yes, give me this time")).to_be_visible()
+    assert_accessible(axe_page)
