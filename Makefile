@@ -110,7 +110,7 @@ messages: $(VENV)/.installed
 	DJANGO_DEBUG=true $(MANAGE) compilemessages -l es --ignore=.venv --ignore=node_modules
 
 clean:
-	rm -rf $(VENV) staticfiles .pytest_cache
+	rm -rf $(VENV) build staticfiles .pytest_cache
 
 # --- Quality gates and speed: npm tools, Lighthouse, benchmark ------------------
 # axe-core and vnu-jar (used by `make test`) and Lighthouse, exactly as package-lock.json pins
@@ -125,8 +125,20 @@ test: node_modules/.installed
 lighthouse: $(VENV)/.installed node_modules/.installed
 	$(PY) scripts/lighthouse.py
 
-bench: $(VENV)/.installed node_modules/.installed
-	$(PY) scripts/bench.py
+# The peers make bench compares the app with (a plain Django project, Wagtail with its page cache;
+# scripts/peers/) run from a virtualenv of their own, so the app's requirements stay as they are.
+PEERS_VENV := build/bench-peers
+$(PEERS_VENV)/.installed: scripts/peers/requirements.txt
+	@PYTHON="$$($(find_python))"; \
+	if [ -z "$$PYTHON" ]; then echo "ERROR: no working Python 3.12 or newer found for the bench's peers." >&2; exit 1; fi; \
+	rm -rf $(PEERS_VENV); echo "Creating $(PEERS_VENV) with $$PYTHON"; "$$PYTHON" -m venv $(PEERS_VENV)
+	$(PEERS_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(PEERS_VENV)/bin/python -m pip install --quiet -r scripts/peers/requirements.txt
+	@touch $@
+
+# Options: make bench BENCH_ARGS="--seconds 2 --submissions 50 --seed-requests 2000 --no-write" (a short try).
+bench: $(VENV)/.installed $(PEERS_VENV)/.installed
+	$(PY) scripts/bench.py $(BENCH_ARGS)
 
 # deploy/install on a fresh Debian 13 booted under systemd (systemd-nspawn), checked from outside:
 # root, mmdebstrap and systemd-container; ports 80, 443, 8001, 8002 free. At most 30 minutes.

@@ -30,7 +30,7 @@ class EducationConfig(AppConfig):
     verbose_name = _("Patient education")
 
     def ready(self):
-        from . import checks, signals  # noqa: F401  (deploy check; cache and review status on saves)
+        from . import signals  # noqa: F401  (cache and review status on saves)
 
         # After auth's and consultations' handlers (apps run in INSTALLED_APPS order; see settings).
         post_migrate.connect(load_content_after_migrate, sender=self, dispatch_uid="education.load_content")

@@ -13,9 +13,8 @@ import re
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.db import DatabaseError, models, transaction
+from django.db import models, transaction
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
@@ -113,9 +112,6 @@ class Source(models.Model):
             )
 
 
-SITE_MODE_CACHE_KEY = "education:site-demo"
-
-
 class SiteMode(models.Model):
     """Whether this install is a demo (invented data): one row, set by `seed_demo`.
 
@@ -136,22 +132,17 @@ class SiteMode(models.Model):
     def save(self, *args, **kwargs):
         self.pk = 1
         super().save(*args, **kwargs)
-        # Forget it now (read from the database until the commit), cache it after the commit: a
-        # rolled-back change must not leave its value in the shared cache.
-        cache.delete(SITE_MODE_CACHE_KEY)
-        transaction.on_commit(lambda: cache.set(SITE_MODE_CACHE_KEY, self.demo, None))
 
     @classmethod
     def is_demo(cls):
-        """Read once per process cache entry: every page (and admin page) asks, for its banner."""
-        try:
-            demo = cache.get(SITE_MODE_CACHE_KEY)
-        except DatabaseError:  # the database cache's table is not there yet (before createcachetable)
-            return cls.objects.filter(pk=1, demo=True).exists()
-        if demo is None:
-            demo = cls.objects.filter(pk=1, demo=True).exists()
-            cache.set(SITE_MODE_CACHE_KEY, demo, None)
-        return demo
+        """From the database. Every page's banner reads it through the shared cache instead
+        (education.signals.is_demo_site(), kept by the save signal there)."""
+        return cls.objects.filter(pk=1, demo=True).exists()
+
+    @classmethod
+    def demo_in_database(cls):
+        """The same question inside a query (no Python round trip: the database answers it)."""
+        return models.Exists(cls.objects.filter(pk=1, demo=True))
 
     @classmethod
     def set_demo(cls, demo=True):
@@ -161,10 +152,7 @@ class SiteMode(models.Model):
 def signed_reviews():
     """Approvals that count as signed for the public: by a named reviewer (not a role typed into a
     migration), and by a demo reviewer only on a demo site."""
-    signed = models.Q(reviewer__isnull=False)
-    if not SiteMode.is_demo():
-        signed &= models.Q(reviewer__demo=False)
-    return signed
+    return models.Q(reviewer__isnull=False) & (models.Q(reviewer__demo=False) | SiteMode.demo_in_database())
 
 
 class Reviewer(models.Model):

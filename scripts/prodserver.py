@@ -162,13 +162,14 @@ def spawn(env, log, command=None):
 
 
 @contextlib.contextmanager
-def running(env, command=None, log=None):
-    """One server process on a free loopback port, stopped (with its workers) at the end of the block."""
+def running(env, command=None, log=None, ready="/healthz"):
+    """One server process on a free loopback port, stopped (with its workers) at the end of the block.
+    ready: the path that answers 200 once it serves (a peer of the benchmark has no /healthz)."""
     log = log or Path(tempfile.mkstemp(prefix="clinic-server-", suffix=".log")[1])
     process, port, env = spawn(env, log, command)
     url = f"http://127.0.0.1:{port}"
     try:
-        wait_until_up(url + "/healthz", process, log)
+        wait_until_up(url + ready, process, log)
         yield Server(url=url, env=env, static_root=Path(env["DJANGO_STATIC_ROOT"]), log=log)
     finally:
         with contextlib.suppress(ProcessLookupError):

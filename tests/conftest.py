@@ -82,9 +82,9 @@ def _site_mode_read(request, _test_settings):
     else:
         return
     request.getfixturevalue(database)
-    from education.models import SiteMode
+    from education.signals import is_demo_site
 
-    SiteMode.is_demo()
+    is_demo_site()
 
 
 @pytest.fixture

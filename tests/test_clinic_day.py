@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from clinic import formatting
+from clinic.management.commands.seed_demo import opening_hours
 from consultations import availability, workflow
 from consultations.availability import open_slots
 from consultations.forms import IntakeForm
@@ -26,7 +27,6 @@ from consultations.models import (
     Status,
     StatusChange,
 )
-from education.management.commands.seed_demo import opening_hours
 from tests.factories import (
     intake_post_data,
     make_booked_request,

@@ -13,9 +13,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from clinic import pagecache
+from clinic.checks import published_pages_have_a_named_reviewer
 from consultations.intake import screening_flags
 from education.admin import MAX_READING_GRADE
-from education.checks import published_pages_have_a_named_reviewer
 from education.models import (
     Precaution,
     Section,
@@ -461,7 +461,7 @@ def test_screening_flag_carries_the_approved_wording(signed):
 
 
 def test_deploy_check_warns_about_a_public_page_without_a_help_box(signed, reviewer):
-    from education.checks import published_pages_have_a_help_box
+    from clinic.checks import published_pages_have_a_help_box
 
     assert published_pages_have_a_help_box() == []
     Section.objects.filter(treatment__slug="belotero", kind=Section.Kind.GET_HELP).delete()
@@ -473,7 +473,7 @@ def test_deploy_check_warns_about_a_public_page_without_a_help_box(signed, revie
 
 def test_help_box_check_looks_at_the_signed_page_not_the_draft(signed):
     """A draft with a help box does not help patients reading a signed page without one."""
-    from education.checks import published_pages_have_a_help_box
+    from clinic.checks import published_pages_have_a_help_box
 
     belotero = Treatment.objects.get(slug="belotero")
     approval = belotero.approved

@@ -4,8 +4,9 @@ import re
 import pytest
 from django.urls import reverse
 
-from education.models import Section, SiteMode, Treatment
+from education.models import Section, Treatment
 from education.rendering import render_markdown
+from education.signals import is_demo_site
 
 from .factories import make_area, make_precaution, make_section, make_side_effect, make_source, make_treatment
 
@@ -90,7 +91,7 @@ def test_detail_query_count_is_constant_as_content_grows(client, django_assert_n
         make_precaution(treatment, question=f"Q{i}?").sources.add(source)
 
     add_content(0)
-    SiteMode.is_demo()  # read once, then from the cache (every page asks it for the demo banner)
+    is_demo_site()  # read once, then from the cache (every page asks it for the demo banner)
     # One query: the treatment with its approved version, which holds the whole page.
     with django_assert_num_queries(1) as small:
         client.get(treatment.get_absolute_url())

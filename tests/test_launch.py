@@ -11,8 +11,8 @@ from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
 
+from clinic import checks
 from consultations.models import ConsultationRequest
-from education import checks
 from education.models import Reviewer, SiteMode, Treatment, TreatmentReview
 
 from .factories import approve, intake_post_data, make_request, make_reviewer, make_staff

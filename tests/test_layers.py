@@ -18,7 +18,8 @@ PACKAGES = ("clinic", "education", "consultations", "twofactor")
 # Lowest first. A module may import from its own layer (without a circle) or from a lower one.
 LAYERS = [
     (
-        "clinic: settings, formatting, logging, middleware",
+        # clinic's base modules: the lowest layer, which education and consultations import.
+        "clinic base: settings, conf, formatting, text, forms, logging, middleware",
         {
             "clinic",
             "clinic.settings",
@@ -35,7 +36,6 @@ LAYERS = [
             "clinic.i18n",
             "clinic.text",
             "clinic.formats.*",
-            "clinic.checks",
             "clinic.backup",
             "clinic.metrics",
             "clinic.pagecache",
@@ -51,7 +51,6 @@ LAYERS = [
             "education.models",
             "education.signals",
             "education.translation",
-            "education.checks",
             "education.content",
         },
     ),
@@ -88,10 +87,13 @@ LAYERS = [
     (
         "views, admin, queries, commands, template tags, URLs",
         {
+            # clinic's project-level parts, above the apps: they read education and consultations.
             "clinic.urls",
             "clinic.views",
             "clinic.wsgi",
             "clinic.apps",
+            "clinic.checks",
+            "clinic.management.*",
             "clinic.templatetags.*",
             "clinic.asgi",
             "education.apps",
@@ -341,7 +343,39 @@ def test_the_second_factor_does_not_import_the_consultations_app():
 
 def test_clinic_is_an_app_with_the_site_wide_pieces():
     from django.apps import apps
+    from django.core.management import get_commands
 
     config = apps.get_app_config("clinic")
     assert (ROOT / "clinic/templatetags/clinic_tags.py").exists() and (ROOT / "clinic/forms.py").exists()
     assert config.path == str(ROOT / "clinic")
+    assert get_commands()["seed_demo"] == "clinic"
+
+
+def test_clinic_base_modules_sit_below_the_apps_and_its_project_parts_above():
+    base, top = layer_of("clinic.conf"), layer_of("clinic.checks")
+    assert base == 0 and {layer_of(m) for m in ("clinic.formatting", "clinic.text", "clinic.forms")} == {0}
+    assert top == layer_of("clinic.management.commands.seed_demo") == len(LAYERS) - 1
+    graph = import_graph()
+    for app in ("education.models", "consultations.models"):
+        assert {target for target in graph[app] if target.startswith("clinic.")} <= LAYERS[base][1]
+        assert any(target.startswith("clinic.") for target in graph[app])
+    assert {"education.models", "consultations.models"} <= graph["clinic.management.commands.seed_demo"]
+
+
+def test_no_models_module_imports_a_cache():
+    # Caches are kept by signals (and read by the pages), not by models: a model saved in a
+    # migration, a shell or a test has no cache to keep.
+    graph = import_graph()
+    models = [module for module in graph if module.rpartition(".")[2] == "models"]
+    cached = []
+    for module in models:
+        path = project_modules()[module]
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and not node.level:
+                names = [node.module or ""]
+            cached += [f"{module}: {name}" for name in names if name.startswith("django.core.cache")]
+        cached += [f"{module}: {target}" for target in graph[module] if target == "clinic.pagecache"]
+    assert models and cached == []

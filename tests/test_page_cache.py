@@ -18,7 +18,8 @@ from django.urls import reverse
 from django.utils.csp import LazyNonce
 
 from clinic import pagecache
-from education.models import Section, SideEffect, SiteMode, Treatment
+from education.models import Section, SideEffect, Treatment
+from education.signals import is_demo_site
 
 from .factories import approve, make_section, make_side_effect, make_source, make_treatment
 
@@ -69,13 +70,13 @@ def test_home_and_list_second_visit_runs_no_query(client, treatment, url, django
 @pytest.mark.parametrize("url", ["/", "/treatments/"])
 def test_list_pages_query_count_is_constant_as_treatments_grow(client, url, django_assert_num_queries):
     make_treatment("first")
-    SiteMode.is_demo()  # read once, then from the cache (every page asks it for the demo banner)
+    is_demo_site()  # read once, then from the cache (every page asks it for the demo banner)
     with django_assert_num_queries(1) as few:
         client.get(url)
     for i in range(8):
         make_treatment(f"more{i}")
     cache.clear()
-    SiteMode.is_demo()
+    is_demo_site()
     with django_assert_num_queries(len(few.captured_queries)):
         response = client.get(url)
     assert "More7" in response.text

@@ -17,7 +17,7 @@ PO = settings.BASE_DIR / "locale" / "es" / "LC_MESSAGES" / "django.po"
 MO = PO.with_suffix(".mo")
 # What the copy leaves out: not the app's code (makemessages ignores these anyway) and large.
 NOT_COPIED = shutil.ignore_patterns(
-    ".git", ".venv", "node_modules", "staticfiles", "__pycache__", "*.sqlite3*", "private-media", "sent-mail"
+    ".git", ".venv", "build", "node_modules", "staticfiles", "__pycache__", "*.sqlite3*", "private-media", "sent-mail"
 )
 
 

@@ -62,10 +62,10 @@ def demo_banner(admin=False):
     """The "Demo site — invented data" banner, on every page of a demo install (SiteMode)."""
     from django.db import DatabaseError  # noqa: PLC0415
 
-    from education.models import SiteMode  # noqa: PLC0415
+    from education.signals import is_demo_site  # noqa: PLC0415
 
     try:
-        demo = SiteMode.is_demo()
+        demo = is_demo_site()
     except DatabaseError:  # an error page while the database is down: no banner rather than no page
         demo = False
     return {"demo": demo, "admin": admin}

@@ -7,7 +7,7 @@ test can demand that every entry is translated (tests/test_i18n.py).
 
 from django.core.management.commands import makemessages
 
-NOT_THE_APP = [".venv", "node_modules", "staticfiles", "tests", "scripts", "deploy", "docs"]
+NOT_THE_APP = [".venv", "build", "node_modules", "staticfiles", "tests", "scripts", "deploy", "docs"]
 STAFF_ONLY = [
     "consultations/admin.py",
     "consultations/forms/staff.py",
