@@ -300,6 +300,7 @@ def test_timers_run_the_scheduled_commands():
         "backup",
         "send_check_ins",
         "escalate_check_ins",
+        "send_recalls",
     } <= set(scheduled)
 
 

@@ -79,6 +79,7 @@ LAYERS = [
             "consultations.booking",
             "consultations.workflow",
             "consultations.reminders",
+            "consultations.recalls",
             "consultations.aftercare",
             "consultations.forms.*",
         },

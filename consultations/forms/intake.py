@@ -15,23 +15,25 @@ import phonenumbers
 from crispy_forms.bootstrap import InlineRadios
 from crispy_forms.layout import Div, Field, Fieldset, Hidden, Layout, Submit
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinLengthValidator
 from django.forms.utils import ErrorDict
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
 from clinic import conf
 from clinic.formatting import clinic_today
 from clinic.forms import ErrorSummary, PatientFormHelper, PatientFormMixin, Text
 from clinic.text import has_disguising_characters, strip_disguising_characters
 from education.models import Treatment, TreatmentArea
+from education.rendering import render_markdown
 
 from .. import availability, photos
 from ..availability import Slot
-from ..models import ConsultationRequest, PrivacyNotice, ScreeningAnswer, age_on
+from ..models import CancellationPolicy, ConsultationRequest, PrivacyNotice, ScreeningAnswer, age_on
 from . import timechoice
 from .mixins import HONEYPOT, SubmissionTokenMixin
 from .timechoice import SlotChoiceField
@@ -173,6 +175,11 @@ class IntakeForm(PatientFormMixin, SubmissionTokenMixin, forms.ModelForm):
     # Decoded last, once every other field and the submission token are valid (full_clean).
     photos = PhotosField(label=_("Photos of the areas of concern (optional)"), deferred=True)
     preferred_time = SlotChoiceField(label=_("Preferred time"), required=False)
+    # The cancellation policy (issue 27): accepted with the chosen time; not asked for "No preference".
+    accept_policy = forms.BooleanField(
+        label=_("I have read the cancellation policy and accept it for the time I chose."),
+        required=False,
+    )
     consent = forms.BooleanField(
         label=_("I have read the privacy notice and agree that the clinic may use my answers to assess my request."),
         error_messages={"required": _("Please confirm that you have read the privacy notice.")},
@@ -248,6 +255,7 @@ class IntakeForm(PatientFormMixin, SubmissionTokenMixin, forms.ModelForm):
         # Called before photos are decoded: falsy when this client has used up its photo budget.
         self.photo_budget = photo_budget
         self.notice = PrivacyNotice.current()
+        self.policy = CancellationPolicy.current()
         self.fields["treatment"].initial = treatment
         # The view found it among the published treatments: sent back unchanged, it is valid as it is.
         self.fields["treatment"].known = treatment
@@ -326,7 +334,7 @@ class IntakeForm(PatientFormMixin, SubmissionTokenMixin, forms.ModelForm):
         *("first_name", "last_name", "email", "phone", "date_of_birth"),
         *("treatment", "areas", "goals", "previous_treatments"),
     ]
-    AFTER_QUESTIONS = ["pregnancy", "medications", "allergies", "photos", "preferred_time", "consent"]
+    AFTER_QUESTIONS = ["pregnancy", "medications", "allergies", "photos", "preferred_time", "accept_policy", "consent"]
 
     def time_taken(self):
         """After losing a race for the chosen time: say so at the field and offer what is open now."""
@@ -395,6 +403,7 @@ class IntakeForm(PatientFormMixin, SubmissionTokenMixin, forms.ModelForm):
             Fieldset(
                 _("Your consultation"),
                 Field("preferred_time", wrapper_class="time-field"),
+                *self._policy_layout(),
                 css_class="mb-4",
             ),
             Fieldset(
@@ -415,6 +424,28 @@ class IntakeForm(PatientFormMixin, SubmissionTokenMixin, forms.ModelForm):
             Submit("send", _("Send my request"), css_class="btn-lg"),
         )
         return helper
+
+    def _policy_layout(self):
+        """The cancellation policy next to the time choice, readable without leaving the form (a
+        <details> with its text in the reader's language), and the box that accepts it."""
+        if self.policy is None:
+            return []
+        language = get_language() if getattr(self.policy, f"text_{get_language()}", None) else settings.LANGUAGE_CODE
+        summary = _("Cancellation policy (version %(version)s): please read it if you choose a time") % {
+            "version": self.policy.version
+        }
+        return [
+            Hidden("policy_version", self.policy.version),
+            Text(
+                format_html(
+                    '<details class="mb-3 cancellation-policy" data-testid="cancellation-policy">'
+                    '<summary>{}</summary><div class="mt-2">{}</div></details>',
+                    summary,
+                    render_markdown(getattr(self.policy, f"text_{language}")),
+                )
+            ),
+            "accept_policy",
+        ]
 
     # --- Validation -------------------------------------------------------------------
 
@@ -483,10 +514,39 @@ class IntakeForm(PatientFormMixin, SubmissionTokenMixin, forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
+        self._check_policy(cleaned)
         for name in self.FREE_TEXT:
             if cleaned.get(name):
                 cleaned[name] = strip_disguising_characters(cleaned[name])
         return cleaned
+
+    def _check_policy(self, cleaned):
+        """A chosen time needs the cancellation policy accepted, as shown (issue 27)."""
+        if self.policy is None or not cleaned.get("preferred_time"):
+            return
+        if self.data.get("policy_version") != self.policy.version:
+            # Accepting a text the patient has not seen is no acceptance: show the box unticked.
+            self.data = self.data.copy()
+            self.data.pop("accept_policy", None)
+            self.add_error(
+                "accept_policy",
+                ValidationError(
+                    _(
+                        "Our cancellation policy changed after you opened this form. Please read it again and tick the box."
+                    ),
+                    code="policy_changed",
+                ),
+            )
+        elif not cleaned.get("accept_policy"):
+            self.add_error(
+                "accept_policy",
+                ValidationError(
+                    _(
+                        "Please read the cancellation policy and tick the box to book this time, or choose “No preference”."
+                    ),
+                    code="policy_required",
+                ),
+            )
 
     def _get_validation_exclusions(self):
         # The treatment field only accepts a published treatment: the model's own check of the

@@ -160,3 +160,17 @@ class ConfirmHoldForm(forms.Form):
         self.helper.form_action = action
         self.helper.form_class = BUTTONS
         self.helper.layout = Layout(Submit("confirm", _("Yes, I want this time")))
+
+
+class AttendanceForm(forms.Form):
+    """Confirm or release (issue 27): nothing to fill in, two buttons. "Yes, I will come" stores the
+    confirmation; "Release my time" cancels the booking and frees the time for someone else."""
+
+    def __init__(self, *args, action="", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = PatientFormHelper(self)
+        self.helper.form_action = action
+        self.helper.form_class = BUTTONS
+        self.helper.layout = Layout(
+            Submit("confirm", _("Yes, I will come")), DangerSubmit("release", _("No, release my time"))
+        )
