@@ -235,11 +235,8 @@ def cancel_by_patient(consultation, released=False, now=None):
 
 def can_release(consultation, now=None):
     """The confirm-or-release page's buttons apply: an approved booking whose time has not begun."""
-    return (
-        consultation.status == Status.APPROVED
-        and consultation.slot_start is not None
-        and not (consultation.has_started(now))
-    )
+    booked = consultation.status == Status.APPROVED and consultation.slot_start is not None
+    return booked and not consultation.has_started(now)
 
 
 @transaction.atomic
