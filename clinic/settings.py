@@ -559,6 +559,12 @@ CLINIC_BOOKING_WEEKS = env_int("CLINIC_BOOKING_WEEKS", 4)
 CLINIC_BOOKING_LEAD_HOURS = env_int("CLINIC_BOOKING_LEAD_HOURS", 12)
 CLINIC_MAX_RESCHEDULES = env_int("CLINIC_MAX_RESCHEDULES", 2)
 CLINIC_REMINDER_HOURS = env_int("CLINIC_REMINDER_HOURS", 24)
+# Confirm or release (issue 27): the reminder goes out this many hours before an approved booking
+# and asks the patient to confirm or release the time; unconfirmed bookings show on the front
+# desk's schedule. 0 turns it off (then a plain reminder goes out CLINIC_REMINDER_HOURS before).
+CLINIC_CONFIRM_HOURS = env_int("CLINIC_CONFIRM_HOURS", 48)
+# "Book again" (issue 27): the recall email's link opens the form prefilled for this many minutes.
+CLINIC_RECALL_PREFILL_MINUTES = env_int("CLINIC_RECALL_PREFILL_MINUTES", 30)
 
 
 def env_rate(name, default):

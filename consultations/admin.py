@@ -33,6 +33,7 @@ from .forms.staff import NoteForm, action_form
 from .models import (
     AuditEvent,
     AvailabilityException,
+    CancellationPolicy,
     CheckIn,
     ClosedDay,
     ConsultationRequest,
@@ -585,6 +586,26 @@ class PrivacyNoticeAdmin(DeclaredFiltersOnly, TranslationAdmin):
         if not request.user.is_superuser:
             return False
         return obj is None or not ConsultationRequest.objects.filter(consent_version=obj.version).exists()
+
+
+@admin.register(CancellationPolicy)
+class CancellationPolicyAdmin(DeclaredFiltersOnly, TranslationAdmin):
+    """Issue 27: versioned like the privacy notice. Patients accepted a version: a change is a new one."""
+
+    list_display = ["version", "window_hours", "grace_minutes", "published_at"]
+    fields = ["version", "published_at", "window_hours", "grace_minutes", "text"]
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return []
+        return ["version", "published_at", "window_hours", "grace_minutes"] + [
+            f"text_{code}" for code, _name in settings.LANGUAGES
+        ]
+
+    def has_delete_permission(self, request, obj=None):
+        if not request.user.is_superuser:
+            return False
+        return obj is None or not ConsultationRequest.objects.filter(policy_version=obj.version).exists()
 
 
 # --- Audit trail ----------------------------------------------------------------------------

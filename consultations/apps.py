@@ -18,3 +18,6 @@ class ConsultationsConfig(AppConfig):
 
         signals.connect()
         post_migrate.connect(signals.ensure_privacy_notice, sender=self, dispatch_uid="consultations.privacy_notice")
+        post_migrate.connect(
+            signals.ensure_cancellation_policy, sender=self, dispatch_uid="consultations.cancellation_policy"
+        )

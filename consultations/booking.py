@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy as _
 
 from . import ratelimit, reminders
 from .availability import Slot, is_generated, is_held
-from .models import ConsultationRequest, Status
+from .models import ConsultationRequest, InsideCancellationWindow, Status
 
 # States in which a held time is not confirmed by the clinic yet (approved ones are booked).
 UNCONFIRMED = [Status.NEW, Status.TRIAGED, Status.NEEDS_INFO]
@@ -146,9 +146,11 @@ def reschedule(consultation, new_slot, by_patient=True, now=None):
     """Move the request's hold to new_slot in one step: on any failure it keeps its old time.
 
     The patient is told by workflow.reschedule(), which calls this.
-    Raises RescheduleLimit (patients only), SlotUnavailable or SlotTaken.
+    Raises RescheduleLimit or InsideCancellationWindow (patients only), SlotUnavailable or SlotTaken.
     """
     now = now or timezone.now()
+    if by_patient and consultation.inside_cancellation_window(now):
+        raise InsideCancellationWindow(_("Your time is too close to move online. Please call us."))
     if by_patient and consultation.reschedule_count >= settings.CLINIC_MAX_RESCHEDULES:
         raise RescheduleLimit
     if not can_change(consultation, now) or Slot.of(consultation) == new_slot:

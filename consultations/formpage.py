@@ -3,14 +3,15 @@
 Each visitor's page is rendered for them: the <form> tag with their CSRF token and a new
 submission token (crispy-forms, as for any form). What is kept, in the shared cache, is the
 rest of the empty form as crispy renders it without those (the fields, the screening questions
-and the list of open times), per treatment, language, content version, privacy notice and
+and the list of open times), per treatment, language, content version, privacy notice, cancellation policy and
 ten-second window (times drop off the list as the clock passes the booking lead time). So a kept
 part holds nothing of any visitor's: no token is ever copied or replaced.
 
 Any booking, cancellation, provider, hours or closed day deletes the open times, and with them
 every kept form (consultations.signals), for every node at once. A time shown a few seconds too
 long is caught when the form is sent: the patient is told it was just taken. A form sent back
-with errors is always rendered afresh.
+with errors is always rendered afresh, and so is a form prefilled for one patient ("book again",
+views.book_again): it never comes from or goes into this cache.
 """
 
 import copy
@@ -57,7 +58,8 @@ def empty_form_helper(form):
     """The crispy helper for an empty intake form (layouts.intake): its own submission token, the rest kept."""
     times, choices = open_times()
     language, notice = get_language(), form.notice.version
-    key = f"formpage:form:{form.treatment.pk}:{language}:{pagecache.content_version()}:{notice}:{times}"
+    policy = form.policy.version if form.policy else "-"
+    key = f"formpage:form:{form.treatment.pk}:{language}:{pagecache.content_version()}:{notice}:{policy}:{times}"
     helper = layouts.intake(form)
     fields = cache.get(key)
     if fields is None:

@@ -74,10 +74,11 @@ def worst_kind(flags):
 
 @sensitive_variables()
 @transaction.atomic
-def submit_request(form, client=""):
+def submit_request(form, client="", ip=None):
     """Store a valid intake form as a new request with its answers, flags and photos; queue the two emails.
 
     client: who sent it (clinic.clientip.client_key), for the per-client cap on held times.
+    ip: the sender's address (clinic.clientip.client_ip), kept with an accepted cancellation policy.
     Raises IntegrityError when the same form (submission token) was already stored, and
     booking.SlotTaken / SlotUnavailable when the chosen time went to someone else first.
     """
@@ -111,6 +112,11 @@ def submit_request(form, client=""):
         )
     consultation.worst_flag = worst_kind(flags)
     slot = data.get("preferred_time")
+    if slot and form.policy is not None:
+        # The cancellation policy accepted with the chosen time (issue 27): the clinic's evidence.
+        consultation.policy_version = form.policy.version
+        consultation.policy_accepted_at = consultation.consented_at
+        consultation.policy_accepted_ip = ip or None
     refusal = booking.hold_refusal(consultation) if slot else ""
     if refusal:
         # Over a cap, or many times held in a short while: stored all the same, without a time

@@ -18,10 +18,14 @@ from crispy_forms.bootstrap import InlineRadios
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Div, Field, Fieldset, Layout
 from crispy_forms.utils import TEMPLATE_PACK
+from django.conf import settings
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
+
+from education.rendering import render_markdown
 
 from .forms.intake import WAITLIST_FIELDS
 from .forms.mixins import HONEYPOT
@@ -152,6 +156,7 @@ def intake(form):
         Fieldset(
             _("Your consultation"),
             Field("preferred_time", wrapper_class="time-field"),
+            *cancellation_policy(form),
             # "Tell me if an earlier time opens" and its choices (forms/waitlist.py), under the time picker.
             *WAITLIST_FIELDS,
             css_class="mb-4",
@@ -176,6 +181,30 @@ def intake(form):
         css_class="intake-form",
         label_class="fw-semibold",
     )
+
+
+def cancellation_policy(form):
+    """The cancellation policy next to the time choice, readable without leaving the form (a
+    <details> with its text in the reader's language), and the box that accepts it."""
+    policy = form.policy
+    if policy is None:
+        return []
+    language = get_language() if getattr(policy, f"text_{get_language()}", None) else settings.LANGUAGE_CODE
+    summary = _("Cancellation policy (version %(version)s): please read it if you choose a time") % {
+        "version": policy.version
+    }
+    return [
+        Hidden("policy_version", policy.version),
+        Text(
+            format_html(
+                '<details class="mb-3 cancellation-policy" data-testid="cancellation-policy">'
+                '<summary>{}</summary><div class="mt-2">{}</div></details>',
+                summary,
+                render_markdown(getattr(policy, f"text_{language}")),
+            )
+        ),
+        "accept_policy",
+    ]
 
 
 # --- The self-service pages (consultations/selfservice.py) -----------------------------------
@@ -219,6 +248,17 @@ def cancel(form, *, back_url):
 def confirm_hold(form, *, action):
     """Nothing to fill in: the patient says they want the held time (it then does not lapse)."""
     return PatientFormHelper(form, Submit("confirm", _("Yes, I want this time")), action=action, css_class=BUTTONS)
+
+
+def attendance(form, *, action):
+    """Confirm or release (issue 27): nothing to fill in, two buttons."""
+    return PatientFormHelper(
+        form,
+        Submit("confirm", _("Yes, I will come")),
+        DangerSubmit("release", _("No, release my time")),
+        action=action,
+        css_class=BUTTONS,
+    )
 
 
 # --- The waitlist (selfservice.manage_waitlist, selfservice.waitlist_offer) ------------------

@@ -26,3 +26,22 @@ def read_token(token):
 
 def manage_path(consultation):
     return reverse("consultations:manage", kwargs={"token": make_token(consultation)})
+
+
+# "Book again" (issue 27): the recall email's link to the form prefilled with the patient's contact
+# details. Like the self-service link, the token names the request only (its reference), signed with
+# its own salt; views.book_again trades it for a short-lived cookie, so no address holds it for long.
+RECALL_SALT = "consultations.book-again"
+
+
+def make_recall_token(consultation):
+    return signing.dumps(consultation.reference, salt=RECALL_SALT, compress=True)
+
+
+def read_recall_token(token):
+    """The reference in a valid recall token; raises signing.BadSignature (incl. SignatureExpired)."""
+    return signing.loads(token, salt=RECALL_SALT, max_age=max_age())
+
+
+def book_again_path(consultation):
+    return reverse("consultations:book_again", kwargs={"token": make_recall_token(consultation)})

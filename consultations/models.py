@@ -77,6 +77,49 @@ class PrivacyNotice(models.Model):
         return cls.objects.filter(published_at__lte=timezone.now()).latest()
 
 
+class CancellationPolicy(models.Model):
+    """Versioned cancellation policy (issue 27), like the privacy notice: the newest published one is
+    shown next to the time choice, and a patient who picks a time accepts it (version, time and
+    address are stored on the request). No fees: the clinic keeps the evidence for its own policy.
+
+    Inside `window_hours` before the time, the patient's link offers "call us" instead of cancel or
+    move (ConsultationRequest.inside_cancellation_window), except during `grace_minutes` after the
+    booking: a patient who booked by mistake can undo it at once."""
+
+    version = models.CharField(_("version"), max_length=20, unique=True)
+    text = models.TextField(_("text"), help_text=_("Markdown."))
+    window_hours = models.PositiveSmallIntegerField(
+        _("cancellation window (hours)"),
+        default=24,
+        help_text=_("Within this many hours of the time, patients call to cancel or move."),
+    )
+    grace_minutes = models.PositiveSmallIntegerField(
+        _("grace period (minutes)"),
+        default=60,
+        help_text=_("For this long after booking, a patient may still cancel or move online."),
+    )
+    published_at = models.DateTimeField(_("published"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-published_at"]
+        get_latest_by = "published_at"
+        verbose_name = _("cancellation policy")
+        verbose_name_plural = _("cancellation policies")
+
+    def __str__(self):
+        return f"Cancellation policy {self.version}"
+
+    @classmethod
+    def current(cls):
+        """The policy in force now, or None (then the form asks for no acceptance)."""
+        return cls.objects.filter(published_at__lte=timezone.now()).order_by("-published_at").first()
+
+    @classmethod
+    def of(cls, version):
+        """The policy a patient accepted, by its version (None for none)."""
+        return cls.objects.filter(version=version).first() if version else None
+
+
 class Provider(models.Model):
     """A staff user who sees patients, with the hours they can be booked."""
 
@@ -220,6 +263,11 @@ class InvalidTransition(Exception):
     """Raised when a status change is not allowed from the request's current state."""
 
 
+class InsideCancellationWindow(InvalidTransition):
+    """The patient may not cancel or move online: the time is inside the policy's cancellation window
+    (ConsultationRequest.inside_cancellation_window). They call the clinic; staff still can."""
+
+
 class ConsultationRequestQuerySet(models.QuerySet):
     def active(self):
         return self.filter(status__in=ACTIVE_STATUSES)
@@ -313,6 +361,18 @@ class ConsultationRequest(models.Model):
     # the per-client cap on held times counts these.
     client_hash = models.CharField(max_length=32, blank=True, editable=False)
     reminder_sent_at = models.DateTimeField(_("reminder sent"), null=True, blank=True)
+    # The cancellation policy the patient accepted when choosing a time (issue 27): which version,
+    # when, and from which address (clinic.clientip.client_ip). Empty for "No preference".
+    policy_version = models.CharField(_("cancellation policy version"), max_length=20, blank=True, editable=False)
+    policy_accepted_at = models.DateTimeField(_("cancellation policy accepted"), null=True, blank=True, editable=False)
+    policy_accepted_ip = models.GenericIPAddressField(
+        _("cancellation policy accepted from"), null=True, blank=True, editable=False
+    )
+    # The patient answered the confirm-or-release reminder with "I will come" (workflow.confirm_attendance).
+    # Cleared when the time moves (reminders.RESET_ON_MOVE): a confirmation is for one time.
+    attendance_confirmed_at = models.DateTimeField(_("attendance confirmed"), null=True, blank=True)
+    # The "book again" email went out (recalls.py): once per completed request.
+    recall_sent_at = models.DateTimeField(_("book-again email sent"), null=True, blank=True)
     # The address the request was sent to, for links in later emails when CLINIC_SITE_URL is unset.
     site_url = models.CharField(_("site address"), max_length=200, blank=True, editable=False)
 
@@ -456,6 +516,32 @@ class ConsultationRequest(models.Model):
             acknowledged_flag=acknowledged_flag,
         )
         return previous
+
+    def inside_cancellation_window(self, now=None):
+        """THE cancellation-window rule (issue 27): True when the patient must call to cancel or move.
+
+        Only for a request holding a time under a policy the patient accepted; from `window_hours`
+        before the time on (now >= start - window), unless the booking is younger than the policy's
+        grace period (now - created_at < grace). Staff are not bound by it; a release is allowed."""
+        if not self.holds_time or not self.policy_version:
+            return False
+        policy = CancellationPolicy.of(self.policy_version)
+        if policy is None:
+            return False
+        now = now or timezone.now()
+        if now < self.slot_start - datetime.timedelta(hours=policy.window_hours):
+            return False
+        booked_at = self.created_at or now
+        return now - booked_at >= datetime.timedelta(minutes=policy.grace_minutes)
+
+    def awaits_attendance_confirmation(self, now=None):
+        """An approved booking inside the confirm window (CLINIC_CONFIRM_HOURS before its time) that
+        the patient has not confirmed: the front desk calls (schedule). False when confirming is off."""
+        hours = settings.CLINIC_CONFIRM_HOURS
+        if not hours or self.status != Status.APPROVED or self.slot_start is None or self.attendance_confirmed_at:
+            return False
+        now = now or timezone.now()
+        return self.slot_start - datetime.timedelta(hours=hours) <= now < self.slot_start
 
     def has_started(self, now=None):
         """The booked time has begun: only from then on can the patient have come, or not."""

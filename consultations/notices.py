@@ -240,6 +240,17 @@ def cancelled_by_patient(consultation, previous):
     _cancelled_by_patient(consultation, previous=str(previous))
 
 
+@patient_notice("booking_released")
+def _released_by_patient(consultation, previous):
+    """The patient released their time from the confirm-or-release reminder: thanks, the calendar
+    entry removed."""
+    return Message("booking_released", attachments=_calendar_cancellation(consultation, previous))
+
+
+def released_by_patient(consultation, previous):
+    _released_by_patient(consultation, previous=str(previous))
+
+
 @patient_notice("needs_info")
 def _needs_info(consultation, topic):
     """Staff ask for more; topic is a generic label (it goes into an email)."""
@@ -276,12 +287,28 @@ def cancelled_by_clinic(consultation, previous):
 
 @patient_notice("reminder")
 def _reminder(consultation):
-    return Message("reminder")
+    """With CLINIC_CONFIRM_HOURS on (issue 27), the reminder asks to confirm or release the time: its
+    link opens the page with the two buttons (manage_attendance) through the link exchange."""
+    attendance_url = _page_link(consultation, "attendance") if settings.CLINIC_CONFIRM_HOURS else ""
+    return Message("reminder", {"attendance_url": attendance_url})
 
 
 def reminder(consultation):
     """Send the reminder now: called from the reminder task, which already runs in the background."""
     deliver("reminder", consultation)
+
+
+@patient_notice("book_again")
+def _book_again(consultation):
+    """ "Book again" (issue 27), at the treatment's interval after the visit: a link that opens the
+    form with the contact details filled in. Nothing about the treatment or the visit itself."""
+    book_url = absolute_url(links.book_again_path(consultation), base=consultation.site_url)
+    return Message("book_again", {"book_url": book_url})
+
+
+def book_again(consultation):
+    """Send the book-again email now: called from the recall task, which already runs in the background."""
+    deliver("book_again", consultation)
 
 
 @patient_notice("hold_lapsed")

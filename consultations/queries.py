@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from django.db.models import Count, Q
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from clinic.formatting import clinic_today, clinic_tz
@@ -73,9 +74,13 @@ class ScheduleDay:
     providers: list
 
 
-def schedule(first_day, days):
+def schedule(first_day, days, now=None):
     """The consultations held or booked on `days` days from `first_day` (clinic dates), grouped
-    by day, then provider. One query, whatever the number of rows."""
+    by day, then provider. One query, whatever the number of rows.
+
+    Each row's `not_confirmed`: an approved booking inside the confirm window the patient has not
+    confirmed (issue 27, ConsultationRequest.awaits_attendance_confirmation): the front desk calls."""
+    now = now or timezone.now()
     start, end = day_start(first_day), day_start(first_day + datetime.timedelta(days=days))
     rows = (
         ConsultationRequest.objects.filter(status__in=SCHEDULE_STATUSES, slot_start__gte=start, slot_start__lt=end)
@@ -84,6 +89,7 @@ def schedule(first_day, days):
     )
     by_day = defaultdict(lambda: defaultdict(list))
     for consultation in rows:
+        consultation.not_confirmed = consultation.awaits_attendance_confirmation(now)
         local_day = consultation.slot_start.astimezone(clinic_tz()).date()
         by_day[local_day][consultation.provider].append(consultation)
     result = []

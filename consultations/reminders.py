@@ -1,5 +1,8 @@
 """Reminders before an approved consultation: which are due, claiming each once, sending it.
 
+With CLINIC_CONFIRM_HOURS on, the reminder asks the patient to confirm or release the time
+(issue 27; lead_hours()): one message, one claim, whichever the patient answers.
+
 `reminder_sent_at` is the only state: set when a reminder is claimed, cleared when the
 time moves (booking.reschedule() applies RESET_ON_MOVE), because a reminder for the old
 time says nothing about the new one. A new channel (SMS) is one more notice sent from
@@ -16,16 +19,27 @@ from . import notices
 from .models import ConsultationRequest, Status
 
 # The fields booking.reschedule() writes when a time moves: the next reminder is for the new time.
-RESET_ON_MOVE = {"reminder_sent_at": None}
+# A confirmation of attendance is for one time too.
+RESET_ON_MOVE = {"reminder_sent_at": None, "attendance_confirmed_at": None}
+
+
+def lead_hours():
+    """How long before an approved time its one reminder goes out.
+
+    Confirm or release (issue 27): with CLINIC_CONFIRM_HOURS set (48 by default), THE reminder is the
+    confirm-or-release message, sent that long before and claimed once like any reminder, so a
+    patient gets one message asking "will you come?" rather than a reminder and a second question.
+    With CLINIC_CONFIRM_HOURS=0, a plain reminder goes out CLINIC_REMINDER_HOURS before."""
+    return settings.CLINIC_CONFIRM_HOURS or settings.CLINIC_REMINDER_HOURS
 
 
 def due(now=None):
-    """Ids of approved consultations starting within CLINIC_REMINDER_HOURS that were not reminded yet."""
+    """Ids of approved consultations starting within lead_hours() that were not reminded yet."""
     now = now or timezone.now()
     return ConsultationRequest.objects.filter(
         status=Status.APPROVED,
         slot_start__gt=now,
-        slot_start__lte=now + datetime.timedelta(hours=settings.CLINIC_REMINDER_HOURS),
+        slot_start__lte=now + datetime.timedelta(hours=lead_hours()),
         reminder_sent_at__isnull=True,
     ).values_list("pk", flat=True)
 

@@ -29,9 +29,17 @@ from clinic import formatting
 
 from . import booking, layouts, links, waitlist, workflow
 from .availability import Slot
-from .forms.selfservice import CancelForm, ConfirmHoldForm, InfoForm, MoveForm
+from .forms.selfservice import AttendanceForm, CancelForm, ConfirmHoldForm, InfoForm, MoveForm
 from .forms.waitlist import AcceptOfferForm, LeaveWaitlistForm, WaitlistForm
-from .models import ConsultationRequest, InvalidTransition, OfferState, Status, WaitlistOffer
+from .models import (
+    CancellationPolicy,
+    ConsultationRequest,
+    InsideCancellationWindow,
+    InvalidTransition,
+    OfferState,
+    Status,
+    WaitlistOffer,
+)
 
 STATUS_WORDS = {
     Status.NEW: _("We have your request. A provider will review it soon."),
@@ -132,14 +140,25 @@ def _link_problem(request, problem, status):
 
 
 def _actions(consultation, now=None):
-    can_change = booking.can_change(consultation, now)
+    # Inside the accepted cancellation policy's window the page offers "call us" instead (issue 27).
+    inside_window = consultation.inside_cancellation_window(now)
+    can_change = booking.can_change(consultation, now) and not inside_window
     return {
         "can_cancel": can_change and Status.CANCELLED in consultation.allowed_transitions(),
         # A booking agreed by phone without a time is changed by phone too.
         "can_move": can_change and not (consultation.status == Status.APPROVED and consultation.slot_start is None),
         "can_add_info": consultation.status == Status.NEEDS_INFO,
         "moves_left": booking.reschedules_left(consultation),
+        "inside_window": inside_window,
+        "policy": CancellationPolicy.of(consultation.policy_version) if inside_window else None,
+        "can_confirm_or_release": workflow.can_release(consultation, now) and bool(settings.CLINIC_CONFIRM_HOURS),
     }
+
+
+def _call_us(request, consultation, status=200):
+    """Inside the cancellation window: a clear page saying to call, with the policy's window."""
+    policy = CancellationPolicy.of(consultation.policy_version)
+    return _page(request, "consultations/manage_call_us.html", consultation, status=status, policy=policy)
 
 
 def _confirm_hold_form(consultation):
@@ -207,12 +226,16 @@ def manage(request, consultation):
 @require_http_methods(["GET", "HEAD", "POST"])
 @with_consultation
 def cancel(request, consultation):
+    if consultation.inside_cancellation_window():
+        return _call_us(request, consultation, status=409 if request.method == "POST" else 200)
     if not _actions(consultation)["can_cancel"]:
         messages.info(request, _("This request can no longer be cancelled online. Please call us."))
         return redirect("consultations:manage_page")
     if request.method == "POST":
         try:
             workflow.cancel_by_patient(consultation)
+        except InsideCancellationWindow:
+            return _call_us(request, consultation, status=409)
         except InvalidTransition:
             messages.info(request, _("This request can no longer be cancelled online. Please call us."))
         else:
@@ -231,6 +254,8 @@ def cancel(request, consultation):
 @require_http_methods(["GET", "HEAD", "POST"])
 @with_consultation
 def move(request, consultation):
+    if consultation.inside_cancellation_window():
+        return _call_us(request, consultation, status=409 if request.method == "POST" else 200)
     actions = _actions(consultation)
     if not actions["can_move"]:
         messages.info(request, _("This request can no longer be moved online. Please call us."))
@@ -245,6 +270,8 @@ def move(request, consultation):
                 workflow.choose_time(consultation, slot)  # No time yet: choosing one is not a move.
             else:
                 workflow.reschedule(consultation, slot, by_patient=True)
+        except InsideCancellationWindow:
+            return _call_us(request, consultation, status=409)
         except booking.BookingError as error:
             form.add_error("slot", forms.ValidationError(str(error), code=type(error).__name__))
         else:
@@ -289,6 +316,31 @@ def confirm_hold(request, consultation):
     else:
         messages.info(request, _("There is no held time waiting for your confirmation on this request."))
     return redirect("consultations:manage_page")
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@with_consultation
+def attendance(request, consultation):
+    """Confirm or release (issue 27), opened from the reminder's link: GET shows the two buttons and
+    changes nothing; POST "confirm" stores the confirmation, POST "release" frees the time (allowed
+    inside the cancellation window: that is its point)."""
+    if not _actions(consultation)["can_confirm_or_release"]:
+        messages.info(request, _("There is no booked time to confirm or release on this request."))
+        return redirect("consultations:manage_page")
+    if request.method == "POST":
+        if "release" in request.POST:
+            try:
+                workflow.release_by_patient(consultation)
+            except InvalidTransition:
+                messages.info(request, _("There is no booked time to confirm or release on this request."))
+            else:
+                messages.success(request, _("Your time is released. Thank you for letting us know."))
+        elif workflow.confirm_attendance(consultation) or consultation.attendance_confirmed_at:
+            messages.success(request, _("Thank you. We look forward to seeing you."))
+        return redirect("consultations:manage_page")
+    form = AttendanceForm()
+    helper = layouts.attendance(form, action=reverse("consultations:manage_attendance"))
+    return _page(request, "consultations/manage_attendance.html", consultation, form=form, helper=helper)
 
 
 # --- The waitlist (issue 27) ------------------------------------------------------------------------

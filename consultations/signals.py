@@ -13,7 +13,7 @@ Any saved booking, provider, hours or closed day drops the empty form's list of 
 (consultations.formpage), so the next form shows the times open now.
 
 A database with no privacy notice at all (a flushed one) gets the shipped notice back after
-migrate: the form cannot ask for consent without one.
+migrate: the form cannot ask for consent without one. The cancellation policy likewise.
 """
 
 import importlib
@@ -84,6 +84,19 @@ def ensure_privacy_notice(sender, using="default", **kwargs):
         return
     for module, function in SHIPPED_NOTICE:
         getattr(importlib.import_module(f"consultations.migrations.{module}"), function)(apps, None)
+
+
+def ensure_cancellation_policy(sender, using="default", **kwargs):
+    """post_migrate (and so after a flush): the shipped cancellation policy when the database has none."""
+    from django.apps import apps
+
+    from .models import CancellationPolicy
+
+    if CancellationPolicy.objects.using(using).exists():
+        return
+    importlib.import_module("consultations.migrations.0016_cancellation_policy_confirm_recall").create_policy(
+        apps, None
+    )
 
 
 def connect():

@@ -6,10 +6,16 @@ the request (PrivacyNotice.sha256 reads the active language).
 
 from modeltranslation.translator import TranslationOptions, register
 
-from .models import PrivacyNotice
+from .models import CancellationPolicy, PrivacyNotice
 
 
 @register(PrivacyNotice)
 class PrivacyNoticeTranslation(TranslationOptions):
+    fields = ("text",)
+    required_languages = ("en",)
+
+
+@register(CancellationPolicy)
+class CancellationPolicyTranslation(TranslationOptions):
     fields = ("text",)
     required_languages = ("en",)

@@ -8,6 +8,8 @@ urlpatterns = [
     path("submitted/", views.confirmation, name="confirmation"),
     path("thank-you/", views.thanks, name="thanks"),
     path("privacy/", views.privacy, name="privacy"),
+    # "Book again" (issue 27): the recall email's link, traded for a short-lived prefill cookie.
+    path("again/<str:token>/", views.book_again, name="book_again"),
 ]
 
 # Patient self-service through the signed link in their emails (issue 6).
@@ -23,6 +25,8 @@ urlpatterns += [
     path("manage/move/", selfservice.move, name="manage_move"),
     path("manage/info/", selfservice.add_info, name="manage_info"),
     path("manage/confirm/", selfservice.confirm_hold, name="manage_confirm"),
+    # Confirm or release (issue 27), from the reminder's link.
+    path("manage/attendance/", selfservice.attendance, name="manage_attendance"),
     # After the visit (issue 26): aftercare and check-ins, behind the same link.
     path("manage/aftercare/", aftercare_views.aftercare_page, name="manage_aftercare"),
     path("manage/check-in/", aftercare_views.check_in, name="manage_check-in"),

@@ -8,6 +8,7 @@ import copy
 import functools
 
 from django.conf import settings
+from django.core import signing
 from django.db import IntegrityError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -17,11 +18,11 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods
 
 from clinic import formatting, pagecache
-from clinic.clientip import client_key
+from clinic.clientip import client_ip, client_key
 from education.models import Treatment
 from education.rendering import render_markdown
 
-from . import booking, formpage, intake, layouts, ratelimit
+from . import booking, formpage, intake, layouts, links, ratelimit
 from .availability import Slot
 from .forms import IntakeForm
 from .models import ConsultationRequest, PrivacyNotice
@@ -48,10 +49,13 @@ def _published(content_version):
     return {treatment.slug: treatment for treatment in Treatment.objects.for_form()}
 
 
-def _treatment_for(request):
-    """The treatment whose questions the form shows: the one chosen, else the one rendered, else the first."""
+def _treatment_for(request, earlier=None):
+    """The treatment whose questions the form shows: the one chosen, else the one rendered, else the
+    earlier request's ("book again"), else the first."""
     published = _published(pagecache.content_version())
     chosen = next((published[slug] for slug in _chosen_slugs(request) if slug in published), None)
+    if chosen is None and earlier is not None:
+        chosen = published.get(earlier.treatment.slug)
     if chosen is None:
         chosen = next(iter(published.values()), None)
     return copy.copy(chosen) if chosen is not None else None
@@ -76,7 +80,60 @@ def submitted_cookie_value(consultation):
 
 
 def _confirm(request, consultation):
-    return _remember_submitted(redirect("consultations:confirmation"), consultation)
+    response = _remember_submitted(redirect("consultations:confirmation"), consultation)
+    if PREFILL_COOKIE in request.COOKIES:
+        response.delete_cookie(PREFILL_COOKIE, path="/", samesite="Lax")  # sent: the prefill has done its work
+    return response
+
+
+# "Book again" (issue 27): the recall email's link is traded for this short-lived, signed, HttpOnly
+# cookie naming the earlier request (as selfservice.exchange does with the self-service link), so
+# neither the token nor any contact detail stays in an address, a Referer or a log line.
+PREFILL_COOKIE = "clinic_prefill"
+PREFILL_SALT = "consultations.book-again.visit"
+# Contact details only: the screening questions are asked again, never carried over.
+PREFILL_FIELDS = ("first_name", "last_name", "email", "phone", "date_of_birth")
+
+
+def _prefill_max_age():
+    return settings.CLINIC_RECALL_PREFILL_MINUTES * 60
+
+
+@never_cache
+@require_GET
+def book_again(request, token):
+    """The recall email's link: set the prefill cookie and go on to the form, without the token."""
+    try:
+        reference = links.read_recall_token(token)
+    except signing.BadSignature:
+        response = redirect("consultations:new")  # an old or broken link: the empty form, nothing lost
+    else:
+        consultation = ConsultationRequest.objects.filter(reference=reference).first()
+        response = redirect("consultations:new")
+        if consultation is not None:
+            response.set_signed_cookie(
+                PREFILL_COOKIE,
+                consultation.reference,
+                salt=PREFILL_SALT,
+                max_age=_prefill_max_age(),
+                path="/",
+                secure=settings.SESSION_COOKIE_SECURE,
+                httponly=True,
+                samesite="Lax",
+            )
+    response["X-Robots-Tag"] = "noindex"
+    response["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+def _prefilled_from(request):
+    """The earlier request this browser's prefill cookie names, or None."""
+    if PREFILL_COOKIE not in request.COOKIES:
+        return None
+    reference = request.get_signed_cookie(PREFILL_COOKIE, default=None, salt=PREFILL_SALT, max_age=_prefill_max_age())
+    if reference is None:
+        return None
+    return ConsultationRequest.objects.select_related("treatment").filter(reference=reference).first()
 
 
 @sensitive_post_parameters()
@@ -86,10 +143,17 @@ def _confirm(request, consultation):
 @never_cache
 @require_http_methods(["GET", "POST"])
 def request_new(request):
-    treatment = _treatment_for(request)
+    earlier = _prefilled_from(request) if request.method == "GET" else None
+    treatment = _treatment_for(request, earlier)
     if treatment is None:
         return render(request, "consultations/request_form.html", {"form": None})
     if request.method == "GET":
+        if earlier is not None:
+            # "Book again": this patient's contact details, rendered for them alone (never kept in
+            # consultations.formpage's shared cache); the screening is asked afresh.
+            initial = {name: getattr(earlier, name) for name in PREFILL_FIELDS}
+            form = IntakeForm(treatment=treatment, initial=initial)
+            return _form_page(request, form, treatment, again=True)
         form = IntakeForm(treatment=treatment)
         # The empty form's fields and open times are the same for every visitor (consultations.formpage).
         return _form_page(request, form, treatment, helper=formpage.empty_form_helper(form))
@@ -120,7 +184,7 @@ def request_new(request):
     if not reservation:
         return render(request, "consultations/rate_limited.html", status=429)
     try:
-        consultation = intake.submit_request(form, client=client_key(request))
+        consultation = intake.submit_request(form, client=client_key(request), ip=client_ip(request))
     except booking.BookingError:
         # Someone else got the time between our check and our write: nothing was
         # stored; keep every answer and offer the times that are open now.
@@ -138,10 +202,11 @@ def request_new(request):
     return _form_page(request, form, treatment)
 
 
-def _form_page(request, form, treatment, helper=None):
+def _form_page(request, form, treatment, helper=None, again=False):
     # The questions are asked as a reviewer approved them, in the reader's language when signed there.
     unsigned, questions_language = treatment.screening_status(get_language())
     context = {
+        "again": again,
         "form": form,
         "helper": helper or layouts.intake(form),
         "treatment": treatment,

@@ -32,6 +32,7 @@ from .models import (
     DeclineReason,
     FlagKind,
     InfoTopic,  # noqa: F401 (staff forms and tests name it as workflow.InfoTopic)
+    InsideCancellationWindow,
     InvalidTransition,
     Note,
     OfferState,
@@ -118,13 +119,17 @@ def _check_started(consultation, action_name):
         )
 
 
-def _change(consultation, to, *, by=None, ip=None, reason="", note="", by_patient=False, acknowledged_flag=""):
-    """The one way a status changes: the state machine, the history row and the audit row."""
+def _change(
+    consultation, to, *, by=None, ip=None, reason="", note="", by_patient=False, acknowledged_flag="", detail=""
+):
+    """The one way a status changes: the state machine, the history row and the audit row.
+
+    detail: what kind of change it was, when the states alone do not say (a release is a cancel)."""
     previous = consultation.transition(
         to, by=by, by_patient=by_patient, reason=reason, note=note, acknowledged_flag=acknowledged_flag
     )
     # Labels as staff read them in the audit trail, not the stored codes.
-    detail = f"{Status(previous).label} → {consultation.get_status_display()}"
+    detail = f"{detail + ': ' if detail else ''}{Status(previous).label} → {consultation.get_status_display()}"
     AuditEvent.log(AuditEvent.Action.TRANSITION, consultation, user=by, ip=ip, detail=detail, by_patient=by_patient)
     if not consultation.is_active:
         # A closed request waits for nothing: off the list, its pending offers withdrawn.
@@ -230,13 +235,62 @@ def cancel(consultation, by, ip=None):
 
 
 @transaction.atomic
-def cancel_by_patient(consultation):
-    """The held time is free again. Raises InvalidTransition."""
+def cancel_by_patient(consultation, released=False, now=None):
+    """The held time is free again. Raises InvalidTransition, InsideCancellationWindow when the time is
+    inside the accepted policy's window (the patient calls instead).
+
+    released: the patient answered the confirm-or-release reminder with "release": allowed inside the
+    window (that is its point), recorded as a release. release_by_patient() is the way to call it, so
+    a release frees the time through exactly this path, as a cancel does."""
+    if not released and consultation.inside_cancellation_window(now):
+        raise InsideCancellationWindow(_("Your time is too close to cancel online. Please call us."))
     freed = Slot.of(consultation)
-    previous = _change(consultation, Status.CANCELLED, note="Cancelled by patient", by_patient=True)
-    notices.cancelled_by_patient(consultation, previous)
+    note = "Released by patient (confirm or release)" if released else "Cancelled by patient"
+    previous = _change(
+        consultation, Status.CANCELLED, note=note, by_patient=True, detail="released" if released else ""
+    )
+    if released:
+        notices.released_by_patient(consultation, previous)
+    else:
+        notices.cancelled_by_patient(consultation, previous)
     _time_freed(freed)
     return previous
+
+
+def can_release(consultation, now=None):
+    """The confirm-or-release page's buttons apply: an approved booking whose time has not begun."""
+    booked = consultation.status == Status.APPROVED and consultation.slot_start is not None
+    return booked and not consultation.has_started(now)
+
+
+@transaction.atomic
+def release_by_patient(consultation, now=None):
+    """The patient releases their approved time from the confirm-or-release reminder: the request is
+    cancelled and the time freed through cancel_by_patient (the one path a patient frees a time by),
+    inside the cancellation window too. Raises InvalidTransition when there is nothing to release."""
+    if not can_release(consultation, now):
+        raise InvalidTransition(_("There is no booked time to release on this request."))
+    return cancel_by_patient(consultation, released=True, now=now)
+
+
+@transaction.atomic
+def confirm_attendance(consultation, now=None):
+    """The patient answers the confirm-or-release reminder with "I will come": stored once
+    (attendance_confirmed_at, a conditional UPDATE), in the history and the audit trail.
+    Returns False when there is nothing to confirm (not booked, begun, already confirmed)."""
+    now = now or timezone.now()
+    if not can_release(consultation, now):
+        return False
+    confirmed = ConsultationRequest.objects.filter(
+        pk=consultation.pk, status=Status.APPROVED, slot_start__gt=now, attendance_confirmed_at__isnull=True
+    ).update(attendance_confirmed_at=now, updated_at=now)
+    if not confirmed:
+        return False
+    consultation.attendance_confirmed_at = now
+    _record_patient_step(
+        consultation, f"Confirmed they will come ({slot_label(Slot.of(consultation))})", "confirmed attendance", at=now
+    )
+    return True
 
 
 @transaction.atomic

@@ -87,7 +87,7 @@ class TreatmentAdmin(TranslationAdmin):
     search_fields = ["name", "summary"]
     prepopulated_fields = {"slug": ["name"]}
     fieldsets = [
-        (None, {"fields": ["name", "slug", "summary", "order", "published", "labeled_min_age"]}),
+        (None, {"fields": ["name", "slug", "summary", "order", "published", "labeled_min_age", "recall_weeks"]}),
         (
             _("Medical review"),
             {

@@ -63,7 +63,7 @@ RECORDS = [
         ["description", "question"],
     ),
 ]
-TREATMENT_FIELDS = ["slug", "name", "summary", "order", "published", "labeled_min_age"]
+TREATMENT_FIELDS = ["slug", "name", "summary", "order", "published", "labeled_min_age", "recall_weeks"]
 TREATMENT_TRANSLATED = ["name", "summary"]
 SOURCE_FIELDS = ["key", "title", "publisher", "url", "date", "copy_of"]
 SOURCE_TRANSLATED = ["title", "publisher", "copy_of"]
@@ -107,6 +107,7 @@ def export_treatment(treatment, language=None):
             "order": loaded.order,
             "published": loaded.published,
             "labeled_min_age": loaded.labeled_min_age,
+            "recall_weeks": loaded.recall_weeks,
         }
     else:
         data["treatment"] = {"slug": loaded.slug, **{f: _text(loaded, f, language) for f in TREATMENT_TRANSLATED}}
@@ -328,6 +329,7 @@ def _write(treatment, files):
         "slug": info["slug"],
         "order": info.get("order", 0),
         "labeled_min_age": info.get("labeled_min_age"),
+        "recall_weeks": info.get("recall_weeks"),
         **{f"{f}_{default_language()}": info[f] for f in TREATMENT_TRANSLATED},
     }
     for language, data in translations.items():

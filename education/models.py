@@ -277,6 +277,17 @@ class Treatment(models.Model):
             "younger patients' requests are flagged for discussion. Empty for none."
         ),
     )
+    # "Book again" (issue 27): weeks after the visit at which the patient is invited to book again,
+    # from the product's labeled duration (the shipped guides cite it). Empty: no recall email.
+    recall_weeks = models.PositiveSmallIntegerField(
+        _("book-again interval (weeks)"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "Weeks after a completed treatment at which the patient gets a “book again” email, from the "
+            "product's labeled duration. Empty for none."
+        ),
+    )
     review_status = models.CharField(
         _("review status"),
         max_length=20,

@@ -53,6 +53,7 @@ def _test_settings(settings, tmp_path, monkeypatch):
     settings.CLINIC_MAX_RESCHEDULES = 2
     settings.CLINIC_LINK_MAX_AGE_DAYS = 60
     settings.CLINIC_REMINDER_HOURS = 24
+    settings.CLINIC_CONFIRM_HOURS = 48
     settings.CLINIC_STAFF_EMAIL = "staff@clinic.test"
     settings.SESSION_COOKIE_SECURE = False
     settings.CSRF_COOKIE_SECURE = False

@@ -208,8 +208,9 @@ def make_booked_request(slot=None, *, status=None, provider=None, start=None, tr
 def intake_post_data(treatment, /, **overrides):
     """A complete, valid POST for the intake form of `treatment`; an override of None drops the field."""
     from consultations.forms import IntakeForm, make_submission_token
-    from consultations.models import PrivacyNotice
+    from consultations.models import CancellationPolicy, PrivacyNotice
 
+    policy = CancellationPolicy.current()
     data = {
         "first_name": "Ada",
         "last_name": "Quillfeather",
@@ -228,6 +229,9 @@ def intake_post_data(treatment, /, **overrides):
         "submission_token": make_submission_token(),
         "rendered_for": treatment.slug,
         "notice_version": PrivacyNotice.current().version,
+        # The cancellation policy, accepted as a patient who chooses a time does (issue 27).
+        "policy_version": policy.version if policy else "",
+        "accept_policy": "on",
     }
     for precaution in treatment.screening_precautions():
         data[IntakeForm.question_name(precaution)] = "no"

@@ -192,6 +192,7 @@ PATIENT_FORM_PAGES = [
     "consultations/aftercare/check_in.html",
     "consultations/manage_waitlist.html",
     "consultations/waitlist_offer.html",
+    "consultations/manage_attendance.html",
 ]
 STAFF_FORM_PAGES = [
     "admin/consultations/consultationrequest/change_form.html",

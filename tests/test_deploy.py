@@ -219,7 +219,11 @@ def test_error_log_never_holds_a_self_service_token(lone_nginx):
     # token into nginx's error log with the request line.
     host, body = f"localhost:{lone_nginx.port}", b"x" * (2 * 1024 * 1024)
     token = "SeCrEtToKeN1234567890"
-    for path in (f"/consultations/manage/{token}/info/", f"/es/consultations/manage/{token}/info/"):
+    for path in (
+        f"/consultations/manage/{token}/info/",
+        f"/es/consultations/manage/{token}/info/",
+        f"/consultations/again/{token}/",  # the "book again" link (issue 27)
+    ):
         assert https_status(lone_nginx, host, "POST", path, body) == 413
     # Other URLs still log their errors (the log works and the test could see a token).
     assert https_status(lone_nginx, host, "POST", "/consultations/new/?marker=visible", body) == 413
@@ -227,6 +231,7 @@ def test_error_log_never_holds_a_self_service_token(lone_nginx):
     assert "/consultations/new/" in error_log
     assert token not in error_log
     assert "/consultations/manage/TOKEN/info/" in lone_nginx.access_log()
+    assert "/consultations/again/TOKEN/" in lone_nginx.access_log()
     assert token not in lone_nginx.access_log()
 
 
@@ -301,6 +306,7 @@ def test_timers_run_the_scheduled_commands():
         "send_check_ins",
         "escalate_check_ins",
         "expire_waitlist_offers",
+        "send_recalls",
     } <= set(scheduled)
 
 

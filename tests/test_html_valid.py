@@ -51,6 +51,7 @@ def public_pages(client):
     pages.append(("self-service-needs-info-with-errors", client.post(info_url, {"text": ""})))
 
     pages += waitlist_pages(client)
+    pages += policy_pages(client)
     pages += spanish_pages(client, treatments)
 
     expected_status = {"form-with-errors": 200, "not-found": 404, "es-not-found": 404}
@@ -78,6 +79,30 @@ def waitlist_pages(client):
     pages.append(("waitlist-offer", client.get(offer_url)))
     WaitlistOffer.objects.filter(pk=offer.pk).update(state=OfferState.TAKEN)
     pages.append(("waitlist-offer-taken", client.get(offer_url)))
+
+
+def policy_pages(client):
+    """Issue 27: the confirm-or-release page, "call us" inside the window, the "book again" form."""
+    import datetime
+
+    from django.utils import timezone
+
+    from consultations import links
+    from consultations.models import ConsultationRequest
+
+    from .factories import make_booked_request
+
+    now = timezone.now()
+    booked = make_booked_request(status=Status.APPROVED, start=now + datetime.timedelta(days=3))
+    pages = [("self-service-attendance", client.get(self_service(client, booked, "manage_attendance")))]
+    close = make_booked_request(
+        status=Status.APPROVED, start=now + datetime.timedelta(hours=3), policy_version="2026-12-1"
+    )
+    ConsultationRequest.objects.filter(pk=close.pk).update(created_at=now - datetime.timedelta(hours=2))
+    pages.append(("self-service-call-us", client.get(self_service(client, close))))
+    pages.append(("self-service-call-us-page", client.get(self_service(client, close, "manage_cancel"))))
+    done = make_request(status=Status.COMPLETED)
+    pages.append(("form-book-again", client.get(links.book_again_path(done), follow=True)))
     return pages
 
 

@@ -80,6 +80,7 @@ LAYERS = [
             # The waitlist's offers of freed times (issue 27): workflow calls it, it never calls workflow.
             "consultations.waitlist",
             "consultations.reminders",
+            "consultations.recalls",
             "consultations.aftercare",
             "consultations.forms.*",
         },

@@ -62,3 +62,14 @@ def test_mask_secrets_leaves_a_line_without_secrets_alone():
     line = 'level=INFO logger=access method=GET path="/treatments/belotero/" status=200 duration_ms=0.4'
     assert mask_secrets(line) == line
     assert mask_secrets(line.replace("/treatments/belotero/", "/consultations/manage/abc/")).count("abc") == 0
+
+
+def test_book_again_link_is_logged_without_its_token(client, log_stream):
+    """Issue 27: the recall email's link opens a form prefilled for one patient."""
+    import logging as logging_module
+
+    token = links.make_recall_token(make_request())
+    logging_module.getLogger("django.request").warning("Not Found: /es/consultations/again/%s/", token)
+    log = log_stream.getvalue()
+    assert "Not Found: /es/consultations/again/…/" in log
+    assert token not in log

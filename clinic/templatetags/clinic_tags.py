@@ -39,6 +39,12 @@ def phone_display(value):
 
 
 @register.filter
+def phone_tel(value):
+    """{{ consultation.phone|phone_tel }} -> "+12075550134", for a `tel:` link."""
+    return formatting.tel(value)
+
+
+@register.filter
 def source_date(value):
     """A reference's date in the reader's language: "2023-09-27" -> "September 27, 2023"."""
     return formatting.source_date(value)

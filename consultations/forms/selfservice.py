@@ -113,3 +113,8 @@ class CancelForm(forms.Form):
 class ConfirmHoldForm(forms.Form):
     """Nothing to fill in: the button by which the patient says they want the held time (it then
     does not lapse: workflow.confirm_hold; layouts.confirm_hold)."""
+
+
+class AttendanceForm(forms.Form):
+    """Confirm or release (issue 27): nothing to fill in, two buttons (layouts.attendance). "Yes, I
+    will come" stores the confirmation; "Release my time" cancels the booking and frees the time."""

@@ -190,10 +190,10 @@ expect "metrics on a node's loopback port" \
 
 UNITS="clinic@8001 clinic@8002 clinic-worker nginx postgresql redis-server clinic-send-reminders.timer \
 clinic-expire-holds.timer clinic-send-check-ins.timer clinic-escalate-check-ins.timer clinic-purge-requests.timer \
-clinic-backup.timer clinic-waitlist-offers.timer"
+clinic-backup.timer clinic-waitlist-offers.timer clinic-send-recalls.timer"
 # shellcheck disable=SC2086
 expect "every unit and timer active" "$(for unit in $UNITS; do echo "$unit=$(inside systemctl is-active "$unit")"; done | grep -v '=active$' || true)" ""
-for job in send-reminders expire-holds send-check-ins escalate-check-ins purge-requests backup waitlist-offers; do
+for job in send-reminders expire-holds send-check-ins escalate-check-ins purge-requests backup waitlist-offers send-recalls; do
   T=300 inside systemctl start "clinic-$job.service" || fail "clinic-$job.service failed: $(inside journalctl -u clinic-$job -n 20 --no-pager)"
   expect "clinic-$job.service run by hand" "$(inside systemctl show -p Result --value "clinic-$job.service")" success
 done

@@ -38,9 +38,10 @@ def _baseline_data(request):
 
     from consultations.models import PrivacyNotice
     from consultations.permissions import sync_roles
-    from consultations.signals import ensure_privacy_notice
+    from consultations.signals import ensure_cancellation_policy, ensure_privacy_notice
     from education.content import load_content
 
+    ensure_cancellation_policy(sender=None)
     if PrivacyNotice.objects.exists():
         return
     load_content()

@@ -28,6 +28,7 @@ def test_patient_chooses_a_time_then_moves_it_through_the_emailed_link(phone, se
         phone.get_by_role("group", name=precaution.question).get_by_label("No", exact=True).check()
     phone.get_by_role("group", name=re.compile("pregnant")).get_by_label("No", exact=True).check()
     phone.get_by_label("Preferred time").select_option(first.key)
+    phone.get_by_label("I have read the cancellation policy").check()
     phone.get_by_label("I have read the privacy notice").check()
     phone.get_by_role("button", name="Send my request").click()
     expect(phone.get_by_role("heading", level=1)).to_have_text("Thank you, we received your request")

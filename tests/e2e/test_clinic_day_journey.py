@@ -71,6 +71,7 @@ def test_patient_sees_the_day_and_time_on_the_control_the_confirmation_and_the_e
     assert control.evaluate("s => s.options[s.selectedIndex].text") == label
     expect(control).to_have_accessible_description(re.compile(r"Eastern Time \(America/New_York\)"))
     assert re.match(r"^[A-Z][a-z]{2}, [A-Z][a-z]{2} \d{1,2}, \d{1,2}:\d\d [AP]M$", label)
+    phone.get_by_label("I have read the cancellation policy").check()
 
     phone.get_by_role("button", name="Send my request").click()
     expect(phone.get_by_role("heading", level=1)).to_have_text("Thank you, we received your request")

@@ -85,6 +85,7 @@ def test_patient_reads_asks_books_moves_and_cancels_in_spanish(phone, settings):
         phone.get_by_role("group", name=question).get_by_label("No", exact=True).check()
     phone.get_by_role("group", name=re.compile("embarazada")).get_by_label("No", exact=True).check()
     phone.get_by_label("Hora preferida").select_option(first.key)
+    phone.locator('input[name="accept_policy"]').check()
     phone.get_by_label("Leí el aviso de privacidad").check()
     phone.get_by_role("button", name="Enviar mi solicitud").click()
     expect(phone.get_by_role("heading", level=1)).to_have_text("Gracias, recibimos su solicitud")

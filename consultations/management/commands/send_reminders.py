@@ -1,4 +1,5 @@
-"""Queue reminder emails for approved consultations that start soon. Safe to run from cron every few minutes."""
+"""Queue reminder emails (confirm or release, issue 27) for approved consultations that start soon.
+Safe to run from cron every few minutes."""
 
 from django.core.management.base import BaseCommand
 
@@ -6,7 +7,10 @@ from consultations import reminders
 
 
 class Command(BaseCommand):
-    help = "Queue a reminder for each approved consultation starting within CLINIC_REMINDER_HOURS (once each)."
+    help = (
+        "Queue a reminder (asking to confirm or release) for each approved consultation starting within "
+        "CLINIC_CONFIRM_HOURS, or CLINIC_REMINDER_HOURS when that is 0 (once each)."
+    )
 
     def handle(self, *args, **options):
         queued = reminders.queue_due()

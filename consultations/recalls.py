@@ -1,0 +1,79 @@
+""" "Book again" (issue 27): at the treatment's interval after a completed visit, one email inviting
+the patient to book again, with a link that opens the form prefilled with their contact details.
+
+Which are due: completed requests whose treatment has `recall_weeks`, counted from the treatment
+record's `given_at` (the last one, when a provider recorded what was given), else from the moment
+the request was completed; not sent yet (`recall_sent_at`); and not when the patient has sent a
+newer request since (they booked again already, or a later visit gets its own recall).
+Claimed once with a conditional UPDATE like the reminders, so overlapping runs never send twice.
+"""
+
+import datetime
+
+from django.db.models import Max
+from django.tasks import task
+from django.utils import timezone
+
+from . import notices
+from .models import ConsultationRequest, Status
+
+
+def due_at(consultation, last_given=None):
+    """When this request's recall is due, or None (no interval for its treatment)."""
+    weeks = consultation.treatment.recall_weeks
+    if not weeks:
+        return None
+    return (last_given or consultation.status_changed_at) + datetime.timedelta(weeks=weeks)
+
+
+def due(now=None):
+    """Ids of completed requests whose book-again email is due and not sent."""
+    now = now or timezone.now()
+    candidates = (
+        ConsultationRequest.objects.filter(
+            status=Status.COMPLETED, recall_sent_at__isnull=True, treatment__recall_weeks__isnull=False
+        )
+        .select_related("treatment")
+        .annotate(last_given=Max("treatment_records__given_at"))
+        .order_by("pk")
+    )
+    ids = []
+    for consultation in candidates.iterator():
+        when = due_at(consultation, consultation.last_given)
+        if when is None or when > now:
+            continue
+        newer = ConsultationRequest.objects.filter(
+            email__iexact=consultation.email, created_at__gt=consultation.created_at
+        ).exists()
+        if not newer:
+            ids.append(consultation.pk)
+    return ids
+
+
+def claim(pk, now=None):
+    """Mark the recall as sent with a conditional UPDATE: of two overlapping runs, only one gets True."""
+    return bool(
+        ConsultationRequest.objects.filter(pk=pk, recall_sent_at__isnull=True).update(
+            recall_sent_at=now or timezone.now()
+        )
+    )
+
+
+def queue_due(now=None):
+    """Claim and queue every due recall; returns how many were queued."""
+    now = now or timezone.now()
+    queued = 0
+    for pk in due(now):
+        if claim(pk, now):
+            send_recall.enqueue(pk)
+            queued += 1
+    return queued
+
+
+@task
+def send_recall(request_id):
+    """Send the book-again email. Takes an id: rendered here, PHI-free."""
+    consultation = ConsultationRequest.objects.filter(pk=request_id, status=Status.COMPLETED).first()
+    if consultation is None:
+        return  # Purged (or its status corrected by staff) since it was picked.
+    notices.book_again(consultation)
