@@ -79,6 +79,7 @@ def waitlist_pages(client):
     pages.append(("waitlist-offer", client.get(offer_url)))
     WaitlistOffer.objects.filter(pk=offer.pk).update(state=OfferState.TAKEN)
     pages.append(("waitlist-offer-taken", client.get(offer_url)))
+    return pages
 
 
 def policy_pages(client):
