@@ -222,7 +222,7 @@ def test_a_time_lost_to_someone_else_gives_the_unit_back(client, treatment, sett
 
     settings.CLINIC_SUBMISSION_RATE = "1/h"
 
-    def lost_the_race(form, client=""):
+    def lost_the_race(form, client="", ip=None):
         raise booking.SlotTaken
 
     monkeypatch.setattr(intake, "submit_request", lost_the_race)
