@@ -183,13 +183,18 @@ def intake(form):
     )
 
 
+def policy_text(policy):
+    """The policy's text in the reader's language, else the site's first language."""
+    language = get_language() if getattr(policy, f"text_{get_language()}", None) else settings.LANGUAGE_CODE
+    return getattr(policy, f"text_{language}")
+
+
 def cancellation_policy(form):
     """The cancellation policy next to the time choice, readable without leaving the form (a
     <details> with its text in the reader's language), and the box that accepts it."""
-    policy = form.policy
+    policy = getattr(form, "policy", None)
     if policy is None:
         return []
-    language = get_language() if getattr(policy, f"text_{get_language()}", None) else settings.LANGUAGE_CODE
     summary = _("Cancellation policy (version %(version)s): please read it if you choose a time") % {
         "version": policy.version
     }
@@ -200,7 +205,7 @@ def cancellation_policy(form):
                 '<details class="mb-3 cancellation-policy" data-testid="cancellation-policy">'
                 '<summary>{}</summary><div class="mt-2">{}</div></details>',
                 summary,
-                render_markdown(getattr(policy, f"text_{language}")),
+                render_markdown(policy_text(policy)),
             )
         ),
         "accept_policy",
@@ -217,6 +222,7 @@ def move(form, *, back_url):
         form,
         ErrorSummary(PROBLEM),
         Field("slot", wrapper_class="time-field"),
+        *cancellation_policy(form),
         Div(
             Submit("move", _("Move to this time") if held else _("Choose this time")),
             link(back_url, _("Keep my current time") if held else _("Back to your request")),
@@ -290,8 +296,25 @@ def leave_waitlist(form, *, action, back_url):
 
 
 def accept_offer(form):
-    """The offer page's one button (a POST: opening the emailed link never takes the time)."""
-    return PatientFormHelper(form, Submit("accept", _("Yes, give me this time"), css_class="btn-lg"))
+    """The offer page's one button (a POST: opening the emailed link never takes the time), under
+    the cancellation policy in force: taking the time accepts it (the version shown is sent)."""
+    policy = getattr(form, "policy", None)
+    shown = []
+    if policy is not None:
+        summary = _("Cancellation policy (version %(version)s)") % {"version": policy.version}
+        shown = [
+            Hidden("policy_version", policy.version),
+            Text(
+                format_html(
+                    '<details class="mb-3 cancellation-policy" data-testid="cancellation-policy">'
+                    '<summary>{}</summary><div class="mt-2">{}</div></details><p>{}</p>',
+                    summary,
+                    render_markdown(policy_text(policy)),
+                    _("By taking this time you accept our cancellation policy."),
+                )
+            ),
+        ]
+    return PatientFormHelper(form, *shown, Submit("accept", _("Yes, give me this time"), css_class="btn-lg"))
 
 
 # --- After the visit (consultations/aftercare_views.py) --------------------------------------

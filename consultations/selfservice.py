@@ -26,6 +26,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from clinic import formatting
+from clinic.clientip import client_ip
 
 from . import booking, layouts, links, waitlist, workflow
 from .availability import Slot
@@ -267,7 +268,8 @@ def move(request, consultation):
         slot = form.cleaned_data["slot"]
         try:
             if consultation.slot_start is None:
-                workflow.choose_time(consultation, slot)  # No time yet: choosing one is not a move.
+                # No time yet: choosing one is not a move, but it is booking (the policy is accepted).
+                workflow.choose_time(consultation, slot, policy=form.policy, ip=client_ip(request))
             else:
                 workflow.reschedule(consultation, slot, by_patient=True)
         except InsideCancellationWindow:
@@ -395,8 +397,11 @@ def waitlist_offer(request, token):
         return _link_problem(request, "invalid", status=404)
     if request.method == "POST":
         # Refused (taken by someone else, ended): the page after the redirect says which.
+        # The policy the page showed next to the button is accepted with the time (issue 27).
+        policy = CancellationPolicy.current()
+        shown = policy if policy is not None and request.POST.get("policy_version") == policy.version else None
         with contextlib.suppress(booking.SlotTaken, workflow.OfferClosed):
-            workflow.accept_offer(offer)
+            workflow.accept_offer(offer, policy=shown, ip=client_ip(request))
         # Back to the same address (PRG): a reload shows the outcome instead of sending again.
         response = redirect(request.path)
         response.status_code = 303
@@ -406,6 +411,8 @@ def waitlist_offer(request, token):
     if state == OfferState.PENDING and not offer.is_open():
         state = OfferState.EXPIRED  # past its time, before the timer marked it
     accept = AcceptOfferForm() if state == OfferState.PENDING else None
+    if accept is not None:
+        accept.policy = CancellationPolicy.current()
     response = render(
         request,
         "consultations/waitlist_offer.html",
@@ -418,6 +425,7 @@ def waitlist_offer(request, token):
             "still_listed": offer.entry.is_active and consultation.is_active,
             "form": accept,
             "helper": accept and layouts.accept_offer(accept),
+            "policy": accept and accept.policy,
         },
     )
     return _offer_headers(response)

@@ -320,13 +320,20 @@ def add_information(consultation, text="", photos=()):
 
 
 @transaction.atomic
-def choose_time(consultation, slot):
+def choose_time(consultation, slot, policy=None, ip=None):
     """A request without a time gets one (not a move: no count, no notice). Raises booking.BookingError.
 
-    Chosen through the patient's own link, so the hold is confirmed by the patient already."""
-    consultation.hold_confirmed_at = timezone.now()
+    Chosen through the patient's own link, so the hold is confirmed by the patient already.
+    policy: the cancellation policy the patient accepted with it (version, time and address kept)."""
+    now = timezone.now()
+    consultation.hold_confirmed_at = now
     booking.hold(consultation, slot)
-    ConsultationRequest.objects.filter(pk=consultation.pk).update(hold_confirmed_at=consultation.hold_confirmed_at)
+    accepted = {}
+    if policy is not None:
+        accepted = {"policy_version": policy.version, "policy_accepted_at": now, "policy_accepted_ip": ip or None}
+        for name, value in accepted.items():
+            setattr(consultation, name, value)
+    ConsultationRequest.objects.filter(pk=consultation.pk).update(hold_confirmed_at=now, **accepted)
     _record_patient_step(consultation, f"Chose {slot_label(slot)}", "chose a time")
     return consultation
 
@@ -416,7 +423,7 @@ class OfferClosed(InvalidTransition):
     """The offer expired, was withdrawn or was accepted already: nothing to take."""
 
 
-def accept_offer(offer, now=None):
+def accept_offer(offer, now=None, policy=None, ip=None):
     """The patient takes a time offered from the waitlist (the button behind the emailed link).
 
     Moves their held time to it (or gives a request without a time this one) through booking, so
@@ -424,11 +431,12 @@ def accept_offer(offer, now=None):
     usual "new time" email, off the list, and their old time is freed in turn (and offered).
     Returns the request. Raises OfferClosed, or booking.SlotTaken when someone else got the time
     first (the offer is then marked taken and the patient stays on the list).
+    policy: the cancellation policy the offer page showed with its button (accepted with the time).
     """
     now = now or timezone.now()
     try:
         with transaction.atomic():
-            return _accept_offer(offer, now)
+            return _accept_offer(offer, now, policy, ip)
     except booking.BookingError as refused:
         # In a transaction of its own: the refused attempt rolled back, this must stay.
         gone = OfferState.TAKEN if isinstance(refused, booking.SlotTaken) else OfferState.WITHDRAWN
@@ -437,7 +445,7 @@ def accept_offer(offer, now=None):
         raise booking.SlotTaken from refused
 
 
-def _accept_offer(offer, now):
+def _accept_offer(offer, now, policy, ip):
     # Every offer of this time locked, in one order: two patients taking it at once queue here (the
     # second then finds its offer marked taken) instead of deadlocking, each holding its own offer
     # while waiting for the other's claim of the time. A booking made on the form meanwhile is
@@ -459,6 +467,10 @@ def _accept_offer(offer, now):
         booking.reschedule(consultation, slot, by_patient=False, now=now)
     # Taken through the patient's own link: they want this time (it does not lapse).
     ConsultationRequest.objects.filter(pk=consultation.pk, hold_confirmed_at__isnull=True).update(hold_confirmed_at=now)
+    if policy is not None:
+        ConsultationRequest.objects.filter(pk=consultation.pk).update(
+            policy_version=policy.version, policy_accepted_at=now, policy_accepted_ip=ip or None
+        )
     consultation.refresh_from_db()
     locked.state, locked.decided_at = OfferState.ACCEPTED, now
     locked.save(update_fields=["state", "decided_at"])

@@ -11,7 +11,7 @@ from django.utils import timezone, translation
 
 from consultations import links, selfservice
 from consultations.availability import Slot, open_slots
-from consultations.models import AdditionalInfo, Provider, Status, WorkingHours
+from consultations.models import AdditionalInfo, CancellationPolicy, Provider, Status, WorkingHours
 from tests import factories
 from tests.factories import BEATRIX, make_treatment
 
@@ -424,12 +424,41 @@ def test_move_limit_reached_sends_the_patient_to_the_phone(client, slots):
     assert Slot.of(consultation) == slots[0]
 
 
+def accepted_policy():
+    policy = CancellationPolicy.current()
+    return {"policy_version": policy.version, "accept_policy": "on"}
+
+
 def test_choosing_a_first_time_is_not_counted_as_a_move(client, slots):
     consultation = make_request()
-    response = client.post(opened(client, consultation, "manage_move"), {"slot": slots[2].key})
+    response = client.post(opened(client, consultation, "manage_move"), {"slot": slots[2].key, **accepted_policy()})
     assert response.status_code == 302
     consultation.refresh_from_db()
     assert (Slot.of(consultation), consultation.reschedule_count) == (slots[2], 0)
+
+
+def test_choosing_a_first_time_online_accepts_the_cancellation_policy_as_the_form_does(client, slots):
+    """Issue 27: a time chosen from the link is booked under the policy too (version, time, address kept)."""
+    consultation = make_request()
+    url = opened(client, consultation, "manage_move")
+    html = client.get(url).content.decode()
+    assert 'data-testid="cancellation-policy"' in html and 'name="accept_policy"' in html
+    refused = client.post(url, {"slot": slots[2].key, "policy_version": CancellationPolicy.current().version})
+    assert refused.status_code == 200
+    assert "tick the box to book this time" in refused.content.decode()
+    consultation.refresh_from_db()
+    assert Slot.of(consultation) is None
+    client.post(url, {"slot": slots[2].key, **accepted_policy()}, REMOTE_ADDR="203.0.113.9")
+    consultation.refresh_from_db()
+    assert Slot.of(consultation) == slots[2]
+    assert consultation.policy_version == CancellationPolicy.current().version
+    assert consultation.policy_accepted_at is not None and consultation.policy_accepted_ip == "203.0.113.9"
+
+
+def test_moving_a_held_time_asks_for_no_policy_again(client, slots):
+    consultation = make_request(slots[0])
+    html = client.get(opened(client, consultation, "manage_move")).content.decode()
+    assert 'name="accept_policy"' not in html
 
 
 def test_move_of_a_closed_request_is_refused(client, slots):

@@ -19,6 +19,7 @@ from consultations import booking, waitlist, workflow
 from consultations.availability import Slot
 from consultations.models import (
     AuditEvent,
+    CancellationPolicy,
     ClosedDay,
     DayPart,
     DeclineReason,
@@ -241,6 +242,28 @@ def test_pressing_the_button_takes_the_time_and_cascades(provider, client, djang
         (at(provider, 11).start, OfferState.TAKEN),
     ]
     assert "This time is yours" in client.get(url).text
+
+
+def test_taking_an_offered_time_accepts_the_cancellation_policy_the_page_shows(
+    provider, client, django_capture_on_commit_callbacks
+):
+    """Issue 27: a time taken from the waitlist is booked under the policy shown with the button."""
+    patient = waiting()  # asked for no time on the form: no policy accepted yet
+    free(at(provider, 11), django_capture_on_commit_callbacks)
+    (offer,) = offers_to(patient)
+    url = reverse("consultations:waitlist_offer", kwargs={"token": offer.token})
+    policy = CancellationPolicy.current()
+    page = client.get(url).text
+    assert 'data-testid="cancellation-policy"' in page and f'value="{policy.version}"' in page
+    assert "By taking this time you accept our cancellation policy" in page
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(url, {"policy_version": policy.version}, REMOTE_ADDR="198.51.100.7")
+
+    patient.refresh_from_db()
+    assert patient.slot_start == at(provider, 11).start
+    assert (patient.policy_version, patient.policy_accepted_ip) == (policy.version, "198.51.100.7")
+    assert patient.policy_accepted_at is not None
 
 
 def test_the_second_to_press_is_told_and_stays_listed(provider, client, django_capture_on_commit_callbacks):

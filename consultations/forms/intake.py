@@ -29,7 +29,7 @@ from education.models import Treatment, TreatmentArea
 from .. import availability, photos
 from ..availability import Slot
 from ..models import CancellationPolicy, ConsultationRequest, PrivacyNotice, ScreeningAnswer, age_on
-from . import timechoice
+from . import policy, timechoice
 from . import waitlist as waitlist_fields
 from .mixins import HONEYPOT, SubmissionTokenMixin
 from .timechoice import SlotChoiceField
@@ -183,10 +183,7 @@ class IntakeForm(PatientFormMixin, SubmissionTokenMixin, forms.ModelForm):
     waitlist_days = waitlist_fields.days_field()
     waitlist_parts = waitlist_fields.parts_field()
     # The cancellation policy (issue 27): accepted with the chosen time; not asked for "No preference".
-    accept_policy = forms.BooleanField(
-        label=_("I have read the cancellation policy and accept it for the time I chose."),
-        required=False,
-    )
+    accept_policy = policy.accept_field()
     consent = forms.BooleanField(
         label=_("I have read the privacy notice and agree that the clinic may use my answers to assess my request."),
         error_messages={"required": _("Please confirm that you have read the privacy notice.")},
@@ -438,7 +435,7 @@ class IntakeForm(PatientFormMixin, SubmissionTokenMixin, forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
-        self._check_policy(cleaned)
+        policy.check(self, cleaned, cleaned.get("preferred_time"))
         for name in self.FREE_TEXT:
             if cleaned.get(name):
                 cleaned[name] = strip_disguising_characters(cleaned[name])
@@ -452,34 +449,6 @@ class IntakeForm(PatientFormMixin, SubmissionTokenMixin, forms.ModelForm):
                 when_name="waitlist_when",
             )
         return cleaned
-
-    def _check_policy(self, cleaned):
-        """A chosen time needs the cancellation policy accepted, as shown (issue 27)."""
-        if self.policy is None or not cleaned.get("preferred_time"):
-            return
-        if self.data.get("policy_version") != self.policy.version:
-            # Accepting a text the patient has not seen is no acceptance: show the box unticked.
-            self.data = self.data.copy()
-            self.data.pop("accept_policy", None)
-            self.add_error(
-                "accept_policy",
-                ValidationError(
-                    _(
-                        "Our cancellation policy changed after you opened this form. Please read it again and tick the box."
-                    ),
-                    code="policy_changed",
-                ),
-            )
-        elif not cleaned.get("accept_policy"):
-            self.add_error(
-                "accept_policy",
-                ValidationError(
-                    _(
-                        "Please read the cancellation policy and tick the box to book this time, or choose “No preference”."
-                    ),
-                    code="policy_required",
-                ),
-            )
 
     def _get_validation_exclusions(self):
         # The treatment field only accepts a published treatment: the model's own check of the

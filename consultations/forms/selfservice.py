@@ -14,8 +14,8 @@ from clinic.forms import PatientFormMixin
 from clinic.text import strip_disguising_characters
 
 from ..availability import Slot
-from ..models import InfoTopic
-from . import timechoice
+from ..models import CancellationPolicy, InfoTopic
+from . import policy, timechoice
 from .intake import PhotosField
 
 
@@ -46,7 +46,16 @@ class MoveForm(PatientFormMixin, forms.Form):
                 moves_left,
             ) % {"count": moves_left}
         field.help_text = timechoice.help_text(extra)
+        # Choosing a first time online is booking it: the cancellation policy is accepted as on the form.
+        self.policy = CancellationPolicy.current() if held is None else None
+        if self.policy is not None:
+            self.fields[policy.FIELD] = policy.accept_field()
         self.style_widgets()
+
+    def clean(self):
+        cleaned = super().clean()
+        policy.check(self, cleaned, cleaned.get("slot"))
+        return cleaned
 
     def clean_slot(self):
         key = self.cleaned_data["slot"]
