@@ -22,6 +22,8 @@ SECRETS = [
     (re.compile(r"(/manage/)[^/\s?#\"']+"), r"\1…"),
     # The "book again" link (/consultations/again/<token>/): it opens a form prefilled for one patient.
     (re.compile(r"(/consultations/again/)[^/\s?#\"']+"), r"\1…"),
+    # A waitlist offer (/consultations/offer/<token>/): its button takes a time for one patient.
+    (re.compile(r"(/consultations/offer/)[^/\s?#\"']+"), r"\1…"),
     # A provider's calendar feed (/calendar/<secret>.ics): the secret opens their schedule.
     (re.compile(r"(/calendar/)[^/\s?#\"']+"), r"\1…"),
     (re.compile(r"[\w.-]{8,}:[0-9A-Za-z]{5,}:[\w-]{20,}"), "…"),
@@ -31,7 +33,7 @@ SECRETS = [
 
 # Every pattern above needs one of these (a signed value needs two colons): a line without
 # them, such as nearly every access-log line, skips the regular expressions.
-SECRET_HINTS = ("/manage/", "/calendar/", "/again/", "sessionid", "csrf")
+SECRET_HINTS = ("/manage/", "/calendar/", "/again/", "/offer/", "sessionid", "csrf")
 
 
 def mask_secrets(text):

@@ -223,6 +223,7 @@ def test_error_log_never_holds_a_self_service_token(lone_nginx):
         f"/consultations/manage/{token}/info/",
         f"/es/consultations/manage/{token}/info/",
         f"/consultations/again/{token}/",  # the "book again" link (issue 27)
+        f"/consultations/offer/{token}/",  # a waitlist offer (issue 27)
     ):
         assert https_status(lone_nginx, host, "POST", path, body) == 413
     # Other URLs still log their errors (the log works and the test could see a token).
@@ -232,6 +233,7 @@ def test_error_log_never_holds_a_self_service_token(lone_nginx):
     assert token not in error_log
     assert "/consultations/manage/TOKEN/info/" in lone_nginx.access_log()
     assert "/consultations/again/TOKEN/" in lone_nginx.access_log()
+    assert "/consultations/offer/TOKEN/" in lone_nginx.access_log()
     assert token not in lone_nginx.access_log()
 
 

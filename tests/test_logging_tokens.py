@@ -73,3 +73,14 @@ def test_book_again_link_is_logged_without_its_token(client, log_stream):
     log = log_stream.getvalue()
     assert "Not Found: /es/consultations/again/…/" in log
     assert token not in log
+
+
+def test_waitlist_offer_link_is_logged_without_its_token(log_stream):
+    """Issue 27: the offer's link takes a freed time for one patient; its token stays out of logs."""
+    import logging as logging_module
+
+    token = "42:SeCrEtSiGnAtUrE1234567890abcdef"
+    logging_module.getLogger("django.request").warning("Forbidden (CSRF): /consultations/offer/%s/", token)
+    log = log_stream.getvalue()
+    assert "/consultations/offer/…/" in log
+    assert token not in log and "SeCrEtSiGnAtUrE" not in log
