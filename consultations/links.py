@@ -45,3 +45,23 @@ def read_recall_token(token):
 
 def book_again_path(consultation):
     return reverse("consultations:book_again", kwargs={"token": make_recall_token(consultation)})
+
+
+def traded_for_cookie(response, cookie, reference, *, salt, max_age):
+    """The redirect away from an emailed link's address, carrying what the link named in a signed,
+    HttpOnly cookie instead (none for reference None: a link that names nothing): the secret
+    address is not indexed and not sent on as a referrer."""
+    if reference is not None:
+        response.set_signed_cookie(
+            cookie,
+            reference,
+            salt=salt,
+            max_age=max_age,
+            path="/",
+            secure=settings.SESSION_COOKIE_SECURE,
+            httponly=True,
+            samesite="Lax",
+        )
+    response["X-Robots-Tag"] = "noindex"
+    response["Referrer-Policy"] = "no-referrer"
+    return response

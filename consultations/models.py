@@ -290,6 +290,11 @@ class ConsultationRequestQuerySet(models.QuerySet):
         """Requests that hold a time right now."""
         return self.active().filter(slot_start__isnull=False)
 
+    def claim(self, pk, sent_field, now):
+        """Mark one message as sent (`sent_field`, e.g. reminder_sent_at) with a conditional UPDATE:
+        of two overlapping runs of a scheduled job, only one gets True and sends it."""
+        return bool(self.filter(pk=pk, **{f"{sent_field}__isnull": True}).update(**{sent_field: now}))
+
     def for_queue(self):
         """The staff work queue: flagged and oldest new first, related rows loaded in one query.
 

@@ -14,7 +14,7 @@ from django.db.models import Max
 from django.tasks import task
 from django.utils import timezone
 
-from . import notices
+from . import notices, reminders
 from .models import ConsultationRequest, Status
 
 
@@ -51,23 +51,14 @@ def due(now=None):
 
 
 def claim(pk, now=None):
-    """Mark the recall as sent with a conditional UPDATE: of two overlapping runs, only one gets True."""
-    return bool(
-        ConsultationRequest.objects.filter(pk=pk, recall_sent_at__isnull=True).update(
-            recall_sent_at=now or timezone.now()
-        )
-    )
+    """Mark the recall as sent: of two overlapping runs, only one gets True."""
+    return ConsultationRequest.objects.claim(pk, "recall_sent_at", now or timezone.now())
 
 
 def queue_due(now=None):
     """Claim and queue every due recall; returns how many were queued."""
     now = now or timezone.now()
-    queued = 0
-    for pk in due(now):
-        if claim(pk, now):
-            send_recall.enqueue(pk)
-            queued += 1
-    return queued
+    return reminders.queue_claimed(due(now), claim, send_recall, now)
 
 
 @task

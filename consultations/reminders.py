@@ -45,23 +45,24 @@ def due(now=None):
 
 
 def claim(pk, now=None):
-    """Mark the reminder as sent with a conditional UPDATE: of two overlapping runs, only one gets True."""
-    return bool(
-        ConsultationRequest.objects.filter(pk=pk, reminder_sent_at__isnull=True).update(
-            reminder_sent_at=now or timezone.now()
-        )
-    )
+    """Mark the reminder as sent: of two overlapping runs, only one gets True."""
+    return ConsultationRequest.objects.claim(pk, "reminder_sent_at", now or timezone.now())
+
+
+def queue_claimed(ids, claim, send, now):
+    """Claim each due message and queue its task; returns how many were queued (reminders, recalls)."""
+    queued = 0
+    for pk in ids:
+        if claim(pk, now):
+            send.enqueue(pk)
+            queued += 1
+    return queued
 
 
 def queue_due(now=None):
     """Claim and queue every due reminder; returns how many were queued."""
     now = now or timezone.now()
-    queued = 0
-    for pk in due(now):
-        if claim(pk, now):
-            send_reminder.enqueue(pk)
-            queued += 1
-    return queued
+    return queue_claimed(due(now), claim, send_reminder, now)
 
 
 @task

@@ -91,20 +91,7 @@ def exchange(request, token, page=""):
     response = redirect(target)
     if request.method == "POST":
         response.status_code = 303
-    response.set_signed_cookie(
-        COOKIE,
-        reference,
-        salt=COOKIE_SALT,
-        max_age=visit_max_age(),
-        path="/",
-        secure=settings.SESSION_COOKIE_SECURE,
-        httponly=True,
-        samesite="Lax",
-    )
-    response["X-Robots-Tag"] = "noindex"
-    # The address just opened holds the secret: it is not sent on from the next page either way.
-    response["Referrer-Policy"] = "no-referrer"
-    return response
+    return links.traded_for_cookie(response, COOKIE, reference, salt=COOKIE_SALT, max_age=visit_max_age())
 
 
 def _page_url(page):

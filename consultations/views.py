@@ -106,24 +106,12 @@ def book_again(request, token):
     try:
         reference = links.read_recall_token(token)
     except signing.BadSignature:
-        response = redirect("consultations:new")  # an old or broken link: the empty form, nothing lost
-    else:
-        consultation = ConsultationRequest.objects.filter(reference=reference).first()
-        response = redirect("consultations:new")
-        if consultation is not None:
-            response.set_signed_cookie(
-                PREFILL_COOKIE,
-                consultation.reference,
-                salt=PREFILL_SALT,
-                max_age=_prefill_max_age(),
-                path="/",
-                secure=settings.SESSION_COOKIE_SECURE,
-                httponly=True,
-                samesite="Lax",
-            )
-    response["X-Robots-Tag"] = "noindex"
-    response["Referrer-Policy"] = "no-referrer"
-    return response
+        reference = None  # an old or broken link: the empty form, nothing lost
+    if reference is not None and not ConsultationRequest.objects.filter(reference=reference).exists():
+        reference = None  # purged since: the empty form
+    return links.traded_for_cookie(
+        redirect("consultations:new"), PREFILL_COOKIE, reference, salt=PREFILL_SALT, max_age=_prefill_max_age()
+    )
 
 
 def _prefilled_from(request):
