@@ -40,11 +40,16 @@ from .models import (
     Flag,
     FlagKind,
     FollowUpPlan,
+    OfferState,
     PrivacyNotice,
     Provider,
+    ProviderFeed,
     ScreeningAnswer,
     Status,
+    WaitlistEntry,
+    WaitlistOffer,
     WorkingHours,
+    weekday_bit,
 )
 from .queries import day_range, day_start
 
@@ -56,6 +61,19 @@ admin.site.index_title = _("Work queue and content")
 
 
 # DeclaredFiltersOnly lives in clinic/adminlookups.py; the site adds it to every admin.
+
+
+class ReadOnly:
+    """A record to look at: nobody adds, changes or deletes it in the admin (the audit trail, the waitlist)."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 # --- Queue filters -------------------------------------------------------------------------
@@ -612,7 +630,7 @@ class CancellationPolicyAdmin(DeclaredFiltersOnly, TranslationAdmin):
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(DeclaredFiltersOnly, admin.ModelAdmin):
+class AuditEventAdmin(ReadOnly, DeclaredFiltersOnly, admin.ModelAdmin):
     """Read-only, and for superusers only: the record of who looked at what."""
 
     list_display = ["at_display", "who", "action", "request_link", "ip", "detail"]
@@ -645,15 +663,6 @@ class AuditEventAdmin(DeclaredFiltersOnly, admin.ModelAdmin):
     def has_view_permission(self, request, obj=None):
         return request.user.is_active and request.user.is_superuser
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 # django-tasks-db registers an admin for its task results; queued work is the worker's business,
 # and tasks stored by earlier releases held whole emails (addresses, self-service links).
@@ -673,7 +682,6 @@ class FollowUpPlanAdmin(DeclaredFiltersOnly, admin.ModelAdmin):
 
 
 # --- Calendar feeds (issue 28) ----------------------------------------------------------------
-from .models import ProviderFeed  # noqa: E402  (kept with the feature it serves, for a small merge)
 
 
 @admin.register(ProviderFeed)
@@ -712,7 +720,6 @@ class ProviderFeedAdmin(DeclaredFiltersOnly, admin.ModelAdmin):
 
 
 # --- The waitlist (issue 27) ----------------------------------------------------------------------
-from .models import OfferState, WaitlistEntry, WaitlistOffer, WorkingHours, weekday_bit  # noqa: E402
 
 
 class WaitlistProviderFilter(admin.SimpleListFilter):
@@ -749,7 +756,7 @@ class WaitlistDayFilter(admin.SimpleListFilter):
 
 
 @admin.register(WaitlistEntry)
-class WaitlistEntryAdmin(DeclaredFiltersOnly, admin.ModelAdmin):
+class WaitlistEntryAdmin(ReadOnly, DeclaredFiltersOnly, admin.ModelAdmin):
     """Who waits for an earlier time, in the order offers go out. Read-only: patients join and
     leave through their link; a look at the list (names) is audited like the queue."""
 
@@ -795,18 +802,9 @@ class WaitlistEntryAdmin(DeclaredFiltersOnly, admin.ModelAdmin):
             staff_views.audit_many(request, AuditEvent.Action.VIEW, shown, detail="waitlist")
         return response
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(WaitlistOffer)
-class WaitlistOfferAdmin(DeclaredFiltersOnly, admin.ModelAdmin):
+class WaitlistOfferAdmin(ReadOnly, DeclaredFiltersOnly, admin.ModelAdmin):
     """The freed times offered, per provider and day: references and states, no names."""
 
     list_display = ["start_display", "provider", "reference", "state", "sent_at_display", "expires_display"]
@@ -829,12 +827,3 @@ class WaitlistOfferAdmin(DeclaredFiltersOnly, admin.ModelAdmin):
     @admin.display(description=_("expires"), ordering="expires_at")
     def expires_display(self, offer):
         return when(offer.expires_at) if offer.state == OfferState.PENDING else "—"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
