@@ -131,7 +131,7 @@ def test_a_cancelled_time_is_offered_to_the_first_batch_in_order_of_joining(
     assert sorted(message.to[0] for message in offer_mails) == sorted([first.email, second.email])
 
 
-@pytest.mark.parametrize("step", ["patient_cancel", "staff_cancel", "decline", "move", "lapse"])
+@pytest.mark.parametrize("step", ["patient_cancel", "release", "staff_cancel", "decline", "move", "lapse"])
 def test_every_step_that_frees_a_time_offers_it(provider, django_capture_on_commit_callbacks, settings, step):
     patient = waiting()
     slot = at(provider, 11)
@@ -140,6 +140,10 @@ def test_every_step_that_frees_a_time_offers_it(provider, django_capture_on_comm
     with django_capture_on_commit_callbacks(execute=True):
         if step == "patient_cancel":
             workflow.cancel_by_patient(holder)
+        elif step == "release":  # confirm or release (issue 27): "No, release my time", on an approved booking
+            type(holder).objects.filter(pk=holder.pk).update(status=Status.APPROVED)
+            holder.refresh_from_db()
+            workflow.release_by_patient(holder)
         elif step == "staff_cancel":
             workflow.cancel(holder, by=staff)
         elif step == "decline":
