@@ -14,11 +14,11 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from clinic import formatting
-from consultations import links, recalls, reminders
+from consultations import links, recalls, reminders, waitlist
 from consultations.availability import open_slots
 from consultations.models import ConsultationRequest, Status
 from education.models import Treatment
-from tests.factories import make_booked_request, make_provider
+from tests.factories import make_booked_request, make_provider, make_request
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
@@ -70,6 +70,9 @@ def test_release_from_the_reminder_frees_the_time_for_another_patient(phone, bro
     provider = make_provider(display_name="Dr Rivera", weekdays=range(7))
     freed = open_slots(provider=provider)[0]
     consultation = make_booked_request(freed, status=Status.APPROVED, **PATIENT)
+    # Someone on the waitlist for any earlier time (they asked for "No preference" on the form).
+    waiting = make_request(first_name="Wanda", email="wanda@example.com")
+    waitlist.join(waiting)
 
     other = browser.new_context(base_url=live_server.url).new_page()
     other.goto("/consultations/new/?treatment=belotero")
@@ -84,6 +87,9 @@ def test_release_from_the_reminder_frees_the_time_for_another_patient(phone, bro
     expect(phone.get_by_role("status")).to_contain_text("Your time is released")
     consultation.refresh_from_db()
     assert consultation.status == Status.CANCELLED
+    # The released time went to the waitlist at once: its patient has the offer by email.
+    (offer,) = [message for message in mail.outbox if message.to == ["wanda@example.com"]]
+    assert "/consultations/offer/" in offer.body
 
     # Another patient opening the form now is offered the freed time.
     other.goto("/consultations/new/?treatment=belotero")
