@@ -1,10 +1,8 @@
 """The intake form's preferred time: real open times, a hold on submit, and one time for one person."""
 
 import datetime
-import threading
 
 import pytest
-from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
@@ -14,6 +12,7 @@ from consultations.models import ConsultationRequest, Status
 from education.models import Treatment
 
 from .factories import intake_post_data, make_provider
+from .races import race
 
 NEW = "/consultations/new/"
 
@@ -91,22 +90,12 @@ def test_twenty_patients_racing_for_one_time_through_the_form_get_it_once(provid
     belotero = Treatment.objects.get(slug="belotero")
     slot = first_open(provider)
     posts = [intake_post_data(belotero, preferred_time=slot.key, email=f"p{i}@example.com") for i in range(20)]
-    barrier = threading.Barrier(len(posts))
-    results = []
 
-    def patient(data):
-        try:
-            barrier.wait(timeout=30)
-            response = Client().post(NEW, data)
-            results.append((response.status_code, "that time was just taken" in response.text))
-        finally:
-            connection.close()
+    def patient(i):
+        response = Client().post(NEW, posts[i])
+        return (response.status_code, "that time was just taken" in response.text)
 
-    threads = [threading.Thread(target=patient, args=(data,)) for data in posts]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
+    results = race(len(posts), patient)
 
     assert sorted(results) == [(200, True)] * 19 + [(302, False)]
     assert ConsultationRequest.objects.count() == 1
