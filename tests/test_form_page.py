@@ -77,7 +77,7 @@ def test_every_visitor_gets_their_own_tokens_and_the_times_are_worked_out_once(p
 def test_a_kept_form_is_the_form_a_fresh_render_gives(provider, belotero):
     Client().get(NEW)
     kept = Client().get(NEW).text
-    with mock.patch.object(formpage, "empty_form_helper", lambda form: form.helper):
+    with mock.patch.object(formpage, "empty_form_helper", lambda form, version: form.helper):
         fresh = Client().get(NEW).text
     # The same page, but for the blank between two tags.
     same = [re.sub(r">\s+<", "><", without_tokens(html)) for html in (kept, fresh)]

@@ -1,3 +1,4 @@
+import functools
 import json
 from urllib.parse import urlsplit
 
@@ -6,7 +7,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
-from clinic import formatting, i18n
+from clinic import formatting, i18n, pagecache
 from clinic.absolute import site_url
 
 register = template.Library()
@@ -62,10 +63,16 @@ def demo_banner(admin=False):
     """The "Demo site — invented data" banner, on every page of a demo install (SiteMode)."""
     from django.db import DatabaseError  # noqa: PLC0415
 
-    from education.models import SiteMode  # noqa: PLC0415
-
     try:
-        demo = SiteMode.is_demo()
+        demo = _is_demo(pagecache.content_version())
     except DatabaseError:  # an error page while the database is down: no banner rather than no page
         demo = False
     return {"demo": demo, "admin": admin}
+
+
+@functools.lru_cache(maxsize=2)
+def _is_demo(content_version):
+    # Asked once per content version (a saved SiteMode starts a new one), not on every page.
+    from education.models import SiteMode  # noqa: PLC0415
+
+    return SiteMode.is_demo()

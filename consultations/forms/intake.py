@@ -10,15 +10,18 @@ a change in between is noticed instead of silently saved.
 import datetime
 import functools
 import re
+from dataclasses import dataclass
 
 import phonenumbers
 from crispy_forms.bootstrap import InlineRadios
 from crispy_forms.layout import Div, Field, Fieldset, Hidden, Layout, Submit
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinLengthValidator
 from django.forms.utils import ErrorDict
 from django.urls import reverse
+from django.utils import translation
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -134,6 +137,33 @@ def area_label(area):
     return f"{area.name} ({area.get_status_display()})"
 
 
+@dataclass(frozen=True)
+class Questions:
+    """What the form asks about one treatment in one language, as a reviewer signed it: the screening
+    precautions, whether no named reviewer signed them yet, the language they are asked in, and the
+    signed age under which a request is flagged. Read-only: the view keeps one per content version."""
+
+    precautions: tuple
+    unsigned: bool
+    language: str
+    labeled_min_age: int | None
+    has_areas: bool  # any areas to tick (offered_areas)
+
+    @classmethod
+    def of(cls, treatment, language):
+        with translation.override(language):
+            precautions = tuple(treatment.screening_precautions())
+        unsigned, asked_in = treatment.screening_status(language)
+        min_age, has_areas = treatment.approved_labeled_min_age(), offered_areas(treatment).exists()
+        return cls(precautions, unsigned, asked_in, min_age, has_areas)
+
+
+def offered_areas(treatment):
+    # Products only sold outside the US are on the page for completeness; a US clinic
+    # cannot offer them, so they are not areas a patient can ask about.
+    return treatment.areas.exclude(status=TreatmentArea.Status.NO_US_APPROVAL_FOUND)
+
+
 class IntakeForm(PatientFormMixin, SubmissionTokenMixin, forms.ModelForm):
     # Server-side validation only: the browser's own bubbles are not announced consistently and
     # cannot be styled; every error is shown in the summary and next to its field instead.
@@ -242,18 +272,17 @@ class IntakeForm(PatientFormMixin, SubmissionTokenMixin, forms.ModelForm):
             "goals": {"required": _("Please tell us what you would like to change or achieve.")},
         }
 
-    def __init__(self, data=None, files=None, *, treatment, photo_budget=None, **kwargs):
+    def __init__(self, data=None, files=None, *, treatment, photo_budget=None, questions=None, notice=None, **kwargs):
+        """questions (Questions) and notice (the PrivacyNotice in force): read here unless given."""
         super().__init__(data, files, **kwargs)
         self.treatment = treatment
         # Called before photos are decoded: falsy when this client has used up its photo budget.
         self.photo_budget = photo_budget
-        self.notice = PrivacyNotice.current()
+        self.notice = notice or PrivacyNotice.current()
         self.fields["treatment"].initial = treatment
         # The view found it among the published treatments: sent back unchanged, it is valid as it is.
         self.fields["treatment"].known = treatment
-        # Products only sold outside the US are on the page for completeness; a US clinic
-        # cannot offer them, so they are not areas a patient can ask about.
-        self.fields["areas"].queryset = treatment.areas.exclude(status=TreatmentArea.Status.NO_US_APPROVAL_FOUND)
+        self.fields["areas"].queryset = offered_areas(treatment)
         # An area whose use is not FDA-approved says so on the form too, as on the page (issue 22).
         self.fields["areas"].label_from_instance = area_label
         # People type phone numbers with spaces, brackets and extensions: allow that much, store E.164.
@@ -278,7 +307,8 @@ class IntakeForm(PatientFormMixin, SubmissionTokenMixin, forms.ModelForm):
         )
         self.fields[HONEYPOT].widget.attrs.update({"tabindex": "-1", "autocomplete": "off"})
 
-        self.precautions = treatment.screening_precautions()
+        self.questions = questions or Questions.of(treatment, translation.get_language() or settings.LANGUAGE_CODE)
+        self.precautions = list(self.questions.precautions)
         for precaution in self.precautions:
             self.fields[self.question_name(precaution)] = forms.ChoiceField(
                 label=precaution.question,
@@ -375,7 +405,7 @@ class IntakeForm(PatientFormMixin, SubmissionTokenMixin, forms.ModelForm):
             Fieldset(
                 _("Your goals"),
                 "treatment",
-                *(["areas"] if self.fields["areas"].queryset.exists() else []),
+                *(["areas"] if self.questions.has_areas else []),
                 "goals",
                 "previous_treatments",
                 css_class="mb-4",
