@@ -72,6 +72,7 @@ def empty_form_helper(form, content_version):
         kept.set(key, fields, SECONDS)
     helper = copy.copy(form.helper)
     helper.layout = Layout(Hidden(SUBMISSION_FIELD, form.submission_token_value), Text(mark_safe(fields)))  # noqa: S308 - crispy's output
+    helper.include_media = False  # the kept part has the widgets' media, if any
     return helper
 
 

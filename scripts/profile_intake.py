@@ -104,7 +104,9 @@ def measure(label, action, items, profile=None):
         flush=True,
     )
     if profiler:
-        profiler.dump_stats(f"{label.replace(' ', '-')}.prof")  # for `python -m pstats`
+        path = Path(tempfile.gettempdir()) / f"clinic-{label.replace(' ', '-')}.prof"
+        profiler.dump_stats(path)
+        print(f"(cProfile data in {path}: python -m pstats {path})")
         stats = pstats.Stats(profiler, stream=sys.stdout).strip_dirs()
         stats.sort_stats("cumulative").print_stats(45)
         stats.sort_stats("tottime").print_stats(25)
