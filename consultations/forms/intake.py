@@ -147,21 +147,20 @@ class Questions:
     unsigned: bool
     language: str
     labeled_min_age: int | None
-    has_areas: bool  # any areas to tick (offered_areas)
+    # The areas a patient may tick: an unevaluated queryset (each form takes its own copy), and
+    # whether there are any.
+    areas: object
+    has_areas: bool
 
     @classmethod
     def of(cls, treatment, language):
         with translation.override(language):
             precautions = tuple(treatment.screening_precautions())
         unsigned, asked_in = treatment.screening_status(language)
-        min_age, has_areas = treatment.approved_labeled_min_age(), offered_areas(treatment).exists()
-        return cls(precautions, unsigned, asked_in, min_age, has_areas)
-
-
-def offered_areas(treatment):
-    # Products only sold outside the US are on the page for completeness; a US clinic
-    # cannot offer them, so they are not areas a patient can ask about.
-    return treatment.areas.exclude(status=TreatmentArea.Status.NO_US_APPROVAL_FOUND)
+        # Products only sold outside the US are on the page for completeness; a US clinic
+        # cannot offer them, so they are not areas a patient can ask about.
+        areas = treatment.areas.exclude(status=TreatmentArea.Status.NO_US_APPROVAL_FOUND)
+        return cls(precautions, unsigned, asked_in, treatment.approved_labeled_min_age(), areas, areas.exists())
 
 
 class IntakeForm(PatientFormMixin, SubmissionTokenMixin, forms.ModelForm):
@@ -282,7 +281,9 @@ class IntakeForm(PatientFormMixin, SubmissionTokenMixin, forms.ModelForm):
         self.fields["treatment"].initial = treatment
         # The view found it among the published treatments: sent back unchanged, it is valid as it is.
         self.fields["treatment"].known = treatment
-        self.fields["areas"].queryset = offered_areas(treatment)
+        self.questions = questions or Questions.of(treatment, translation.get_language() or settings.LANGUAGE_CODE)
+        self.precautions = list(self.questions.precautions)
+        self.fields["areas"].queryset = self.questions.areas  # a copy (ModelChoiceField takes .all())
         # An area whose use is not FDA-approved says so on the form too, as on the page (issue 22).
         self.fields["areas"].label_from_instance = area_label
         # People type phone numbers with spaces, brackets and extensions: allow that much, store E.164.
@@ -307,8 +308,6 @@ class IntakeForm(PatientFormMixin, SubmissionTokenMixin, forms.ModelForm):
         )
         self.fields[HONEYPOT].widget.attrs.update({"tabindex": "-1", "autocomplete": "off"})
 
-        self.questions = questions or Questions.of(treatment, translation.get_language() or settings.LANGUAGE_CODE)
-        self.precautions = list(self.questions.precautions)
         for precaution in self.precautions:
             self.fields[self.question_name(precaution)] = forms.ChoiceField(
                 label=precaution.question,
