@@ -171,12 +171,14 @@ def clinic_phones():
     """The clinic's numbers as patients read them and as links dial them, whichever way the
     operator typed them (CLINIC_PHONE="+1 207 555 0134" is shown as "(207) 555-0134")."""
     clinic = conf.clinic()
-    return {
-        "PHONE": phone(clinic["PHONE"]),
-        "PHONE_TEL": tel(clinic["PHONE"]),
-        "EMERGENCY_PHONE": phone(clinic["EMERGENCY_PHONE"]),
-        "EMERGENCY_PHONE_TEL": tel(clinic["EMERGENCY_PHONE"]),
-    }
+    return dict(_clinic_phones(clinic["PHONE"], clinic["EMERGENCY_PHONE"], clinic["PHONE_REGION"]))
+
+
+@functools.lru_cache(maxsize=8)
+def _clinic_phones(number, emergency, region):
+    # Every page and email shows them: parsed once per (numbers, region), not per request.
+    return {"PHONE": phone(number), "PHONE_TEL": tel(number), "EMERGENCY_PHONE": phone(emergency),
+            "EMERGENCY_PHONE_TEL": tel(emergency)}  # fmt: skip
 
 
 def phone(value):

@@ -58,12 +58,13 @@ def shares_pages(request):
 _version = {"value": None, "read_at": float("-inf")}
 
 
-def shared_version():
-    """The version as the shared cache holds it now (one read; a write only when it is missing)."""
-    value = cache.get(VERSION_KEY)
+def shared_version(key=VERSION_KEY):
+    """The version as the shared cache holds it now (one read; a write only when it is missing).
+    key: another version kept the same way (the form's open times: consultations.formpage)."""
+    value = cache.get(key)
     if value is None:
-        cache.add(VERSION_KEY, secrets.token_hex(4), timeout=None)
-        value = cache.get(VERSION_KEY)
+        cache.add(key, secrets.token_hex(4), timeout=None)
+        value = cache.get(key)
     return value
 
 

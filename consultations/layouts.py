@@ -136,7 +136,7 @@ def intake(form):
             _("Your goals"),
             "treatment",
             # A treatment without areas a US clinic can offer asks no area question.
-            *(["areas"] if form.fields["areas"].queryset.exists() else []),
+            *(["areas"] if form.questions.has_areas else []),
             "goals",
             "previous_treatments",
             css_class="mb-4",

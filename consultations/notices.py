@@ -118,7 +118,9 @@ def later(name, consultation, language, extra=None):
 @task
 def send_notice(name, request_id, language, extra=None):
     """Render and send one notice now, from the request as it is (purged requests get nothing)."""
-    consultation = ConsultationRequest.objects.select_related("treatment").filter(pk=request_id).first()
+    # Without its treatment: the receipt and the staff alert (every new request) never show it, and
+    # the few notices that do (aftercare, check-ins, a recall) read it when they need it.
+    consultation = ConsultationRequest.objects.filter(pk=request_id).first()
     if consultation is None:
         logger.info("event=notice_skipped notice=%s request_id=%s reason=missing", name, request_id)
         return

@@ -9,8 +9,10 @@ yet: the owner fills the hours in the admin (Providers) and the person is bookab
 Removing the user from the group keeps the profile (past bookings point at it) and stops
 new bookings (takes bookings: off).
 
-Any saved booking, provider, hours or closed day drops the empty form's list of open times
-(consultations.formpage), so the next form shows the times open now.
+Any saved booking, provider, hours or closed day starts a new version of the empty form's open
+times (consultations.formpage), so the next form shows the times open now. A saved privacy
+notice starts a new content version (clinic.pagecache), as content does: the form reads the
+notice in force once per content version.
 
 A database with no privacy notice at all (a flushed one) gets the shipped notice back after
 migrate: the form cannot ask for consent without one. The cancellation policy likewise.
@@ -23,8 +25,18 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
+from education.signals import bump_content_version
+
 from . import formpage
-from .models import AvailabilityException, ClosedDay, ConsultationRequest, Provider, WorkingHours
+from .models import (
+    AvailabilityException,
+    CancellationPolicy,
+    ClosedDay,
+    ConsultationRequest,
+    PrivacyNotice,
+    Provider,
+    WorkingHours,
+)
 from .permissions import PROVIDER
 
 # What the open times on the consultation form are made of.
@@ -104,3 +116,7 @@ def connect():
     for model in TIME_MODELS:
         post_save.connect(times_changed, sender=model, dispatch_uid=f"form-times-save-{model.__name__}")
         post_delete.connect(times_changed, sender=model, dispatch_uid=f"form-times-delete-{model.__name__}")
+    # The form reads the notices and policies once per content version (views._notices).
+    for model in (PrivacyNotice, CancellationPolicy):
+        post_save.connect(bump_content_version, sender=model, dispatch_uid=f"document-save-{model.__name__}")
+        post_delete.connect(bump_content_version, sender=model, dispatch_uid=f"document-delete-{model.__name__}")

@@ -12,6 +12,7 @@ from django.core import signing
 from django.db import IntegrityError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import get_language
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
@@ -25,7 +26,8 @@ from education.rendering import render_markdown
 from . import booking, formpage, intake, layouts, links, ratelimit
 from .availability import Slot
 from .forms import IntakeForm
-from .models import ConsultationRequest, PrivacyNotice
+from .forms.intake import Questions
+from .models import CancellationPolicy, ConsultationRequest, PrivacyNotice
 
 # The browser that sent a request may see its confirmation page: a signed cookie with the
 # request's id, not a session, so sending the form writes nothing but the request itself.
@@ -49,10 +51,40 @@ def _published(content_version):
     return {treatment.slug: treatment for treatment in Treatment.objects.for_form()}
 
 
-def _treatment_for(request, earlier=None):
+@functools.lru_cache(maxsize=32)
+def _questions(content_version, slug, language):
+    """What the form asks about one treatment in one language (forms.intake.Questions), worked out
+    once per content version like the treatments themselves: the same for every visitor."""
+    return Questions.of(_published(content_version)[slug], language)
+
+
+@functools.lru_cache(maxsize=4)
+def _notices(content_version):
+    """Every privacy notice and cancellation policy, newest first: read once per content version
+    (a saved notice or policy starts one)."""
+    return (
+        list(PrivacyNotice.objects.order_by("-published_at")),
+        list(CancellationPolicy.objects.order_by("-published_at")),
+    )
+
+
+def _form_content(version, treatment):
+    """The keyword arguments that give an IntakeForm what is the same for every visitor: the
+    questions, the privacy notice and the cancellation policy in force (either may be published
+    ahead, so "now" decides)."""
+    now = timezone.now()
+    notices, policies = _notices(version)
+    notice = next((notice for notice in notices if notice.published_at <= now), None)
+    if notice is None:
+        raise PrivacyNotice.DoesNotExist("No privacy notice is in force.")
+    policy = next((policy for policy in policies if policy.published_at <= now), None)
+    return {"questions": _questions(version, treatment.slug, get_language()), "notice": notice, "policy": policy}
+
+
+def _treatment_for(request, version, earlier=None):
     """The treatment whose questions the form shows: the one chosen, else the one rendered, else the
     earlier request's ("book again"), else the first."""
-    published = _published(pagecache.content_version())
+    published = _published(version)
     chosen = next((published[slug] for slug in _chosen_slugs(request) if slug in published), None)
     if chosen is None and earlier is not None:
         chosen = published.get(earlier.treatment.slug)
@@ -131,20 +163,22 @@ def _prefilled_from(request):
 @never_cache
 @require_http_methods(["GET", "POST"])
 def request_new(request):
+    # One content version for the whole request: the treatment and its questions belong together.
+    version = pagecache.content_version()
     earlier = _prefilled_from(request) if request.method == "GET" else None
-    treatment = _treatment_for(request, earlier)
+    treatment = _treatment_for(request, version, earlier)
     if treatment is None:
         return render(request, "consultations/request_form.html", {"form": None})
     if request.method == "GET":
         if earlier is not None:
             # "Book again": this patient's contact details, rendered for them alone (never kept in
-            # consultations.formpage's shared cache); the screening is asked afresh.
+            # consultations.formpage's cache); the screening is asked afresh.
             initial = {name: getattr(earlier, name) for name in PREFILL_FIELDS}
-            form = IntakeForm(treatment=treatment, initial=initial)
+            form = IntakeForm(treatment=treatment, initial=initial, **_form_content(version, treatment))
             return _form_page(request, form, treatment, again=True)
-        form = IntakeForm(treatment=treatment)
+        form = IntakeForm(treatment=treatment, **_form_content(version, treatment))
         # The empty form's fields and open times are the same for every visitor (consultations.formpage).
-        return _form_page(request, form, treatment, helper=formpage.empty_form_helper(form))
+        return _form_page(request, form, treatment, helper=formpage.empty_form_helper(form, version))
     # A client that used up a budget is refused before any work. Stored requests and bot hits
     # count against one budget, posts sent back with errors against a larger one (a patient
     # correcting mistakes is not locked out; a client cannot make us validate forms for free).
@@ -154,6 +188,7 @@ def request_new(request):
         request.POST,
         request.FILES,
         treatment=treatment,
+        **_form_content(version, treatment),
         # Photos are decoded only for an otherwise valid form, and each decode uses the budget.
         photo_budget=functools.partial(ratelimit.reserve, request, "photos"),
     )
@@ -192,14 +227,13 @@ def request_new(request):
 
 def _form_page(request, form, treatment, helper=None, again=False):
     # The questions are asked as a reviewer approved them, in the reader's language when signed there.
-    unsigned, questions_language = treatment.screening_status(get_language())
     context = {
         "again": again,
         "form": form,
         "helper": helper or layouts.intake(form),
         "treatment": treatment,
-        "questions_language": questions_language,
-        "questions_unsigned": unsigned,
+        "questions_language": form.questions.language,
+        "questions_unsigned": form.questions.unsigned,
     }
     return render(request, "consultations/request_form.html", context)
 

@@ -135,8 +135,8 @@ class SiteMode(models.Model):
 
     @classmethod
     def is_demo(cls):
-        """From the database. Every page's banner reads it through the shared cache instead
-        (education.signals.is_demo_site(), kept by the save signal there)."""
+        """From the database. Every page's banner asks once per content version instead
+        (clinic_tags.is_demo_site(): a saved SiteMode starts a new content version)."""
         return cls.objects.filter(pk=1, demo=True).exists()
 
     @classmethod

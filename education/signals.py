@@ -1,4 +1,4 @@
-"""Keep cached treatment pages honest, and unsigned edits visible to reviewers; keep the demo flag.
+"""Keep cached treatment pages honest, and unsigned edits visible to reviewers.
 
 Any saved content change starts a new content version (clinic.pagecache), and puts the
 treatments it touches in "needs review" when their records no longer match what a reviewer
@@ -9,7 +9,6 @@ pages: this one at once, the others within a second.
 import contextlib
 from contextvars import ContextVar
 
-from django.core.cache import cache
 from django.db import DatabaseError, transaction
 from django.db.models import Q
 from django.db.models.signals import m2m_changed, post_delete, post_save
@@ -47,28 +46,6 @@ def after_batch():
             pagecache.new_content_version()
 
     transaction.on_commit(new_version)
-
-
-SITE_MODE_CACHE_KEY = "education:site-demo"
-
-
-def is_demo_site():
-    """SiteMode.is_demo() read once per shared-cache entry: every page (and admin page) asks, for its banner."""
-    try:
-        demo = cache.get(SITE_MODE_CACHE_KEY)
-    except DatabaseError:  # the database cache's table is not there yet (before createcachetable)
-        return SiteMode.is_demo()
-    if demo is None:
-        demo = SiteMode.is_demo()
-        cache.set(SITE_MODE_CACHE_KEY, demo, None)
-    return demo
-
-
-def site_mode_saved(sender, instance, raw=False, **kwargs):
-    # Forget it now (read from the database until the commit), cache it after the commit: a
-    # rolled-back change must not leave its value in the shared cache.
-    cache.delete(SITE_MODE_CACHE_KEY)
-    transaction.on_commit(lambda: cache.set(SITE_MODE_CACHE_KEY, instance.demo, None))
 
 
 def bump_content_version(**kwargs):
@@ -117,7 +94,6 @@ def citations_changed(sender, instance, action, reverse, **kwargs):
         _refresh(citing(instance) if reverse else Treatment.objects.filter(pk=instance.treatment_id))
 
 
-post_save.connect(site_mode_saved, sender=SiteMode, dispatch_uid="site-mode")
 post_save.connect(treatment_saved, sender=Treatment, dispatch_uid="review-treatment")
 post_save.connect(source_changed, sender=Source, dispatch_uid="review-source")
 for model in RECORD_MODELS:

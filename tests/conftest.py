@@ -83,7 +83,7 @@ def _site_mode_read(request, _test_settings):
     else:
         return
     request.getfixturevalue(database)
-    from education.signals import is_demo_site
+    from clinic.templatetags.clinic_tags import is_demo_site
 
     is_demo_site()
 

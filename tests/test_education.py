@@ -4,9 +4,9 @@ import re
 import pytest
 from django.urls import reverse
 
+from clinic.templatetags.clinic_tags import is_demo_site
 from education.models import Section, Treatment
 from education.rendering import render_markdown
-from education.signals import is_demo_site
 
 from .factories import make_area, make_precaution, make_section, make_side_effect, make_source, make_treatment
 

@@ -77,7 +77,7 @@ def test_every_visitor_gets_their_own_tokens_and_the_times_are_worked_out_once(p
 def test_a_kept_form_is_the_form_a_fresh_render_gives(provider, belotero):
     Client().get(NEW)
     kept = Client().get(NEW).text
-    with mock.patch.object(formpage, "empty_form_helper", layouts.intake):
+    with mock.patch.object(formpage, "empty_form_helper", lambda form, version: layouts.intake(form)):
         fresh = Client().get(NEW).text
     # The same page, but for the blank between two tags.
     same = [re.sub(r">\s+<", "><", without_tokens(html)) for html in (kept, fresh)]
@@ -143,6 +143,31 @@ def test_hours_and_closed_days_change_the_times(
     after = client.get(NEW).text
     assert renders.call_count == 2
     assert before.count("<option") > after.count("<option")
+
+
+def test_a_booking_through_another_node_is_seen_by_the_next_form_here(client, provider, belotero, renders):
+    """Each process keeps its forms in its own memory; another node's booking reaches them through
+    the times version in the shared cache (what formpage.times_changed writes on that node)."""
+    from django.core.cache import cache
+
+    client.get(NEW)
+    client.get(NEW)
+    assert renders.call_count == 1
+    cache.set(formpage.TIMES_VERSION_KEY, "another-nodes-version")
+    client.get(NEW)
+    assert renders.call_count == 2
+
+
+def test_the_questions_and_the_notice_are_read_once_per_content_version(
+    client, provider, belotero, django_assert_num_queries
+):
+    client.get(NEW)
+    client.post(NEW, intake_post_data(belotero, first_name=""))  # sent back with an error: rendered afresh
+    # A form with its times kept: no query but the shared times version (the database cache in tests).
+    with django_assert_num_queries(0):
+        assert Client().get(NEW).status_code == 200
+    PrivacyNotice.objects.create(version="2099-02", text_en="Another notice.")
+    assert 'name="notice_version" value="2099-02"' in Client().get(NEW).text
 
 
 def test_a_new_privacy_notice_is_on_the_next_form(client, provider, belotero):

@@ -18,8 +18,8 @@ from django.urls import reverse
 from django.utils.csp import LazyNonce
 
 from clinic import pagecache
+from clinic.templatetags.clinic_tags import is_demo_site
 from education.models import Section, SideEffect, Treatment
-from education.signals import is_demo_site
 
 from .factories import approve, make_section, make_side_effect, make_source, make_treatment
 

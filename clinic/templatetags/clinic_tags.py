@@ -1,3 +1,4 @@
+import functools
 import json
 from urllib.parse import urlsplit
 
@@ -6,7 +7,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
-from clinic import formatting, i18n
+from clinic import formatting, i18n, pagecache
 from clinic.absolute import site_url
 
 register = template.Library()
@@ -68,10 +69,22 @@ def demo_banner(admin=False):
     """The "Demo site — invented data" banner, on every page of a demo install (SiteMode)."""
     from django.db import DatabaseError  # noqa: PLC0415
 
-    from education.signals import is_demo_site  # noqa: PLC0415
-
     try:
         demo = is_demo_site()
     except DatabaseError:  # an error page while the database is down: no banner rather than no page
         demo = False
     return {"demo": demo, "admin": admin}
+
+
+def is_demo_site():
+    """Whether this install is a demo site (SiteMode): asked by every page for its banner, so read
+    once per content version (a saved SiteMode starts a new one), not on every page."""
+    return _is_demo(pagecache.content_version())
+
+
+@functools.lru_cache(maxsize=2)
+def _is_demo(content_version):
+    # Asked once per content version (a saved SiteMode starts a new one), not on every page.
+    from education.models import SiteMode  # noqa: PLC0415
+
+    return SiteMode.is_demo()

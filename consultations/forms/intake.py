@@ -11,12 +11,15 @@ consultations/layouts.py (intake).
 import datetime
 import functools
 import re
+from dataclasses import dataclass
 
 import phonenumbers
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinLengthValidator
 from django.forms.utils import ErrorDict
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -45,6 +48,10 @@ PHOTO_BUDGET_USED = _(
 
 MIN_AGE = 18
 # "Tell me if an earlier time opens" and its choices (forms/waitlist.py), under the time picker.
+# IntakeForm(policy=…) not given: the form reads the cancellation policy in force itself (None is
+# an answer: no policy in force, nothing to accept).
+UNREAD = object()
+
 WAITLIST_FIELDS = ["waitlist", "waitlist_when", "waitlist_days", "waitlist_parts"]
 OLDEST_AGE = 120
 
@@ -132,6 +139,32 @@ def area_label(area):
     if area.status == TreatmentArea.Status.FDA_APPROVED:
         return area.name
     return f"{area.name} ({area.get_status_display()})"
+
+
+@dataclass(frozen=True)
+class Questions:
+    """What the form asks about one treatment in one language, as a reviewer signed it: the screening
+    precautions, whether no named reviewer signed them yet, the language they are asked in, and the
+    signed age under which a request is flagged. Read-only: the view keeps one per content version."""
+
+    precautions: tuple
+    unsigned: bool
+    language: str
+    labeled_min_age: int | None
+    # The areas a patient may tick: an unevaluated queryset (each form takes its own copy), and
+    # whether there are any.
+    areas: object
+    has_areas: bool
+
+    @classmethod
+    def of(cls, treatment, language):
+        with translation.override(language):
+            precautions = tuple(treatment.screening_precautions())
+        unsigned, asked_in = treatment.screening_status(language)
+        # Products only sold outside the US are on the page for completeness; a US clinic
+        # cannot offer them, so they are not areas a patient can ask about.
+        areas = treatment.areas.exclude(status=TreatmentArea.Status.NO_US_APPROVAL_FOUND)
+        return cls(precautions, unsigned, asked_in, treatment.approved_labeled_min_age(), areas, areas.exists())
 
 
 class IntakeForm(PatientFormMixin, SubmissionTokenMixin, forms.ModelForm):
@@ -253,19 +286,31 @@ class IntakeForm(PatientFormMixin, SubmissionTokenMixin, forms.ModelForm):
             "goals": {"required": _("Please tell us what you would like to change or achieve.")},
         }
 
-    def __init__(self, data=None, files=None, *, treatment, photo_budget=None, **kwargs):
+    def __init__(
+        self,
+        data=None,
+        files=None,
+        *,
+        treatment,
+        photo_budget=None,
+        questions=None,
+        notice=None,
+        policy=UNREAD,
+        **kwargs,
+    ):
+        """questions (Questions) and notice (the PrivacyNotice in force): read here unless given."""
         super().__init__(data, files, **kwargs)
         self.treatment = treatment
         # Called before photos are decoded: falsy when this client has used up its photo budget.
         self.photo_budget = photo_budget
-        self.notice = PrivacyNotice.current()
-        self.policy = CancellationPolicy.current()
+        self.notice = notice or PrivacyNotice.current()
+        self.policy = policy if policy is not UNREAD else CancellationPolicy.current()
         self.fields["treatment"].initial = treatment
         # The view found it among the published treatments: sent back unchanged, it is valid as it is.
         self.fields["treatment"].known = treatment
-        # Products only sold outside the US are on the page for completeness; a US clinic
-        # cannot offer them, so they are not areas a patient can ask about.
-        self.fields["areas"].queryset = treatment.areas.exclude(status=TreatmentArea.Status.NO_US_APPROVAL_FOUND)
+        self.questions = questions or Questions.of(treatment, translation.get_language() or settings.LANGUAGE_CODE)
+        self.precautions = list(self.questions.precautions)
+        self.fields["areas"].queryset = self.questions.areas  # a copy (ModelChoiceField takes .all())
         # An area whose use is not FDA-approved says so on the form too, as on the page (issue 22).
         self.fields["areas"].label_from_instance = area_label
         # People type phone numbers with spaces, brackets and extensions: allow that much, store E.164.
@@ -290,7 +335,6 @@ class IntakeForm(PatientFormMixin, SubmissionTokenMixin, forms.ModelForm):
         )
         self.fields[HONEYPOT].widget.attrs.update({"tabindex": "-1", "autocomplete": "off"})
 
-        self.precautions = treatment.screening_precautions()
         for precaution in self.precautions:
             self.fields[self.question_name(precaution)] = forms.ChoiceField(
                 label=precaution.question,

@@ -20,7 +20,13 @@ HONEYPOT = "website"
 
 def make_submission_token():
     """A signed (id, time the form was rendered) pair: the id stops duplicates, the time stops bots."""
-    return signing.dumps({"id": uuid.uuid4().hex, "at": int(time.time())}, salt=SALT)
+    return _new_token()[0]
+
+
+def _new_token():
+    """(signed value, UUID, rendered-at timestamp) of a new token."""
+    token, at = uuid.uuid4(), int(time.time())
+    return signing.dumps({"id": token.hex, "at": at}, salt=SALT), token, float(at)
 
 
 def token_max_age():
@@ -57,9 +63,11 @@ class SubmissionTokenMixin:
         # A tampered, missing or expired token gets a fresh one, so the re-rendered form can be sent.
         if token and not self.token_expired:
             self.submission_token_value = self.data["submission_token"]
+            self.submission_token, self.started_at = token
         else:
-            self.submission_token_value = make_submission_token()
-        self.submission_token, self.started_at = token or read_submission_token(self.submission_token_value)
+            self.submission_token_value, new_id, new_at = _new_token()
+            # The id of an expired token still finds the request it created (a late double click).
+            self.submission_token, self.started_at = token or (new_id, new_at)
 
     def clean(self):
         cleaned = super().clean()

@@ -141,6 +141,21 @@ def test_twenty_racers_for_one_time_across_both_nodes_get_one_winner(cluster):
     assert all(after > before for after, before in zip(posts_per_node(cluster), posts_before, strict=True))
 
 
+def test_a_time_booked_through_one_node_is_gone_from_the_next_form_on_the_other(cluster):
+    first, second = cluster.nodes
+    # Both workers of the other node keep a form with the time first (bounded: a few GETs).
+    slot = next(value for value, _selected in post_form_options(second) if value)
+    for _request in range(4):
+        assert slot in [value for value, _selected in post_form_options(second)]
+
+    booking = open_form(first, f"times-{uuid.uuid4().hex[:8]}@example.com")
+    booking.pairs = [(name, slot if name == "preferred_time" else value) for name, value in booking.pairs]
+    assert booking.send(first).succeeded
+
+    for _request in range(4):  # whichever of its workers answers
+        assert slot not in [value for value, _selected in post_form_options(second)]
+
+
 def post_form_options(front):
     _status, _headers, html = front.request("GET", "/consultations/new/")
     return post_form(html)["selects"]["preferred_time"]
