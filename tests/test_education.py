@@ -91,12 +91,13 @@ def test_detail_query_count_is_constant_as_content_grows(client, django_assert_n
         make_precaution(treatment, question=f"Q{i}?").sources.add(source)
 
     add_content(0)
-    is_demo_site()  # read once, then from the cache (every page asks it for the demo banner)
+    is_demo_site()  # read once per content version (every page asks it for the demo banner)
     # One query: the treatment with its approved version, which holds the whole page.
     with django_assert_num_queries(1) as small:
         client.get(treatment.get_absolute_url())
     for i in range(1, 6):
         add_content(i)
+    is_demo_site()  # a new content version asks once more (the banner's flag is kept per version)
     with django_assert_num_queries(len(small.captured_queries)):
         response = client.get(treatment.get_absolute_url())
     assert response.text.count('class="content-section"') == 6

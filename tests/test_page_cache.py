@@ -70,7 +70,7 @@ def test_home_and_list_second_visit_runs_no_query(client, treatment, url, django
 @pytest.mark.parametrize("url", ["/", "/treatments/"])
 def test_list_pages_query_count_is_constant_as_treatments_grow(client, url, django_assert_num_queries):
     make_treatment("first")
-    is_demo_site()  # read once, then from the cache (every page asks it for the demo banner)
+    is_demo_site()  # read once per content version (every page asks it for the demo banner)
     with django_assert_num_queries(1) as few:
         client.get(url)
     for i in range(8):
