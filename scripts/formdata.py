@@ -68,7 +68,8 @@ def post_form(html):
 
 def intake_post_data(html, patient=PATIENT):
     """(action, [(name, value), ...]) for a valid request: the patient's details, "No" to every
-    health question, no preferred time (so many requests never compete for one time), consent given."""
+    health question, no preferred time (so many requests never compete for one time), consent given
+    and the cancellation policy accepted (for a caller that picks a time)."""
     form = post_form(html)
     pairs = []
     radios = {}
@@ -79,8 +80,9 @@ def intake_post_data(html, patient=PATIENT):
         if kind == "radio":
             radios.setdefault(name, []).append(field.get("value", "on"))
         elif kind == "checkbox":
-            # Consent is required; optional boxes (areas of concern) are left unticked.
-            if "consent" in name:
+            # Consent is required, and so is the cancellation policy once a time is chosen (tests
+            # pick one); optional boxes (areas of concern, the waitlist) are left unticked.
+            if "consent" in name or name == "accept_policy":
                 pairs.append((name, field.get("value") or "on"))
         elif name in patient:
             pairs.append((name, patient[name]))

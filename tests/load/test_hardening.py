@@ -117,7 +117,10 @@ def test_self_service_journey_leaves_no_token_in_any_log(make_database, make_ser
     form = post_form(html)
     csrf = next(field["value"] for field in form["inputs"] if field.get("name") == "csrfmiddlewaretoken")
     slot = next(value for value, _selected in form["selects"]["slot"] if value)  # the first time offered
-    assert post(f"{page}move/", [("csrfmiddlewaretoken", csrf), ("slot", slot)]) == 302
+    # A first time chosen online is booked under the cancellation policy the page shows (issue 27).
+    policy = next(field["value"] for field in form["inputs"] if field.get("name") == "policy_version")
+    accepted = [("policy_version", policy), ("accept_policy", "on")]
+    assert post(f"{page}move/", [("csrfmiddlewaretoken", csrf), ("slot", slot), *accepted]) == 302
     assert post(f"{page}move/", [("csrfmiddlewaretoken", csrf), ("slot", "1|not-a-time")]) in (200, 302)
     assert get(f"{page}cancel/")[0] == 200
     assert post(f"{page}cancel/", [("csrfmiddlewaretoken", csrf)]) == 302
