@@ -148,8 +148,14 @@ def test_staff_add_a_passkey_and_use_it_at_the_second_step(desk):
     desk.add_init_script(ORDER_RECORDER)
     held = []
     desk.route("**/passkeys/jsi18n/", lambda route: held.append(route))
-    with desk.expect_response(lambda response: response.url.endswith("/otp_webauthn_register.js")):
+    # Wait for the catalog's request itself, not only for the script's response: the script can
+    # arrive before the page asks for the catalog (CI, 2026-12-06: held was still empty).
+    with (
+        desk.expect_request(lambda request: request.url.endswith("/passkeys/jsi18n/")),
+        desk.expect_response(lambda response: response.url.endswith("/otp_webauthn_register.js")),
+    ):
         desk.get_by_role("link", name="Recovery codes").click()
+    desk.evaluate("0")  # one round trip: the route's callback for that request has run by its answer
     assert len(held) == 1
     held[0].continue_()
     desk.unroute("**/passkeys/jsi18n/")
