@@ -189,15 +189,9 @@ def policy_text(policy):
     return getattr(policy, f"text_{language}")
 
 
-def cancellation_policy(form):
-    """The cancellation policy next to the time choice, readable without leaving the form (a
-    <details> with its text in the reader's language), and the box that accepts it."""
-    policy = getattr(form, "policy", None)
-    if policy is None:
-        return []
-    summary = _("Cancellation policy (version %(version)s): please read it if you choose a time") % {
-        "version": policy.version
-    }
+def _policy_shown(policy, summary, *after):
+    """The policy's version (hidden: the one the patient read, checked when the form is sent) and
+    its text in a <details> in the reader's language, readable without leaving the page."""
     return [
         Hidden("policy_version", policy.version),
         Text(
@@ -208,8 +202,19 @@ def cancellation_policy(form):
                 render_markdown(policy_text(policy)),
             )
         ),
-        "accept_policy",
+        *after,
     ]
+
+
+def cancellation_policy(form):
+    """The cancellation policy next to the time choice, and the box that accepts it."""
+    policy = getattr(form, "policy", None)
+    if policy is None:
+        return []
+    summary = _("Cancellation policy (version %(version)s): please read it if you choose a time") % {
+        "version": policy.version
+    }
+    return _policy_shown(policy, summary, "accept_policy")
 
 
 # --- The self-service pages (consultations/selfservice.py) -----------------------------------
@@ -302,18 +307,8 @@ def accept_offer(form):
     shown = []
     if policy is not None:
         summary = _("Cancellation policy (version %(version)s)") % {"version": policy.version}
-        shown = [
-            Hidden("policy_version", policy.version),
-            Text(
-                format_html(
-                    '<details class="mb-3 cancellation-policy" data-testid="cancellation-policy">'
-                    '<summary>{}</summary><div class="mt-2">{}</div></details><p>{}</p>',
-                    summary,
-                    render_markdown(policy_text(policy)),
-                    _("By taking this time you accept our cancellation policy."),
-                )
-            ),
-        ]
+        accepted = Text(format_html("<p>{}</p>", _("By taking this time you accept our cancellation policy.")))
+        shown = _policy_shown(policy, summary, accepted)
     return PatientFormHelper(form, *shown, Submit("accept", _("Yes, give me this time"), css_class="btn-lg"))
 
 

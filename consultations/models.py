@@ -1212,6 +1212,10 @@ def bits_of(values):
 
 
 class WaitlistEntryQuerySet(models.QuerySet):
+    def of(self, consultation):
+        """The request's place on the list (at most one: a database rule), whatever its status."""
+        return self.filter(consultation=consultation, left_at__isnull=True)
+
     def active(self):
         """On the list now: not left, and the request still open."""
         return self.filter(left_at__isnull=True, consultation__status__in=ACTIVE_STATUSES)

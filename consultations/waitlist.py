@@ -37,7 +37,7 @@ def batch_size():
 
 def entry_of(consultation):
     """The request's place on the list, or None."""
-    return WaitlistEntry.objects.filter(consultation=consultation, left_at__isnull=True).first()
+    return WaitlistEntry.objects.of(consultation).first()
 
 
 def can_join(consultation, now=None):
@@ -55,14 +55,14 @@ def join(consultation, *, days=(), parts=(), provider=None, now=None):
     days: weekdays (0 = Monday), parts: DayPart values; none of either means any day / any part."""
     now = now or timezone.now()
     choices = {"days": bits_of(weekday_bit(int(day)) for day in days), "parts": bits_of(parts), "provider": provider}
-    entry = WaitlistEntry.objects.select_for_update().filter(consultation=consultation, left_at__isnull=True).first()
+    entry = WaitlistEntry.objects.select_for_update().of(consultation).first()
     if entry is None:
         try:
             with transaction.atomic():
                 entry = WaitlistEntry.objects.create(consultation=consultation, joined_at=now, **choices)
         except IntegrityError:
             # A second tab joined at the same moment: its place stands, these choices apply to it.
-            entry = WaitlistEntry.objects.get(consultation=consultation, left_at__isnull=True)
+            entry = WaitlistEntry.objects.of(consultation).get()
         else:
             AuditEvent.log(
                 AuditEvent.Action.PATIENT_CHANGE, consultation, detail="joined the waitlist", by_patient=True
@@ -79,7 +79,7 @@ def join(consultation, *, days=(), parts=(), provider=None, now=None):
 def leave(consultation, reason=WaitlistEntry.Left.PATIENT, now=None):
     """Take the request off the list; its pending offers are withdrawn. False when it was not on it."""
     now = now or timezone.now()
-    entry = WaitlistEntry.objects.select_for_update().filter(consultation=consultation, left_at__isnull=True).first()
+    entry = WaitlistEntry.objects.select_for_update().of(consultation).first()
     if entry is None:
         return False
     entry.left_at, entry.left_reason = now, reason
@@ -127,7 +127,8 @@ def offer_time(provider_id, start, end, now=None):
         return []
     if offers.pending().filter(expires_at__gt=now).exists():
         return []
-    entries = list(WaitlistEntry.objects.matching(provider_id, slot.start).not_offered(provider_id, slot.start))
+    # Only the batch is read: the list may be long, and the rest wait for the next batch.
+    entries = WaitlistEntry.objects.matching(provider_id, slot.start).not_offered(provider_id, slot.start)
     expires_at = now + datetime.timedelta(minutes=offer_minutes())
     made = []
     for entry in entries[: batch_size()]:
