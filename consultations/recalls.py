@@ -10,7 +10,7 @@ Claimed once with a conditional UPDATE like the reminders, so overlapping runs n
 
 import datetime
 
-from django.db.models import Max
+from django.db.models import Exists, Max, OuterRef
 from django.tasks import task
 from django.utils import timezone
 
@@ -29,25 +29,22 @@ def due_at(consultation, last_given=None):
 def due(now=None):
     """Ids of completed requests whose book-again email is due and not sent."""
     now = now or timezone.now()
+    # The patient sent a newer request since (they booked again already): asked in the same query.
+    newer = ConsultationRequest.objects.filter(email__iexact=OuterRef("email"), created_at__gt=OuterRef("created_at"))
     candidates = (
         ConsultationRequest.objects.filter(
             status=Status.COMPLETED, recall_sent_at__isnull=True, treatment__recall_weeks__isnull=False
         )
+        .exclude(Exists(newer))
         .select_related("treatment")
         .annotate(last_given=Max("treatment_records__given_at"))
         .order_by("pk")
     )
-    ids = []
-    for consultation in candidates.iterator():
-        when = due_at(consultation, consultation.last_given)
-        if when is None or when > now:
-            continue
-        newer = ConsultationRequest.objects.filter(
-            email__iexact=consultation.email, created_at__gt=consultation.created_at
-        ).exists()
-        if not newer:
-            ids.append(consultation.pk)
-    return ids
+    return [
+        consultation.pk
+        for consultation in candidates.iterator()
+        if (when := due_at(consultation, consultation.last_given)) is not None and when <= now
+    ]
 
 
 def claim(pk, now=None):
