@@ -90,11 +90,6 @@ def time_of_day(value):
     return _format(value, TIME_FORMAT) if value else ""
 
 
-def long_date(value):
-    """A date written out, e.g. "December 5, 2026" ("5 de diciembre de 2026"); "" for None."""
-    return _format(value, DATE_FORMAT) if value else ""
-
-
 _ISO_DAY = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 _ISO_MONTH = re.compile(r"(\d{4})-(\d{2})")
 

@@ -155,12 +155,6 @@ def current_check_in(consultation, now):
     return consultation.check_ins.filter(due_at__lte=now).order_by("-due_at", "-pk").first()
 
 
-def open_check_in(consultation, now):
-    """The check-in the patient may answer now, or None."""
-    current = current_check_in(consultation, now)
-    return current if current is not None and current.answered_at is None else None
-
-
 @transaction.atomic
 def answer_check_in(check_in, *, feeling, signs, note, now):
     """The patient's answer. Any warning sign is a red flag: the request becomes urgent and the

@@ -90,11 +90,6 @@ def slot_label(slot):
     return formatting.slot_when(slot.start)
 
 
-def day_label(day):
-    """E.g. "Tuesday 1 December"."""
-    return formatting.day(day)
-
-
 def grouped_by_day(slots):
     """[(date, [slots])] in time order, dates in the clinic's time zone."""
     tz = clinic_tz()

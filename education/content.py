@@ -73,10 +73,6 @@ def default_language():
     return settings.LANGUAGE_CODE
 
 
-def other_languages():
-    return [code for code, _name in settings.LANGUAGES if code != settings.LANGUAGE_CODE]
-
-
 # --- the database as data ----------------------------------------------------------------------
 
 

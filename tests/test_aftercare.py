@@ -198,7 +198,7 @@ def test_an_unanswered_check_in_is_a_row_not_an_alarm(completed, provider):
 
 
 def answer(consultation, day=2, signs=(), feeling=CheckIn.Feeling.AS_EXPECTED, note=""):
-    check_in = aftercare.open_check_in(consultation, GIVEN + datetime.timedelta(days=day))
+    check_in = aftercare.current_check_in(consultation, GIVEN + datetime.timedelta(days=day))
     return aftercare.answer_check_in(
         check_in, feeling=feeling, signs=list(signs), note=note, now=GIVEN + datetime.timedelta(days=day)
     )

@@ -72,7 +72,7 @@ def journey(belotero, django_capture_on_commit_callbacks):
             given_at=GIVEN,
         )
         aftercare.invite_due(DAY_TWO)
-        check_in = aftercare.open_check_in(consultation, DAY_TWO)
+        check_in = aftercare.current_check_in(consultation, DAY_TWO)
         aftercare.answer_check_in(
             check_in, feeling="worse", signs=[WarningSign.SKIN_COLOUR], note="My skin looks blotchy", now=DAY_TWO
         )

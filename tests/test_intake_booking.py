@@ -6,6 +6,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from clinic import formatting
 from consultations import availability
 from consultations.availability import Slot
 from consultations.models import ConsultationRequest, Status
@@ -30,7 +31,7 @@ def test_form_offers_open_times_grouped_by_day(client, provider, belotero):
     html = client.get(NEW, {"treatment": "belotero"}).text
     slot = first_open(provider)
     assert '<label class="form-label fw-semibold" for="id_preferred_time">Preferred time</label>' in html
-    assert f'<optgroup label="{availability.day_label(availability._local_day(slot))}">' in html
+    assert f'<optgroup label="{formatting.day(availability._local_day(slot))}">' in html
     assert f'value="{slot.key}"' in html
     assert "No preference / please call me" in html
 

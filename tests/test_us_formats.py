@@ -6,6 +6,7 @@ import re
 
 import pytest
 from django.utils import translation
+from django.utils.formats import date_format
 
 from clinic import formatting
 from education.models import Section
@@ -40,7 +41,7 @@ def test_afternoon_times_say_pm():
 @pytest.mark.parametrize(("language", "text"), [("en", "December 5, 2026"), ("es", "5 de diciembre de 2026")])
 def test_long_dates_put_the_month_where_the_reader_expects_it(language, text):
     with translation.override(language):
-        assert formatting.long_date(datetime.date(2026, 12, 5)) == text
+        assert date_format(datetime.date(2026, 12, 5)) == text
 
 
 @pytest.mark.parametrize(
