@@ -158,7 +158,9 @@ def intake(form):
             Field("preferred_time", wrapper_class="time-field"),
             *cancellation_policy(form),
             # "Tell me if an earlier time opens" and its choices (forms/waitlist.py), under the time picker.
-            *WAITLIST_FIELDS,
+            # The choices show once the box is ticked (static/css/clinic.css), so the form stays short.
+            WAITLIST_FIELDS[0],
+            Div(*WAITLIST_FIELDS[1:], css_class="waitlist-choices ms-4"),
             css_class="mb-4",
         ),
         Fieldset(

@@ -54,3 +54,20 @@ def test_patient_books_a_consultation_on_a_phone_after_fixing_errors(phone):
     assert reference.inner_text() == ConsultationRequest.objects.get().reference
     assert "reference" not in phone.url.lower() and reference.inner_text() not in phone.url
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+
+
+def test_waitlist_choices_show_once_the_patient_asks_for_an_earlier_time(phone):
+    """The form is long on a phone: the waitlist's day and time choices wait behind their box."""
+    phone.goto("/consultations/new/")
+    when = phone.get_by_role("group", name="Which times suit you?")
+    days = phone.get_by_role("group", name="Days (optional)")
+    expect(when).to_be_hidden()
+    expect(days).to_be_hidden()
+
+    phone.get_by_label("Tell me if an earlier time opens").check()
+    expect(when).to_be_visible()
+    expect(days).to_be_visible()
+    when.get_by_label("Only on the days and at the times I choose").check()
+
+    phone.get_by_label("Tell me if an earlier time opens").uncheck()
+    expect(when).to_be_hidden()
