@@ -126,16 +126,17 @@ def hold(consultation, slot, now=None):
     if consultation.pk is not None and not consultation.is_active:
         raise SlotUnavailable
     _check(slot, now, exclude=consultation.pk)
-    previous = consultation.provider_id, consultation.slot_start, consultation.slot_end
+    previous = consultation.provider_id, consultation.slot_start, consultation.slot_end, consultation.time_taken_at
     consultation.provider_id, consultation.slot_start, consultation.slot_end = slot.provider_id, slot.start, slot.end
+    consultation.time_taken_at = now or timezone.now()
     try:
         with transaction.atomic():
             if consultation.pk is None:
                 consultation.save()
             else:
-                consultation.save(update_fields=["provider", "slot_start", "slot_end", "updated_at"])
+                consultation.save(update_fields=["provider", "slot_start", "slot_end", "time_taken_at", "updated_at"])
     except IntegrityError:
-        consultation.provider_id, consultation.slot_start, consultation.slot_end = previous
+        consultation.provider_id, consultation.slot_start, consultation.slot_end, consultation.time_taken_at = previous
         if _held_by_another(slot, consultation):
             raise SlotTaken from None
         raise
@@ -170,6 +171,7 @@ def reschedule(consultation, new_slot, by_patient=True, now=None):
                     slot_start=new_slot.start,
                     slot_end=new_slot.end,
                     reschedule_count=F("reschedule_count") + 1,
+                    time_taken_at=now,
                     # A reminder sent for the old time says nothing about the new one.
                     **reminders.RESET_ON_MOVE,
                     updated_at=timezone.now(),

@@ -356,6 +356,9 @@ class ConsultationRequest(models.Model):
     slot_start = models.DateTimeField(_("requested time"), null=True, blank=True, db_index=True)
     slot_end = models.DateTimeField(_("requested time ends"), null=True, blank=True)
     reschedule_count = models.PositiveSmallIntegerField(_("times rescheduled"), default=0)
+    # When the request took the time it holds now (sent with it, chosen later, taken from the
+    # waitlist, or moved to it): the cancellation policy's grace period counts from here.
+    time_taken_at = models.DateTimeField(_("time taken"), null=True, blank=True, editable=False)
     # The patient confirmed the held time through their link; an unconfirmed hold lapses
     # (CLINIC_HOLD_CONFIRM_HOURS, workflow.lapse_hold) so nobody can sit on the calendar.
     hold_confirmed_at = models.DateTimeField(_("time confirmed by the patient"), null=True, blank=True)
@@ -526,8 +529,10 @@ class ConsultationRequest(models.Model):
         """THE cancellation-window rule (issue 27): True when the patient must call to cancel or move.
 
         Only for a request holding a time under a policy the patient accepted; from `window_hours`
-        before the time on (now >= start - window), unless the booking is younger than the policy's
-        grace period (now - created_at < grace). Staff are not bound by it; a release is allowed."""
+        before the time on (now >= start - window), unless the time was taken (booked, chosen later,
+        taken from the waitlist or moved to) less than the policy's grace period ago: a patient who
+        takes a time inside the window may still change their mind. Staff are not bound by it; a
+        release is allowed."""
         if not self.holds_time or not self.policy_version:
             return False
         policy = CancellationPolicy.of(self.policy_version)
@@ -536,8 +541,9 @@ class ConsultationRequest(models.Model):
         now = now or timezone.now()
         if now < self.slot_start - datetime.timedelta(hours=policy.window_hours):
             return False
-        booked_at = self.created_at or now
-        return now - booked_at >= datetime.timedelta(minutes=policy.grace_minutes)
+        # Requests from before time_taken_at existed: their time was taken when they were sent.
+        taken_at = self.time_taken_at or self.created_at or now
+        return now - taken_at >= datetime.timedelta(minutes=policy.grace_minutes)
 
     def awaits_attendance_confirmation(self, now=None):
         """An approved booking inside the confirm window (CLINIC_CONFIRM_HOURS before its time) that

@@ -1,7 +1,7 @@
 """Issue 27: the cancellation policy a patient accepts with a chosen time, and its window.
 
-Inside the window (from `window_hours` before the time, once the booking is older than the grace
-period) the patient's link offers "call us" instead of cancel or move; staff are not bound by it.
+Inside the window (from `window_hours` before the time, once the time was taken, booked or moved
+to, longer ago than the grace period) the patient's link offers "call us" instead of cancel or move; staff are not bound by it.
 """
 
 import datetime
@@ -20,7 +20,14 @@ from consultations.models import (
     Status,
 )
 from consultations.signals import ensure_cancellation_policy
-from tests.factories import intake_post_data, make_booked_request, make_provider, make_staff, self_service
+from tests.factories import (
+    intake_post_data,
+    make_booked_request,
+    make_provider,
+    make_request,
+    make_staff,
+    self_service,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -73,6 +80,43 @@ def test_grace_period_after_booking_lets_the_patient_change_their_mind(clock):
     assert not consultation.inside_cancellation_window()
     clock.shift(datetime.timedelta(seconds=1))
     assert consultation.inside_cancellation_window()
+
+
+def first_time_between(provider, hours_from, hours_to):
+    """An open time of `provider` that starts between these many hours from now (the frozen clock)."""
+    now = timezone.now()
+    return next(
+        slot
+        for slot in availability.open_slots(provider=provider)
+        if now + datetime.timedelta(hours=hours_from) <= slot.start <= now + datetime.timedelta(hours=hours_to)
+    )
+
+
+@pytest.mark.usefixtures("clock")
+def test_moving_into_the_window_gives_a_new_grace_period(clock):
+    provider = make_provider(display_name="Dr Okafor", weekdays=range(7))
+    consultation = booking(72, provider=provider)  # well outside the window, booked now
+    clock.shift(datetime.timedelta(hours=3))
+    # Moved by the patient to a time inside the window (the booking itself is three hours old).
+    workflow.reschedule(consultation, first_time_between(provider, 12, 24))
+    consultation.refresh_from_db()
+    assert not consultation.inside_cancellation_window()  # they may still change their mind
+    clock.shift(datetime.timedelta(minutes=60))
+    assert consultation.inside_cancellation_window()
+
+
+@pytest.mark.usefixtures("clock")
+def test_a_time_chosen_later_inside_the_window_gives_a_grace_period(clock):
+    provider = make_provider(display_name="Dr Okafor", weekdays=range(7))
+    consultation = make_request()  # "No preference": no time, no policy yet
+    clock.shift(datetime.timedelta(days=2))  # the request is two days old when the time is taken
+    workflow.choose_time(consultation, first_time_between(provider, 12, 24), policy=CancellationPolicy.current())
+    consultation.refresh_from_db()
+    assert not consultation.inside_cancellation_window()
+    taken = timezone.now()
+    clock.shift(datetime.timedelta(minutes=60))
+    assert consultation.inside_cancellation_window()
+    assert consultation.time_taken_at == taken
 
 
 @pytest.mark.usefixtures("clock")
