@@ -358,7 +358,7 @@ class ConsultationRequest(models.Model):
     reschedule_count = models.PositiveSmallIntegerField(_("times rescheduled"), default=0)
     # When the request took the time it holds now (sent with it, chosen later, taken from the
     # waitlist, or moved to it): the cancellation policy's grace period counts from here.
-    time_taken_at = models.DateTimeField(_("time taken"), null=True, blank=True, editable=False)
+    time_taken_at = models.DateTimeField(_("when this time was taken"), null=True, blank=True, editable=False)
     # The patient confirmed the held time through their link; an unconfirmed hold lapses
     # (CLINIC_HOLD_CONFIRM_HOURS, workflow.lapse_hold) so nobody can sit on the calendar.
     hold_confirmed_at = models.DateTimeField(_("time confirmed by the patient"), null=True, blank=True)

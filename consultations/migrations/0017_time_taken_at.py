@@ -12,6 +12,6 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="consultationrequest",
             name="time_taken_at",
-            field=models.DateTimeField(blank=True, editable=False, null=True, verbose_name="time taken"),
+            field=models.DateTimeField(blank=True, editable=False, null=True, verbose_name="when this time was taken"),
         ),
     ]
