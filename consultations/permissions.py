@@ -1,4 +1,5 @@
-"""Who may do what: the permission names and the staff roles, defined here and nowhere else.
+"""Who may do what: the permission names and the staff roles, defined here and nowhere else
+(but the reviewer's sign-off, which education declares and checks below this app: taken from there).
 
 Roles are auth Groups kept in step with ROLES by sync_roles(), which runs after every
 `migrate` (post_migrate, see apps.py) and as `manage.py sync_roles`. Changing a role is a
@@ -12,6 +13,8 @@ Content editor: the education pages only. Superusers (the owner) need no group.
 """
 
 from django.utils.translation import gettext_lazy as _
+
+from education import models as education_models
 
 APP = "consultations"
 
@@ -50,7 +53,7 @@ PROVIDER = "Provider"
 CONTENT_EDITOR = "Content editor"
 
 # The medical reviewer's sign-off on a treatment page (education.Treatment Meta.permissions).
-APPROVE_TREATMENT = "education.approve_treatment"
+APPROVE_TREATMENT = education_models.APPROVE_TREATMENT
 
 # role -> {app label: [codenames]}
 ROLES = {

@@ -7,6 +7,7 @@ from clinic.formatting import clinic_today
 
 from . import approval
 from .models import (
+    APPROVE_TREATMENT,
     ContentLoad,
     Precaution,
     Reviewer,
@@ -128,7 +129,7 @@ class TreatmentAdmin(TranslationAdmin):
         return _("Needs medical review: Spanish readers see the English page until a reviewer approves it.")
 
     def has_approve_permission(self, request):
-        return request.user.has_perm("education.approve_treatment") and hasattr(request.user, "medical_reviewer")
+        return request.user.has_perm(APPROVE_TREATMENT) and hasattr(request.user, "medical_reviewer")
 
     # Approval happens on its own page (ReviewApproval below): the change against the signed
     # version, and the reviewer's attestation, instead of a one-click bulk action.

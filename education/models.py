@@ -248,6 +248,11 @@ class TreatmentQuerySet(models.QuerySet):
         return self.public()
 
 
+# The medical reviewer's sign-off (Treatment.Meta.permissions), as has_perm() names it. Spelled
+# here only: consultations.permissions, which names every other permission and role, takes it from here.
+APPROVE_TREATMENT = "education.approve_treatment"
+
+
 class Treatment(models.Model):
     """A treatment page. Editors change its records freely; patients see the last approved version.
 
@@ -490,7 +495,7 @@ class Treatment(models.Model):
         """A reviewer signs the current content in `language`: it becomes that language's public page,
         dated today. Each language is reviewed on its own; a translation is signed only when complete."""
         reviewer = getattr(by, "medical_reviewer", None)
-        if reviewer is None or not by.has_perm("education.approve_treatment"):
+        if reviewer is None or not by.has_perm(APPROVE_TREATMENT):
             raise PermissionError("Only a named medical reviewer with the approve permission can approve content.")
         if language != settings.LANGUAGE_CODE and not self.is_translated_into(language):
             raise ValidationError(

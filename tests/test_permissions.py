@@ -154,3 +154,35 @@ def test_sync_roles_leaves_other_groups_alone():
     other.permissions.add(Permission.objects.get(codename="view_health_data"))
     permissions.sync_roles()
     assert set(other.permissions.values_list("codename", flat=True)) == {"view_health_data"}
+
+
+def test_permission_and_role_names_are_spelled_in_one_place():
+    """has_perm("education.approve_treatment") typed in two modules was how a renamed permission
+    would silently lock every reviewer out: app code names permissions and roles through
+    consultations.permissions (the reviewer's sign-off through the constant education declares)."""
+    import re
+    from pathlib import Path
+
+    from django.conf import settings
+
+    root = Path(settings.BASE_DIR)
+    custom = Permission.objects.filter(content_type__app_label__in=["consultations", "education"])
+    names = {f"{p.content_type.app_label}.{p.codename}" for p in custom}
+    roles = [permissions.FRONT_DESK, permissions.PROVIDER, permissions.CONTENT_EDITOR]
+    # A role is a group's name ("Provider" is also a column heading and a demo user's last name).
+    literal = re.compile(
+        "|".join(rf"[\"']{re.escape(name)}[\"']" for name in sorted(names))
+        + "|"
+        + "|".join(rf"name\w*\s*=\s*[\"']{re.escape(role)}[\"']" for role in roles)
+    )
+    allowed = {Path("consultations/permissions.py"), Path("education/models.py")}
+    spelled = [
+        f"{path.relative_to(root)}:{number}"
+        for app in ("clinic", "education", "consultations", "twofactor")
+        for path in sorted((root / app).rglob("*.py"))
+        if "migrations" not in path.parts and path.relative_to(root) not in allowed
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if literal.search(line)
+    ]
+    assert len(names) > 20
+    assert spelled == []
