@@ -67,7 +67,10 @@ def empty_form_helper(form, content_version):
     if fields is None:
         form.fields["preferred_time"].choices = open_times(times)
         without_tokens = copy.copy(helper)
-        without_tokens.form_tag = False  # no <form>, no CSRF token
+        # No <form> and no CSRF token: crispy writes {% csrf_token %} for a POST form even without
+        # its tag, which without a request renders nothing but warns "the context did not provide
+        # the value" (make run, DEBUG on).
+        without_tokens.form_tag, without_tokens.disable_csrf = False, True
         without_tokens.layout = Layout(
             *(part for part in helper.layout.fields if getattr(part, "name", "") != SUBMISSION_FIELD)
         )

@@ -3,6 +3,7 @@ tokens); the rest of it, with its list of open times, is rendered once for every
 (consultations.formpage), and again once anything it shows changes."""
 
 import re
+import warnings
 from unittest import mock
 
 import pytest
@@ -82,6 +83,17 @@ def test_a_kept_form_is_the_form_a_fresh_render_gives(provider, belotero):
     # The same page, but for the blank between two tags.
     same = [re.sub(r">\s+<", "><", without_tokens(html)) for html in (kept, fresh)]
     assert same[0] == same[1]
+
+
+def test_the_kept_part_asks_for_no_csrf_token(provider, belotero, settings):
+    """Crispy writes {% csrf_token %} for a POST form even without its <form> tag; rendered without a
+    request, that warned on every kept form under DEBUG (make run)."""
+    settings.DEBUG = True
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        response = Client().get(NEW)
+    assert response.status_code == 200
+    assert response.text.count('name="csrfmiddlewaretoken"') == 1  # the visitor's own, in the <form>
 
 
 def test_the_time_list_is_rendered_once_for_every_visitor(provider, belotero):
