@@ -134,8 +134,7 @@ def django_db_setup(django_db_setup, django_db_blocker):
     (the shipped content, the roles, the privacy notice and cancellation policy). On SQLite that
     takes a quarter of a second per test; copying back the pages of the freshly migrated database
     (sqlite3's backup API) gives the same rows in a few milliseconds. PostgreSQL keeps `flush`.
-    tests/test_intake_form.py and tests/test_content.py still run `flush` itself and check what it
-    brings back."""
+    tests/test_intake_form.py runs `flush` itself and checks it gives the same rows."""
     from django.db import connection
     from django.test import TransactionTestCase
 

@@ -503,6 +503,23 @@ def test_form_does_not_offer_products_sold_outside_the_us_as_areas(db):
 
 
 @pytest.mark.django_db(transaction=True)
+def test_a_flushed_database_has_the_rows_migrate_created():
+    """Every transactional test starts from what `migrate` created: after Django's `flush` on
+    PostgreSQL, from a copy of the migrated database on SQLite (tests/conftest.py). Both must give
+    the same rows, model by model (content, roles, permissions, notices, policies)."""
+    from django.apps import apps
+    from django.core.management import call_command
+
+    def rows():
+        return {model._meta.label: model._base_manager.count() for model in apps.get_models()}
+
+    before = rows()
+    assert before["education.Treatment"] >= 2 and before["auth.Group"] >= 3
+    call_command("flush", interactive=False, verbosity=0)
+    assert rows() == before
+
+
+@pytest.mark.django_db(transaction=True)
 def test_a_flushed_database_gets_the_shipped_privacy_notice_back():
     # The form cannot ask for consent without a notice: after a flush (every transactional test
     # ends with one) post_migrate writes the shipped notice again, in both languages.
