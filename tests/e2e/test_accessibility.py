@@ -132,6 +132,14 @@ def test_empty_consultation_form_has_no_axe_violations(axe_page):
     assert_accessible(axe_page)
 
 
+def test_consultation_form_with_the_waitlist_choices_shown_has_no_axe_violations(axe_page):
+    # The day and time choices show once the box is ticked: axe only checks what is shown.
+    axe_page.goto("/consultations/new/")
+    axe_page.get_by_label("Tell me if an earlier time opens").check()
+    expect(axe_page.get_by_role("group", name="Days (optional)")).to_be_visible()
+    assert_accessible(axe_page)
+
+
 def test_consultation_form_with_errors_has_no_axe_violations(axe_page):
     axe_page.goto("/consultations/new/")
     axe_page.get_by_label("Email address").fill("not-an-email")
