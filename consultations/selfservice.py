@@ -144,9 +144,9 @@ def _actions(consultation, now=None):
 
 
 def _call_us(request, consultation, status=200):
-    """Inside the cancellation window: a clear page saying to call, with the policy's window."""
-    policy = CancellationPolicy.of(consultation.policy_version)
-    return _page(request, "consultations/manage_call_us.html", consultation, status=status, policy=policy)
+    """Inside the cancellation window: a clear page saying to call, with the policy's window
+    (`policy` in the context, from _actions)."""
+    return _page(request, "consultations/manage_call_us.html", consultation, status=status)
 
 
 def _confirm_hold_form(consultation):
@@ -214,9 +214,10 @@ def manage(request, consultation):
 @require_http_methods(["GET", "HEAD", "POST"])
 @with_consultation
 def cancel(request, consultation):
-    if consultation.inside_cancellation_window():
+    actions = _actions(consultation)
+    if actions["inside_window"]:
         return _call_us(request, consultation, status=409 if request.method == "POST" else 200)
-    if not _actions(consultation)["can_cancel"]:
+    if not actions["can_cancel"]:
         messages.info(request, _("This request can no longer be cancelled online. Please call us."))
         return redirect("consultations:manage_page")
     if request.method == "POST":
@@ -242,9 +243,9 @@ def cancel(request, consultation):
 @require_http_methods(["GET", "HEAD", "POST"])
 @with_consultation
 def move(request, consultation):
-    if consultation.inside_cancellation_window():
-        return _call_us(request, consultation, status=409 if request.method == "POST" else 200)
     actions = _actions(consultation)
+    if actions["inside_window"]:
+        return _call_us(request, consultation, status=409 if request.method == "POST" else 200)
     if not actions["can_move"]:
         messages.info(request, _("This request can no longer be moved online. Please call us."))
         return redirect("consultations:manage_page")
