@@ -112,9 +112,7 @@ def submit_request(form, client="", ip=None):
     slot = data.get("preferred_time")
     if slot and form.policy is not None:
         # The cancellation policy accepted with the chosen time (issue 27): the clinic's evidence.
-        consultation.policy_version = form.policy.version
-        consultation.policy_accepted_at = consultation.consented_at
-        consultation.policy_accepted_ip = ip or None
+        consultation.accept_policy(form.policy, consultation.consented_at, ip)
     refusal = booking.hold_refusal(consultation) if slot else ""
     if refusal:
         # Over a cap, or many times held in a short while: stored all the same, without a time

@@ -525,6 +525,15 @@ class ConsultationRequest(models.Model):
         )
         return previous
 
+    def accept_policy(self, policy, at, ip):
+        """The patient accepted `policy` with the time they chose (issue 27): the version, when and
+        from which address, kept as the clinic's evidence. Set on this object; returns the fields,
+        for a caller that writes them with update()."""
+        accepted = {"policy_version": policy.version, "policy_accepted_at": at, "policy_accepted_ip": ip or None}
+        for name, value in accepted.items():
+            setattr(self, name, value)
+        return accepted
+
     def inside_cancellation_window(self, now=None):
         """THE cancellation-window rule (issue 27): True when the patient must call to cancel or move.
 

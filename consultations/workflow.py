@@ -328,11 +328,7 @@ def choose_time(consultation, slot, policy=None, ip=None):
     now = timezone.now()
     consultation.hold_confirmed_at = now
     booking.hold(consultation, slot)
-    accepted = {}
-    if policy is not None:
-        accepted = {"policy_version": policy.version, "policy_accepted_at": now, "policy_accepted_ip": ip or None}
-        for name, value in accepted.items():
-            setattr(consultation, name, value)
+    accepted = consultation.accept_policy(policy, now, ip) if policy is not None else {}
     ConsultationRequest.objects.filter(pk=consultation.pk).update(hold_confirmed_at=now, **accepted)
     _record_patient_step(consultation, f"Chose {slot_label(slot)}", "chose a time")
     return consultation
@@ -468,9 +464,7 @@ def _accept_offer(offer, now, policy, ip):
     # Taken through the patient's own link: they want this time (it does not lapse).
     ConsultationRequest.objects.filter(pk=consultation.pk, hold_confirmed_at__isnull=True).update(hold_confirmed_at=now)
     if policy is not None:
-        ConsultationRequest.objects.filter(pk=consultation.pk).update(
-            policy_version=policy.version, policy_accepted_at=now, policy_accepted_ip=ip or None
-        )
+        ConsultationRequest.objects.filter(pk=consultation.pk).update(**consultation.accept_policy(policy, now, ip))
     consultation.refresh_from_db()
     locked.state, locked.decided_at = OfferState.ACCEPTED, now
     locked.save(update_fields=["state", "decided_at"])
