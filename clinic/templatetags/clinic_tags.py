@@ -84,7 +84,6 @@ def is_demo_site():
 
 @functools.lru_cache(maxsize=2)
 def _is_demo(content_version):
-    # Asked once per content version (a saved SiteMode starts a new one), not on every page.
     from education.models import SiteMode  # noqa: PLC0415
 
     return SiteMode.is_demo()
