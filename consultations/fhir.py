@@ -111,7 +111,7 @@ def matching_approval(consultation, answers):
         language__in={consultation.language, settings.LANGUAGE_CODE},
         approved_at__lte=consultation.created_at,
     ).defer("content")  # screening() reads (and caches) the questions alone
-    candidates = candidates.order_by("-approved_at")
+    candidates = candidates.order_by("-approved_at", "-pk")
     for language in (consultation.language, settings.LANGUAGE_CODE):
         review = next((r for r in candidates if r.language == language), None)
         if review is None:

@@ -59,8 +59,9 @@ class PrivacyNotice(models.Model):
     published_at = models.DateTimeField(_("published"), default=timezone.now)
 
     class Meta:
-        ordering = ["-published_at"]
-        get_latest_by = "published_at"
+        # pk breaks a tie: two versions saved in the same instant (an import, a frozen test clock).
+        ordering = ["-published_at", "-pk"]
+        get_latest_by = ["published_at", "pk"]
         verbose_name = _("privacy notice")
         verbose_name_plural = _("privacy notices")
 
@@ -101,8 +102,9 @@ class CancellationPolicy(models.Model):
     published_at = models.DateTimeField(_("published"), default=timezone.now)
 
     class Meta:
-        ordering = ["-published_at"]
-        get_latest_by = "published_at"
+        # pk breaks a tie: two versions saved in the same instant (an import, a frozen test clock).
+        ordering = ["-published_at", "-pk"]
+        get_latest_by = ["published_at", "pk"]
         verbose_name = _("cancellation policy")
         verbose_name_plural = _("cancellation policies")
 
@@ -112,7 +114,7 @@ class CancellationPolicy(models.Model):
     @classmethod
     def current(cls):
         """The policy in force now, or None (then the form asks for no acceptance)."""
-        return cls.objects.filter(published_at__lte=timezone.now()).order_by("-published_at").first()
+        return cls.objects.filter(published_at__lte=timezone.now()).order_by("-published_at", "-pk").first()
 
     @classmethod
     def of(cls, version):
@@ -427,7 +429,7 @@ class ConsultationRequest(models.Model):
     objects = ConsultationRequestQuerySet.as_manager()
 
     class Meta:
-        ordering = ["-created_at"]
+        ordering = ["-created_at", "-pk"]
         verbose_name = _("consultation request")
         verbose_name_plural = _("consultation requests")
         permissions = CUSTOM_PERMISSIONS

@@ -392,7 +392,7 @@ def complication(request, model_admin, object_id):
     now = timezone.now()
     form = ComplicationForm(
         request.POST if request.method == "POST" else None,
-        initial={"record": consultation.treatment_records.order_by("-given_at").first()},
+        initial={"record": consultation.treatment_records.order_by("-given_at", "-pk").first()},
         consultation=consultation,
         now=now,
     )

@@ -63,8 +63,8 @@ def _notices(content_version):
     """Every privacy notice and cancellation policy, newest first: read once per content version
     (a saved notice or policy starts one)."""
     return (
-        list(PrivacyNotice.objects.order_by("-published_at")),
-        list(CancellationPolicy.objects.order_by("-published_at")),
+        list(PrivacyNotice.objects.order_by("-published_at", "-pk")),
+        list(CancellationPolicy.objects.order_by("-published_at", "-pk")),
     )
 
 

@@ -659,8 +659,8 @@ class TreatmentReview(models.Model):
     )
 
     class Meta:
-        ordering = ["-approved_at"]
-        get_latest_by = "approved_at"
+        ordering = ["-approved_at", "-pk"]
+        get_latest_by = ["approved_at", "pk"]
         verbose_name = _("medical review")
         verbose_name_plural = _("medical reviews")
 

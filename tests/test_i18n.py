@@ -295,7 +295,7 @@ def submit(client, django_capture_on_commit_callbacks, mailoutbox):
         with django_capture_on_commit_callbacks(execute=True):
             response = client.post(f"{prefix}/consultations/new/", intake_post_data(treatment, **overrides))
         assert response.status_code == 302, response.content.decode()[:2000]
-        return ConsultationRequest.objects.latest("created_at")
+        return ConsultationRequest.objects.latest("pk")
 
     return submit
 

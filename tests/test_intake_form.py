@@ -492,6 +492,33 @@ def test_privacy_notice_current_is_what_the_form_records(treatment):
     assert form.notice == PrivacyNotice.current()
 
 
+def test_of_two_versions_published_in_the_same_instant_the_one_saved_last_is_in_force(treatment):
+    # A tie on the publication time (an import, a frozen clock) was left to the database: PostgreSQL
+    # could show one notice and record another, and a test saw the older of two requests as newest.
+    from consultations.models import CancellationPolicy, ConsultationRequest
+    from consultations.views import _form_content
+
+    from .factories import make_request
+
+    at = timezone.now()
+    PrivacyNotice.objects.create(version="tie-1", text="First.", published_at=at)
+    notice = PrivacyNotice.objects.create(version="tie-2", text="Second.", published_at=at)
+    CancellationPolicy.objects.create(version="tie-1", text="First.", published_at=at)
+    policy = CancellationPolicy.objects.create(version="tie-2", text="Second.", published_at=at)
+    assert (PrivacyNotice.current(), PrivacyNotice.objects.latest(), IntakeForm(treatment=treatment).notice) == (
+        notice,
+        notice,
+        notice,
+    )
+    assert (CancellationPolicy.current(), CancellationPolicy.objects.latest()) == (policy, policy)
+    content = _form_content("tie-test", treatment)
+    assert (content["notice"], content["policy"]) == (notice, policy)
+
+    first, second = make_request(treatment=treatment), make_request(treatment=treatment)
+    ConsultationRequest.objects.filter(pk__in=[first.pk, second.pk]).update(created_at=at)
+    assert list(ConsultationRequest.objects.filter(pk__in=[first.pk, second.pk])) == [second, first]
+
+
 def test_form_does_not_offer_products_sold_outside_the_us_as_areas(db):
     from consultations.forms import IntakeForm
     from education.models import Treatment, TreatmentArea
