@@ -311,7 +311,9 @@ def accept_offer(form):
         summary = _("Cancellation policy (version %(version)s)") % {"version": policy.version}
         accepted = Text(format_html("<p>{}</p>", _("By taking this time you accept our cancellation policy.")))
         shown = _policy_shown(policy, summary, accepted)
-    return PatientFormHelper(form, *shown, Submit("accept", _("Yes, give me this time"), css_class="btn-lg"))
+    return PatientFormHelper(
+        form, ErrorSummary(PROBLEM), *shown, Submit("accept", _("Yes, give me this time"), css_class="btn-lg")
+    )
 
 
 # --- After the visit (consultations/aftercare_views.py) --------------------------------------

@@ -383,13 +383,13 @@ def waitlist_offer(request, token):
     offer = WaitlistOffer.for_token(token)
     if offer is None:
         return _link_problem(request, "invalid", status=404)
-    if request.method == "POST":
+    # A form with no fields is bound by the method, not by its data (request.POST may be empty).
+    form = AcceptOfferForm(request.POST if request.method == "POST" else None, policy=CancellationPolicy.current())
+    if form.is_valid():
         # Refused (taken by someone else, ended): the page after the redirect says which.
         # The policy the page showed next to the button is accepted with the time (issue 27).
-        policy = CancellationPolicy.current()
-        shown = policy if policy is not None and request.POST.get("policy_version") == policy.version else None
         with contextlib.suppress(booking.SlotTaken, workflow.OfferClosed):
-            workflow.accept_offer(offer, policy=shown, ip=client_ip(request))
+            workflow.accept_offer(offer, policy=form.policy, ip=client_ip(request))
         # Back to the same address (PRG): a reload shows the outcome instead of sending again.
         response = redirect(request.path)
         response.status_code = 303
@@ -398,9 +398,7 @@ def waitlist_offer(request, token):
     state = offer.state
     if state == OfferState.PENDING and not offer.is_open():
         state = OfferState.EXPIRED  # past its time, before the timer marked it
-    accept = AcceptOfferForm() if state == OfferState.PENDING else None
-    if accept is not None:
-        accept.policy = CancellationPolicy.current()
+    pending = state == OfferState.PENDING
     response = render(
         request,
         "consultations/waitlist_offer.html",
@@ -411,9 +409,8 @@ def waitlist_offer(request, token):
             "offer_expires": formatting.slot_when(offer.expires_at),
             "current": Slot.of(consultation) if consultation.holds_time else None,
             "still_listed": offer.entry.is_active and consultation.is_active,
-            "form": accept,
-            "helper": accept and layouts.accept_offer(accept),
-            "policy": accept and accept.policy,
+            "form": form if pending else None,
+            "helper": layouts.accept_offer(form) if pending else None,
         },
     )
     return _offer_headers(response)

@@ -225,7 +225,7 @@ def test_pressing_the_button_takes_the_time_and_cascades(provider, client, djang
     mail.outbox.clear()
 
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(url)
+        response = client.post(url, {"policy_version": CancellationPolicy.current().version})
 
     assert response.status_code == 303 and response["Location"] == url
     patient.refresh_from_db()
@@ -268,6 +268,34 @@ def test_taking_an_offered_time_accepts_the_cancellation_policy_the_page_shows(
     assert patient.slot_start == at(provider, 11).start
     assert (patient.policy_version, patient.policy_accepted_ip) == (policy.version, "198.51.100.7")
     assert patient.policy_accepted_at is not None
+
+
+def test_an_offer_is_not_taken_under_a_policy_the_page_did_not_show(
+    provider, client, django_capture_on_commit_callbacks
+):
+    """A policy published after the offer page was opened (or a POST naming none) takes no time and
+    records no acceptance: the page shows the policy now in force and asks again, like the form."""
+    patient = waiting()
+    free(at(provider, 11), django_capture_on_commit_callbacks)
+    (offer,) = offers_to(patient)
+    url = reverse("consultations:waitlist_offer", kwargs={"token": offer.token})
+    shown = CancellationPolicy.current()
+    client.get(url)
+    newer = CancellationPolicy.objects.create(version="2027-01", text="Call us two days before.", window_hours=48)
+
+    for sent in ({"policy_version": shown.version}, {}):
+        response = client.post(url, sent)
+        assert response.status_code == 200
+        assert "Our cancellation policy changed after you opened this page" in response.text
+        assert f'value="{newer.version}"' in response.text and "Call us two days before." in response.text
+        patient.refresh_from_db()
+        offer.refresh_from_db()
+        assert (patient.slot_start, patient.policy_version, offer.state) == (None, "", OfferState.PENDING)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.post(url, {"policy_version": newer.version}).status_code == 303
+    patient.refresh_from_db()
+    assert (patient.slot_start, patient.policy_version) == (at(provider, 11).start, newer.version)
 
 
 def test_the_second_to_press_is_told_and_stays_listed(provider, client, django_capture_on_commit_callbacks):

@@ -1,5 +1,5 @@
 """Accepting the cancellation policy (issue 27) wherever a patient books a time online: the intake
-form and the self-service page of a request without a time. The policy's text is shown next to
+form, the self-service page of a request without a time and a waitlist offer's button. The policy's text is shown next to
 the time choice (layouts.cancellation_policy) with a hidden `policy_version`: the version the
 patient read, so a policy published in between is never accepted unseen.
 """
@@ -18,12 +18,17 @@ def accept_field():
     )
 
 
-def check(form, cleaned, chosen):
-    """Adds a field error when a time is chosen without the policy in force accepted as shown.
+def changed(form):
+    """Whether the page the form came from showed another policy than the one in force (or none).
     form.policy: the policy in force (None: nothing to accept)."""
+    return form.policy is not None and form.data.get("policy_version") != form.policy.version
+
+
+def check(form, cleaned, chosen):
+    """Adds a field error when a time is chosen without the policy in force accepted as shown."""
     if form.policy is None or not chosen:
         return
-    if form.data.get("policy_version") != form.policy.version:
+    if changed(form):
         # Accepting a text the patient has not seen is no acceptance: show the box unticked.
         form.data = form.data.copy()
         form.data.pop(FIELD, None)

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from clinic.forms import PatientFormMixin
 
 from ..models import DayPart, Provider, WorkingHours
+from . import policy
 
 ANY, CHOSEN = "any", "chosen"
 WHEN_CHOICES = [(ANY, _("Any day and time")), (CHOSEN, _("Only on the days and at the times I choose"))]
@@ -106,5 +107,21 @@ class LeaveWaitlistForm(forms.Form):
     """Nothing to fill in: the button that takes the request off the list (layouts.leave_waitlist)."""
 
 
-class AcceptOfferForm(forms.Form):
-    """The offer page's one button (layouts.accept_offer)."""
+class AcceptOfferForm(PatientFormMixin, forms.Form):
+    """The offer page's one button (layouts.accept_offer). Pressing it accepts the cancellation
+    policy in force as the page showed it: one published since the page was opened is shown and
+    asked for again, never accepted unseen (the time is not taken meanwhile)."""
+
+    def __init__(self, *args, policy=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.policy = policy
+
+    def clean(self):
+        if policy.changed(self):
+            raise forms.ValidationError(
+                _(
+                    "Our cancellation policy changed after you opened this page. Please read it again: pressing the button accepts it."
+                ),
+                code="policy_changed",
+            )
+        return super().clean()
