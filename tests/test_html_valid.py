@@ -77,6 +77,7 @@ def waitlist_pages(client):
     (offer,) = waitlist.offer_time(slot.provider_id, slot.start, slot.end)
     offer_url = reverse("consultations:waitlist_offer", kwargs={"token": offer.token})
     pages.append(("waitlist-offer", client.get(offer_url)))
+    pages.append(("waitlist-offer-policy-changed", client.post(offer_url, {"policy_version": "older"})))
     WaitlistOffer.objects.filter(pk=offer.pk).update(state=OfferState.TAKEN)
     pages.append(("waitlist-offer-taken", client.get(offer_url)))
     return pages

@@ -13,7 +13,7 @@ from django.utils import translation
 from playwright.sync_api import expect
 
 from consultations import links
-from consultations.models import Status
+from consultations.models import CancellationPolicy, Status
 from consultations.views import SUBMITTED_COOKIE, submitted_cookie_value
 from education.models import Treatment
 from tests.factories import approve, make_request
@@ -214,4 +214,9 @@ def test_waitlist_offer_page_has_no_axe_violations(axe_page):
     (offer,) = waitlist.offer_time(slot.provider_id, slot.start, slot.end)
     axe_page.goto(f"/consultations/offer/{offer.token}/")
     expect(axe_page.get_by_role("button", name="Yes, give me this time")).to_be_visible()
+    assert_accessible(axe_page)
+    # The policy changed while the page was open: the page asks again, with its error summary.
+    CancellationPolicy.objects.create(version="axe-2", text="Call us two days before.")
+    axe_page.get_by_role("button", name="Yes, give me this time").click()
+    expect(axe_page.get_by_text("Our cancellation policy changed after you opened this page")).to_be_visible()
     assert_accessible(axe_page)
