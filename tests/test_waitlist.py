@@ -291,6 +291,8 @@ def test_an_offer_is_not_taken_under_a_policy_the_page_did_not_show(
         patient.refresh_from_db()
         offer.refresh_from_db()
         assert (patient.slot_start, patient.policy_version, offer.state) == (None, "", OfferState.PENDING)
+    spanish = client.post(f"/es{url}", {"policy_version": shown.version}).text
+    assert "Nuestra política de cancelación cambió después de que abrió esta página" in spanish
 
     with django_capture_on_commit_callbacks(execute=True):
         assert client.post(url, {"policy_version": newer.version}).status_code == 303
