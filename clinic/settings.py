@@ -239,7 +239,8 @@ AXES_VERBOSE = False
 AXES_CLIENT_IP_CALLABLE = "clinic.clientip.client_ip"
 # Failed sign-ins live in the database, which every app node shares, so the lockout counts
 # across nodes (the per-process cache handler would let each node allow its own five tries).
-AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+# clinic.lockout: axes's database handler, safe for a failure that races a success.
+AXES_HANDLER = "clinic.lockout.LockoutHandler"
 
 
 def parse_staff_2fa(value, debug):

@@ -33,6 +33,7 @@ LAYERS = [
             "clinic.forms",
             "clinic.absolute",
             "clinic.clientip",
+            "clinic.lockout",
             "clinic.i18n",
             "clinic.text",
             "clinic.formats.*",
