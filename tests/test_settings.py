@@ -22,6 +22,8 @@ PRODUCTION_ENV = {
     "CLINIC_SITE_URL": "https://clinic.example.com",
     # A line answered at all hours, not the office number (education.W003).
     "CLINIC_EMERGENCY_PHONE": "+1 207 555 0199",
+    # Never the developer's .env (`make run` writes one): what these processes see is set here.
+    "DJANGO_ENV_FILE": "",
 }
 
 
@@ -47,6 +49,26 @@ def test_check_deploy_fails_when_https_redirect_is_off():
     result = manage("check", "--deploy", "--fail-level", "WARNING", DJANGO_SECURE_SSL_REDIRECT="false")
     assert result.returncode != 0
     assert "security.W008" in result.stderr + result.stdout
+
+
+def test_processes_the_tests_start_never_read_the_developers_env_file(tmp_path):
+    # `make run` then `make test` in one checkout: the .env's key made manage.py start where a test
+    # expected it to refuse. The test run itself ignores .env (pyproject's DJANGO_ENV_FILE=); the
+    # production-like processes it starts must too.
+    from tests.load.harness import base_env
+
+    script = "from clinic import settings; print(repr(settings.ENV_FILE))"
+    assert manage("shell", "-c", script).stdout.splitlines()[-1] == "''"
+    env = {**base_env(tmp_path / "static", tmp_path), "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}"}
+    started = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", script],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert started.stdout.splitlines()[-1:] == ["''"], started.stderr
 
 
 def test_settings_refuse_to_start_without_secret_key():

@@ -35,6 +35,8 @@ def base_env(static_root, tmp):
         **env,
         "DJANGO_DEBUG": "false",
         "DJANGO_SECRET_KEY": SECRET_KEY,
+        # Never the developer's .env (`make run` writes one).
+        "DJANGO_ENV_FILE": "",
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
         # The app server speaks plain HTTP here; production terminates TLS in front of it.
         "DJANGO_SECURE_SSL_REDIRECT": "false",
