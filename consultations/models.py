@@ -113,8 +113,9 @@ class CancellationPolicy(models.Model):
 
     @classmethod
     def current(cls):
-        """The policy in force now, or None (then the form asks for no acceptance)."""
-        return cls.objects.filter(published_at__lte=timezone.now()).order_by("-published_at", "-pk").first()
+        """The policy in force now, or None (then the form asks for no acceptance). Newest first
+        is Meta.ordering, as for the notice's latest()."""
+        return cls.objects.filter(published_at__lte=timezone.now()).first()
 
     @classmethod
     def of(cls, version):

@@ -60,12 +60,9 @@ def _questions(content_version, slug, language):
 
 @functools.lru_cache(maxsize=4)
 def _notices(content_version):
-    """Every privacy notice and cancellation policy, newest first: read once per content version
-    (a saved notice or policy starts one)."""
-    return (
-        list(PrivacyNotice.objects.order_by("-published_at", "-pk")),
-        list(CancellationPolicy.objects.order_by("-published_at", "-pk")),
-    )
+    """Every privacy notice and cancellation policy, newest first (their Meta.ordering, the order
+    current() reads them in): read once per content version (a saved notice or policy starts one)."""
+    return list(PrivacyNotice.objects.all()), list(CancellationPolicy.objects.all())
 
 
 def _form_content(version, treatment):
