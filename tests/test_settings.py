@@ -55,20 +55,12 @@ def test_processes_the_tests_start_never_read_the_developers_env_file(tmp_path):
     # `make run` then `make test` in one checkout: the .env's key made manage.py start where a test
     # expected it to refuse. The test run itself ignores .env (pyproject's DJANGO_ENV_FILE=); the
     # production-like processes it starts must too.
-    from tests.load.harness import base_env
+    from tests.load import harness
 
     script = "from clinic import settings; print(repr(settings.ENV_FILE))"
     assert manage("shell", "-c", script).stdout.splitlines()[-1] == "''"
-    env = {**base_env(tmp_path / "static", tmp_path), "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}"}
-    started = subprocess.run(
-        [sys.executable, "manage.py", "shell", "-c", script],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert started.stdout.splitlines()[-1:] == ["''"], started.stderr
+    env = {**harness.base_env(tmp_path / "static", tmp_path), "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}"}
+    assert harness.manage(env, "shell", "-c", script, timeout=120).stdout.splitlines()[-1:] == ["''"]
 
 
 def test_settings_refuse_to_start_without_secret_key():
