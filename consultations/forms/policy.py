@@ -1,7 +1,8 @@
 """Accepting the cancellation policy (issue 27) wherever a patient books a time online: the intake
-form, the self-service page of a request without a time and a waitlist offer's button. The policy's text is shown next to
-the time choice (layouts.cancellation_policy) with a hidden `policy_version`: the version the
-patient read, so a policy published in between is never accepted unseen.
+form, the self-service page of a request without a time and a waitlist offer's button. The
+policy's text is shown next to the time choice (layouts.cancellation_policy) with a hidden
+`policy_version`: the version the patient read, so a policy published in between is never
+accepted unseen.
 """
 
 from django import forms
